@@ -1,0 +1,98 @@
+"""kravia-schedule: which purchases go on which Kravia invoice, and when it is issued and due.
+
+A pure, dependency-light engine for the Nordic invoice payments Kravia offers through
+Dintero Checkout (Norway, Sweden, Finland):
+
+>>> from datetime import date
+>>> from kravia_schedule import grouped_invoice_dates
+>>> dates = grouped_invoice_dates(date(2021, 2, 10), country="NO", interval="quarterly")
+>>> dates.period.label, dates.issue_date.isoformat(), dates.due_date.isoformat()
+('2021-Q1', '2021-04-06', '2021-04-20')
+
+The main entry point is :func:`plan_invoices`; see the README for a tour.
+"""
+
+from kravia_schedule._version import __version__
+from kravia_schedule.address import BillingAddress, required_fields, validate_billing_address
+from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay, holiday_data_years
+from kravia_schedule.config import KraviaConfig, ProductConfig, ProductType, parse_configuration
+from kravia_schedule.countries import Country
+from kravia_schedule.customers import CustomerKey
+from kravia_schedule.dates import (
+    InvoiceDates,
+    grouped_invoice_dates,
+    local_date,
+    standard_invoice_dates,
+)
+from kravia_schedule.errors import (
+    CalendarRangeError,
+    ConfigurationError,
+    FieldProblem,
+    InvalidBillingAddress,
+    InvalidIdentifier,
+    InvalidPurchaseError,
+    KraviaScheduleError,
+    MergeConflictError,
+    NaiveDatetimeError,
+)
+from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
+from kravia_schedule.planning import (
+    Invoice,
+    InvoiceLine,
+    InvoicePlan,
+    InvoiceState,
+    PlanProvenance,
+    Rejection,
+    SkippedPurchase,
+    SkipReason,
+    merge_plans,
+    plan_invoices,
+)
+from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+
+__all__ = [
+    "BillingAddress",
+    "BillingPeriod",
+    "BusinessCalendar",
+    "CalendarRangeError",
+    "ConfigurationError",
+    "Country",
+    "CustomerKey",
+    "DateRoll",
+    "FieldProblem",
+    "Interval",
+    "InvalidBillingAddress",
+    "InvalidIdentifier",
+    "InvalidPurchaseError",
+    "Invoice",
+    "InvoiceDates",
+    "InvoiceLine",
+    "InvoicePlan",
+    "InvoiceState",
+    "KraviaConfig",
+    "KraviaScheduleError",
+    "MergeConflictError",
+    "NaiveDatetimeError",
+    "PlanProvenance",
+    "ProductConfig",
+    "ProductType",
+    "Purchase",
+    "Rejection",
+    "SkipReason",
+    "SkippedDay",
+    "SkippedPurchase",
+    "TransactionStatus",
+    "__version__",
+    "billing_period",
+    "grouped_invoice_dates",
+    "holiday_data_years",
+    "local_date",
+    "merge_plans",
+    "parse_configuration",
+    "parse_purchase",
+    "periods_in_year",
+    "plan_invoices",
+    "required_fields",
+    "standard_invoice_dates",
+    "validate_billing_address",
+]

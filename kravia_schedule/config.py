@@ -1,0 +1,248 @@
+"""The Kravia payment configuration (``configuration.kravia`` of a Dintero session).
+
+:func:`parse_configuration` applies the documented defaults and refuses anything it does
+not understand, naming the JSON path, so that a typo such as ``days_untill_due`` is an
+error with a suggestion instead of a silent fall-back to 14 days.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from kravia_schedule.dates import DEFAULT_DAYS_UNTIL_DUE, MAX_DAYS_UNTIL_DUE
+from kravia_schedule.errors import ConfigurationError, FieldProblem
+from kravia_schedule.periods import Interval
+
+__all__ = ["KraviaConfig", "ProductConfig", "ProductType", "parse_configuration"]
+
+
+class ProductType(StrEnum):
+    """A Kravia payment product type (``payment_product_type`` of a transaction)."""
+
+    B2B = "kravia.invoice_b2b"
+    B2B_GROUPED = "kravia.invoice_b2b_grouped"
+    B2C = "kravia.invoice_b2c"
+
+    @property
+    def config_key(self) -> str:
+        """The member name in ``configuration.kravia`` (``invoice_b2b``, …)."""
+        return self.value.removeprefix("kravia.")
+
+    @property
+    def is_grouped(self) -> bool:
+        return self is ProductType.B2B_GROUPED
+
+    @property
+    def is_business(self) -> bool:
+        return self is not ProductType.B2C
+
+
+@dataclass(frozen=True, slots=True)
+class ProductConfig:
+    """Settings of one product type. ``interval`` only matters for the grouped type."""
+
+    enabled: bool = False
+    days_until_due: int = DEFAULT_DAYS_UNTIL_DUE
+    require_identity_verification: bool = True
+    interval: Interval = Interval.MONTHLY
+
+
+@dataclass(frozen=True, slots=True)
+class KraviaConfig:
+    """The three product types' settings; absent types are disabled."""
+
+    invoice_b2b: ProductConfig = ProductConfig()
+    invoice_b2b_grouped: ProductConfig = ProductConfig()
+    invoice_b2c: ProductConfig = ProductConfig()
+
+    def product(self, product_type: ProductType) -> ProductConfig:
+        result: ProductConfig = getattr(self, product_type.config_key)
+        return result
+
+    @classmethod
+    def all_enabled(
+        cls,
+        *,
+        interval: Interval | str = Interval.MONTHLY,
+        days_until_due: int = DEFAULT_DAYS_UNTIL_DUE,
+    ) -> KraviaConfig:
+        """All three types enabled with the documented defaults (the CLI's default)."""
+        on = ProductConfig(enabled=True, days_until_due=days_until_due)
+        return cls(on, replace(on, interval=Interval(interval)), on)
+
+    def with_overrides(
+        self, *, interval: Interval | str | None = None, days_until_due: int | None = None
+    ) -> KraviaConfig:
+        """A copy with the grouped interval and/or every type's ``days_until_due`` replaced."""
+        b2b, grouped, b2c = self.invoice_b2b, self.invoice_b2b_grouped, self.invoice_b2c
+        if days_until_due is not None:
+            _check_days(days_until_due, "days_until_due")
+            b2b, grouped, b2c = (
+                replace(p, days_until_due=days_until_due) for p in (b2b, grouped, b2c)
+            )
+        if interval is not None:
+            grouped = replace(grouped, interval=Interval(interval))
+        return KraviaConfig(b2b, grouped, b2c)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration in the seeds' JSON shape (``{"type": "payment_type", …}``)."""
+        out: dict[str, Any] = {"type": "payment_type"}
+        for product_type in ProductType:
+            product = self.product(product_type)
+            member: dict[str, Any] = {
+                "type": "payment_product_type",
+                "enabled": product.enabled,
+                "days_until_due": product.days_until_due,
+            }
+            if product_type is not ProductType.B2C:
+                member["require_identity_verification"] = product.require_identity_verification
+            if product_type.is_grouped:
+                member["invoice_schedule"] = {"interval": product.interval.value}
+            out[product_type.config_key] = member
+        return out
+
+
+_PRODUCT_KEYS = {"type", "enabled", "days_until_due", "require_identity_verification"}
+_GROUPED_KEYS = _PRODUCT_KEYS | {"invoice_schedule"}
+_KRAVIA_KEYS = {"type"} | {p.config_key for p in ProductType}
+
+
+def _check_days(value: object, path: str) -> FieldProblem | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = f"{value!r} ({type(value).__name__})"
+        return FieldProblem(path, f"must be an integer 0–{MAX_DAYS_UNTIL_DUE}, got {shown}")
+    if not 0 <= value <= MAX_DAYS_UNTIL_DUE:
+        return FieldProblem(path, f"must be between 0 and {MAX_DAYS_UNTIL_DUE}, got {value}")
+    return None
+
+
+def _unknown_keys(obj: Mapping[str, Any], allowed: set[str], path: str) -> list[FieldProblem]:
+    problems = []
+    for key in sorted(set(obj) - allowed, key=str):
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+        hint = (
+            f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+        )
+        problems.append(FieldProblem(f"{path}.{key}", f"unknown key{hint}"))
+    return problems
+
+
+class _Reader:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def mapping(self, value: object, path: str) -> Mapping[str, Any] | None:
+        if isinstance(value, Mapping):
+            return value
+        self.problems.append(FieldProblem(path, f"must be an object, got {type(value).__name__}"))
+        return None
+
+    def marker(self, obj: Mapping[str, Any], expected: str, path: str) -> None:
+        if "type" in obj and obj["type"] != expected:
+            self.problems.append(
+                FieldProblem(f"{path}.type", f"must be {expected!r}, got {obj['type']!r}")
+            )
+
+    def boolean(self, obj: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
+        value = obj.get(key, default)
+        if isinstance(value, bool):
+            return value
+        self.problems.append(FieldProblem(f"{path}.{key}", f"must be true or false, got {value!r}"))
+        return default
+
+    def product(self, obj: object, product_type: ProductType, path: str) -> ProductConfig:
+        member = self.mapping(obj, path)
+        if member is None:
+            return ProductConfig()
+        allowed = _GROUPED_KEYS if product_type.is_grouped else _PRODUCT_KEYS
+        self.problems.extend(_unknown_keys(member, allowed, path))
+        self.marker(member, "payment_product_type", path)
+        enabled = self.boolean(member, "enabled", False, path)
+        verify = self.boolean(member, "require_identity_verification", True, path)
+        if product_type is ProductType.B2C and not verify:
+            self.problems.append(
+                FieldProblem(
+                    f"{path}.require_identity_verification",
+                    "B2C invoices always require identity verification (BankID); "
+                    "it cannot be turned off",
+                )
+            )
+            verify = True
+        days = member.get("days_until_due", DEFAULT_DAYS_UNTIL_DUE)
+        problem = _check_days(days, f"{path}.days_until_due")
+        if problem:
+            self.problems.append(problem)
+            days = DEFAULT_DAYS_UNTIL_DUE
+        interval = Interval.MONTHLY
+        if "invoice_schedule" in member:
+            interval = self.schedule(member["invoice_schedule"], f"{path}.invoice_schedule")
+        return ProductConfig(enabled, days, verify, interval)
+
+    def schedule(self, obj: object, path: str) -> Interval:
+        schedule = self.mapping(obj, path)
+        if schedule is None:
+            return Interval.MONTHLY
+        self.problems.extend(_unknown_keys(schedule, {"interval"}, path))
+        raw = schedule.get("interval", Interval.MONTHLY.value)
+        try:
+            return Interval(raw)
+        except ValueError:
+            choices = ", ".join(repr(i.value) for i in Interval)
+            self.problems.append(
+                FieldProblem(f"{path}.interval", f"must be {choices}, got {raw!r}")
+            )
+            return Interval.MONTHLY
+
+
+def _locate_kravia(obj: Mapping[str, Any]) -> tuple[object, str]:
+    """Find the ``kravia`` member in a session body, a ``configuration`` object or itself."""
+    if "configuration" in obj and "kravia" not in obj:
+        inner = obj["configuration"]
+        if isinstance(inner, Mapping) and "kravia" in inner:
+            return inner["kravia"], "configuration.kravia"
+    if "kravia" in obj:
+        return obj["kravia"], "kravia"
+    if obj.get("type") == "payment_type" or set(obj) & {p.config_key for p in ProductType}:
+        return obj, "kravia"
+    close = difflib.get_close_matches("kravia", [str(k) for k in obj], n=1, cutoff=0.6)
+    hint = f"; found {close[0]!r}, did you mean 'kravia'?" if close else ""
+    raise ConfigurationError([FieldProblem("kravia", f"no Kravia configuration found{hint}")])
+
+
+def parse_configuration(obj: Mapping[str, Any]) -> KraviaConfig:
+    """Parse the ``configuration`` object of the seeds (or its ``kravia`` member).
+
+    Also accepts a whole session body with a ``configuration`` member. Other payment
+    types beside ``kravia`` in a ``configuration`` object are ignored. Raises
+    :class:`ConfigurationError` listing every problem with its JSON path.
+    """
+    if not isinstance(obj, Mapping):
+        raise ConfigurationError(
+            [FieldProblem("$", f"must be an object, got {type(obj).__name__}")]
+        )
+    raw, path = _locate_kravia(obj)
+    reader = _Reader()
+    kravia = reader.mapping(raw, path)
+    if kravia is None:
+        raise ConfigurationError(reader.problems)
+    reader.problems.extend(_unknown_keys(kravia, _KRAVIA_KEYS, path))
+    reader.marker(kravia, "payment_type", path)
+    products = {
+        p: reader.product(kravia[p.config_key], p, f"{path}.{p.config_key}")
+        for p in ProductType
+        if p.config_key in kravia
+    }
+    if reader.problems:
+        raise ConfigurationError(reader.problems)
+    default = ProductConfig()
+    return KraviaConfig(
+        products.get(ProductType.B2B, default),
+        products.get(ProductType.B2B_GROUPED, default),
+        products.get(ProductType.B2C, default),
+    )

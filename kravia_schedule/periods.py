@@ -1,0 +1,99 @@
+"""Billing periods: calendar months and calendar quarters.
+
+A grouped invoice collects one customer's purchases of one period; the period's label
+(``2025-01``, ``2025-Q1``) is part of the invoice id, so labels are stable and parseable.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = ["BillingPeriod", "Interval", "billing_period", "periods_in_year"]
+
+
+class Interval(StrEnum):
+    """How often a grouped invoice is issued (``invoice_schedule.interval``)."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def months(self) -> int:
+        return 1 if self is Interval.MONTHLY else 3
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class BillingPeriod:
+    """A closed range of days ``start..end`` (both inclusive) that one invoice covers."""
+
+    start: date
+    end: date
+    interval: Interval
+
+    @property
+    def label(self) -> str:
+        """``2025-01`` for a month, ``2025-Q1`` for a quarter."""
+        if self.interval is Interval.MONTHLY:
+            return f"{self.start.year:04d}-{self.start.month:02d}"
+        return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+    def next(self) -> BillingPeriod:
+        """The period that starts the day after this one ends."""
+        return billing_period(self.end + timedelta(days=1), self.interval)
+
+    def previous(self) -> BillingPeriod:
+        """The period that ends the day before this one starts."""
+        return billing_period(self.start - timedelta(days=1), self.interval)
+
+    @classmethod
+    def parse(cls, label: str) -> BillingPeriod:
+        """Inverse of :attr:`label`: ``BillingPeriod.parse("2024-Q2")``."""
+        match = _LABEL.fullmatch(label.strip())
+        if match is None:
+            raise ValueError(f"not a billing period label (2025-01 or 2025-Q1): {label!r}")
+        year = int(match["year"])
+        if match["quarter"]:
+            return billing_period(date(year, 3 * int(match["quarter"]) - 2, 1), Interval.QUARTERLY)
+        month = int(match["month"])
+        if not 1 <= month <= 12:
+            raise ValueError(f"month out of range in {label!r}")
+        return billing_period(date(year, month, 1), Interval.MONTHLY)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+_LABEL = re.compile(r"(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|(?P<month>\d{2}))")
+
+
+def billing_period(day: date, interval: Interval | str = Interval.MONTHLY) -> BillingPeriod:
+    """The month or quarter (Q1 Jan–Mar, …, Q4 Oct–Dec) that contains ``day``."""
+    interval = Interval(interval)
+    first_month = day.month if interval is Interval.MONTHLY else 3 * ((day.month - 1) // 3) + 1
+    return _period(day.year, first_month, interval)
+
+
+@lru_cache(maxsize=8192)
+def _period(year: int, first_month: int, interval: Interval) -> BillingPeriod:
+    start = date(year, first_month, 1)
+    last = start + relativedelta(months=interval.months - 1)
+    end = last.replace(day=_stdcal.monthrange(last.year, last.month)[1])
+    return BillingPeriod(start, end, interval)
+
+
+def periods_in_year(year: int, interval: Interval | str) -> tuple[BillingPeriod, ...]:
+    """The 12 months or 4 quarters of ``year``, in order."""
+    interval = Interval(interval)
+    return tuple(
+        billing_period(date(year, month, 1), interval) for month in range(1, 13, interval.months)
+    )

@@ -1,0 +1,463 @@
+"""Planning: which purchases go on which invoice, and when each invoice is issued and due.
+
+:func:`plan_invoices` is the library's main entry point. It is a pure function of its
+input: every purchase ends up exactly once in ``invoices``, ``skipped`` or ``rejected``,
+and the result does not depend on the order of the input. :func:`merge_plans` combines
+plans of disjoint batches into the plan of their union (the reduce step of a parallel run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from kravia_schedule._version import __version__
+from kravia_schedule.address import BillingAddress
+from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll
+from kravia_schedule.config import KraviaConfig, ProductType
+from kravia_schedule.countries import Country, parse_country
+from kravia_schedule.customers import CustomerKey, customer_key
+from kravia_schedule.dates import InvoiceDates, local_date, period_invoice_dates
+from kravia_schedule.errors import (
+    CalendarRangeError,
+    FieldProblem,
+    InvalidPurchaseError,
+    MergeConflictError,
+)
+from kravia_schedule.periods import BillingPeriod, billing_period
+from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+
+__all__ = [
+    "Invoice",
+    "InvoiceLine",
+    "InvoicePlan",
+    "InvoiceState",
+    "PlanProvenance",
+    "Rejection",
+    "SkipReason",
+    "SkippedPurchase",
+    "merge_plans",
+    "plan_invoices",
+]
+
+#: Standard invoices exist for these states (registered with Kravia, not cancelled).
+STANDARD_INVOICED = frozenset(
+    {TransactionStatus.CAPTURED, TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.SETTLED}
+)
+
+
+class InvoiceState(StrEnum):
+    """Where an invoice stands on the ``as_of`` date."""
+
+    OPEN = "open"  # its billing period has not ended: more purchases may join
+    SCHEDULED = "scheduled"  # the period has ended, the issue date is still ahead
+    READY = "ready"  # the issue date has been reached
+
+
+class SkipReason(StrEnum):
+    """Why a valid purchase is on no invoice of this plan."""
+
+    PRODUCT_DISABLED = "product_disabled"
+    VOIDED = "voided"
+    STATUS = "status"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class InvoiceLine:
+    """One purchase on an invoice (ordered by time, then transaction id)."""
+
+    created_at: datetime
+    transaction_id: str
+    amount: int
+    vat_amount: int
+    merchant_reference: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """One invoice: for a grouped invoice, all its customer's purchases of one period.
+
+    ``billing_address`` is the spelling of the earliest purchase (by ``created_at``, then
+    id); ``customer`` is the normalized key the purchases were matched on.
+    """
+
+    id: str
+    product_type: ProductType
+    customer: CustomerKey
+    billing_address: BillingAddress
+    currency: str
+    period: BillingPeriod | None
+    issue_date: date
+    due_date: date
+    lines: tuple[InvoiceLine, ...]
+    amount: int
+    vat_amount: int
+    state: InvoiceState | None = None
+
+    @property
+    def transaction_ids(self) -> tuple[str, ...]:
+        return tuple(line.transaction_id for line in self.lines)
+
+    @property
+    def country(self) -> Country:
+        return self.customer.country
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPurchase:
+    """A valid purchase that goes on no invoice, and why."""
+
+    transaction_id: str
+    reason: SkipReason
+    detail: str
+    product_type: ProductType
+    status: TransactionStatus
+    currency: str
+    amount: int
+    vat_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An invalid input record: the transaction id (when readable) and every problem.
+
+    ``index`` is the record's position in the input; it is informative only and takes no
+    part in comparisons, so plans of reordered input compare equal.
+    """
+
+    transaction_id: str | None
+    problems: tuple[FieldProblem, ...]
+    index: int | None = field(default=None, compare=False)
+
+    @property
+    def field(self) -> str:
+        """The first problem's field path."""
+        return self.problems[0].path
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+    def sort_key(self) -> tuple[str, tuple[tuple[str, str], ...], int]:
+        problems = tuple((p.path, p.message) for p in self.problems)
+        return (self.transaction_id or "", problems, self.index if self.index is not None else -1)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProvenance:
+    """What a plan was computed with, so the same schedule can be reproduced later."""
+
+    library_version: str
+    holidays_version: str
+    config: KraviaConfig
+    as_of: date | datetime | None
+    strict: bool
+    weekends_only: bool
+    due_date_rule: DateRoll
+    closed_days: tuple[tuple[Country, date, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "library_version": self.library_version,
+            "holidays_version": self.holidays_version,
+            "holiday_categories": [] if self.weekends_only else ["public"],
+            "config": self.config.to_dict(),
+            "as_of": self.as_of.isoformat() if self.as_of is not None else None,
+            "strict": self.strict,
+            "weekends_only": self.weekends_only,
+            "due_date_rule": self.due_date_rule.value,
+            "closed_days": [[c.value, d.isoformat(), r] for c, d, r in self.closed_days],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePlan:
+    """The result of :func:`plan_invoices`: invoices, skipped and rejected purchases."""
+
+    invoices: tuple[Invoice, ...]
+    skipped: tuple[SkippedPurchase, ...]
+    rejected: tuple[Rejection, ...]
+    provenance: PlanProvenance
+
+    def invoice_for(self, transaction_id: str) -> Invoice | None:
+        """The invoice a transaction is on, if any."""
+        for invoice in self.invoices:
+            if any(line.transaction_id == transaction_id for line in invoice.lines):
+                return invoice
+        return None
+
+    def totals(self) -> dict[str, int]:
+        """Invoiced amount per currency."""
+        totals: dict[str, int] = defaultdict(int)
+        for invoice in self.invoices:
+            totals[invoice.currency] += invoice.amount
+        return dict(sorted(totals.items()))
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def _grouped_id(key: CustomerKey, currency: str, period: BillingPeriod) -> str:
+    digest = _digest(
+        "grouped", key.country.value, key.organization_number, key.business_name,
+        key.customer_reference, currency, period.interval.value, period.label,
+    )  # fmt: skip
+    return f"G-{period.label}-{digest}"
+
+
+def _standard_id(product_type: ProductType, transaction_id: str) -> str:
+    return f"S-{_digest(product_type.value, transaction_id)}"
+
+
+def _state(
+    dates: InvoiceDates, as_of: date | datetime | None, country: Country
+) -> InvoiceState | None:
+    if as_of is None:
+        return None
+    today = local_date(as_of, country)
+    if dates.period is not None and today <= dates.period.end:
+        return InvoiceState.OPEN
+    return InvoiceState.READY if today >= dates.issue_date else InvoiceState.SCHEDULED
+
+
+def _skip(purchase: Purchase, config: KraviaConfig) -> SkippedPurchase | None:
+    """``None`` when the purchase belongs on an invoice, else why it does not."""
+    product = config.product(purchase.product_type)
+    status = purchase.status
+    if not product.enabled:
+        reason = SkipReason.PRODUCT_DISABLED
+        detail = f"{purchase.product_type.value} is not enabled in the configuration"
+    elif purchase.product_type.is_grouped:
+        if status is TransactionStatus.AUTHORIZED:
+            return None
+        if status is TransactionStatus.AUTHORIZATION_VOIDED:
+            reason, detail = SkipReason.VOIDED, "voided before billing"
+        else:
+            reason = SkipReason.STATUS
+            detail = f"grouped invoices collect AUTHORIZED purchases; this one is {status.value}"
+    elif status in STANDARD_INVOICED:
+        return None
+    else:
+        reason = SkipReason.VOIDED if status is TransactionStatus.REFUNDED else SkipReason.STATUS
+        detail = f"no invoice for a standard purchase in state {status.value}"
+    return SkippedPurchase(
+        purchase.id, reason, detail, purchase.product_type, status,
+        purchase.currency, purchase.amount, purchase.vat_amount,
+    )  # fmt: skip
+
+
+def _line(purchase: Purchase) -> InvoiceLine:
+    return InvoiceLine(
+        purchase.created_at, purchase.id, purchase.amount, purchase.vat_amount,
+        purchase.merchant_reference,
+    )  # fmt: skip
+
+
+def _invoice_order(invoice: Invoice) -> tuple[Any, ...]:
+    return (invoice.issue_date, invoice.customer, invoice.currency, invoice.id)
+
+
+def _dedupe(
+    accepted: dict[str, list[tuple[int, Purchase]]], rejected: list[Rejection]
+) -> list[Purchase]:
+    """One purchase per id: identical repeats are rejected, conflicting ones all rejected."""
+    unique = []
+    for purchase_id, entries in accepted.items():
+        first = entries[0][1]
+        if len(entries) == 1:
+            unique.append(first)
+        elif all(p == first for _, p in entries):
+            unique.append(first)
+            problem = FieldProblem("id", "duplicate of an identical record; counted once")
+            rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in entries[1:])
+        else:
+            problem = FieldProblem(
+                "id", f"{len(entries)} different records share this transaction id; none is used"
+            )
+            rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in entries)
+    return unique
+
+
+# -- the entry points ----------------------------------------------------------------
+
+
+def plan_invoices(
+    purchases: Iterable[Purchase | Mapping[str, Any]],
+    config: KraviaConfig | None = None,
+    *,
+    as_of: date | datetime | None = None,
+    strict: bool = False,
+    weekends_only: bool = False,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+) -> InvoicePlan:
+    """Plan the invoices for ``purchases`` under ``config``.
+
+    ``purchases`` may mix :class:`Purchase` objects and Dintero-shaped mappings. With
+    ``as_of`` (a local date, or an aware datetime read in each customer's time zone) each
+    invoice gets a :class:`InvoiceState`. ``strict`` checks organization-number check
+    digits; ``weekends_only``, ``closed_days`` (per country) and ``due_date_rule`` set
+    the calendars, as in :class:`BusinessCalendar` and :func:`grouped_invoice_dates`.
+    ``config`` defaults to :meth:`KraviaConfig.all_enabled`.
+    """
+    config = config if config is not None else KraviaConfig.all_enabled()
+    rule = DateRoll(due_date_rule)
+    if as_of is not None:
+        local_date(as_of, Country.NO)  # refuse a naive datetime before any work
+    closed = {parse_country(c): days for c, days in (closed_days or {}).items()}
+    calendars = {
+        country: BusinessCalendar(
+            country, weekends_only=weekends_only, closed_days=closed.get(country, ())
+        )
+        for country in Country
+    }
+    provenance = PlanProvenance(
+        __version__, HOLIDAYS_VERSION, config, as_of, strict, weekends_only, rule,
+        tuple((c, d, r) for c in Country for d, r in calendars[c].closed_days.items()),
+    )  # fmt: skip
+
+    rejected: list[Rejection] = []
+    by_id: dict[str, list[tuple[int, Purchase]]] = defaultdict(list)
+    for index, record in enumerate(purchases):
+        try:
+            if isinstance(record, Purchase):
+                purchase = record
+            elif isinstance(record, Mapping):
+                purchase = parse_purchase(record, strict=strict)
+            else:
+                raise InvalidPurchaseError(
+                    None, [FieldProblem("$", f"expected an object, got {type(record).__name__}")]
+                )
+        except InvalidPurchaseError as error:
+            rejected.append(Rejection(error.transaction_id, error.problems, index))
+            continue
+        by_id[purchase.id].append((index, purchase))
+
+    skipped: list[SkippedPurchase] = []
+    groups: dict[tuple[CustomerKey, str, BillingPeriod], list[Purchase]] = defaultdict(list)
+    standard: list[tuple[Purchase, InvoiceDates]] = []
+    group_dates: dict[tuple[Country, BillingPeriod], InvoiceDates] = {}
+    for purchase in _dedupe(by_id, rejected):
+        skip = _skip(purchase, config)
+        if skip is not None:
+            skipped.append(skip)
+            continue
+        calendar = calendars[purchase.billing_address.country]
+        product = config.product(purchase.product_type)
+        day = local_date(purchase.created_at, calendar.country)
+        try:
+            if purchase.product_type.is_grouped:
+                period = billing_period(day, product.interval)
+                dates_key = (calendar.country, period)
+                if dates_key not in group_dates:
+                    group_dates[dates_key] = period_invoice_dates(
+                        period, calendar, product.days_until_due, rule
+                    )
+                key = customer_key(purchase.billing_address)
+                groups[key, purchase.currency, period].append(purchase)
+            else:
+                due = calendar.adjust(day + timedelta(days=product.days_until_due), rule)
+                calendar.is_business_day(due)  # raises beyond the holiday data's years
+                standard.append((purchase, InvoiceDates(day, due)))
+        except CalendarRangeError as error:
+            problem = FieldProblem("created_at", str(error))
+            rejected.append(Rejection(purchase.id, (problem,), by_id[purchase.id][0][0]))
+
+    invoices: list[Invoice] = []
+    for (key, currency, period), members in groups.items():
+        members.sort(key=lambda p: (p.created_at, p.id))
+        dates = group_dates[key.country, period]
+        invoices.append(
+            _make_invoice(
+                _grouped_id(key, currency, period), ProductType.B2B_GROUPED, key,
+                members[0].billing_address, currency, dates, [_line(p) for p in members],
+                _state(dates, as_of, key.country),
+            )
+        )  # fmt: skip
+    for purchase, dates in standard:
+        address = purchase.billing_address
+        invoices.append(
+            _make_invoice(
+                _standard_id(purchase.product_type, purchase.id), purchase.product_type,
+                customer_key(address), address, purchase.currency, dates, [_line(purchase)],
+                _state(dates, as_of, address.country),
+            )
+        )  # fmt: skip
+    return InvoicePlan(
+        tuple(sorted(invoices, key=_invoice_order)),
+        tuple(sorted(skipped, key=lambda s: s.transaction_id)),
+        tuple(sorted(rejected, key=Rejection.sort_key)),
+        provenance,
+    )
+
+
+def _make_invoice(
+    invoice_id: str,
+    product_type: ProductType,
+    key: CustomerKey,
+    address: BillingAddress,
+    currency: str,
+    dates: InvoiceDates,
+    lines: list[InvoiceLine],
+    state: InvoiceState | None,
+) -> Invoice:
+    return Invoice(
+        invoice_id, product_type, key, address, currency, dates.period, dates.issue_date,
+        dates.due_date, tuple(lines), sum(line.amount for line in lines),
+        sum(line.vat_amount for line in lines), state,
+    )  # fmt: skip
+
+
+def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
+    """Combine plans of disjoint batches into the plan of their union.
+
+    Raises :class:`MergeConflictError` when the plans were computed with different
+    settings, or when a transaction id is planned (invoiced or skipped) in two of them:
+    merging would count it twice.
+    """
+    if not plans:
+        raise ValueError("merge_plans needs at least one plan")
+    provenance = plans[0].provenance
+    for plan in plans[1:]:
+        if plan.provenance != provenance:
+            raise MergeConflictError("plans were computed with different settings or versions")
+    seen: set[str] = set()
+    for plan in plans:
+        ids = [line.transaction_id for inv in plan.invoices for line in inv.lines]
+        ids += [s.transaction_id for s in plan.skipped]
+        overlap = seen.intersection(ids)
+        if overlap:
+            raise MergeConflictError(
+                f"transactions planned in more than one plan: {sorted(overlap)[:5]}"
+            )
+        seen.update(ids)
+    merged: dict[str, Invoice] = {}
+    for plan in plans:
+        for invoice in plan.invoices:
+            other = merged.get(invoice.id)
+            if other is None:
+                merged[invoice.id] = invoice
+                continue
+            lines = tuple(sorted(other.lines + invoice.lines))
+            first = other if other.lines[0] <= invoice.lines[0] else invoice
+            merged[invoice.id] = replace(
+                first,
+                lines=lines,
+                amount=other.amount + invoice.amount,
+                vat_amount=other.vat_amount + invoice.vat_amount,
+            )
+    return InvoicePlan(
+        tuple(sorted(merged.values(), key=_invoice_order)),
+        tuple(sorted((s for p in plans for s in p.skipped), key=lambda s: s.transaction_id)),
+        tuple(sorted((r for p in plans for r in p.rejected), key=Rejection.sort_key)),
+        provenance,
+    )

@@ -1,0 +1,225 @@
+"""Purchases: the Dintero transactions a plan is made from, parsed and validated.
+
+A purchase arrives as a Dintero-transaction-shaped mapping::
+
+    {"id": "T1", "created_at": "2025-01-31T23:30:00Z", "amount": 50000,
+     "vat_amount": 10000, "currency": "NOK", "status": "AUTHORIZED",
+     "payment_product_type": "kravia.invoice_b2b_grouped",
+     "merchant_reference": "order-1", "billing_address": {...}}
+
+Money is in integer minor units (øre, öre, cent); floats are refused, never rounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from dateutil.parser import isoparse
+
+from kravia_schedule.address import BillingAddress, validate_billing_address
+from kravia_schedule.config import ProductType
+from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
+
+__all__ = ["Purchase", "TransactionStatus", "parse_purchase"]
+
+
+class TransactionStatus(StrEnum):
+    """Dintero transaction states that Kravia transactions pass through."""
+
+    INITIATED = "INITIATED"
+    AUTHORIZED = "AUTHORIZED"
+    AUTHORIZATION_VOIDED = "AUTHORIZATION_VOIDED"
+    CAPTURED = "CAPTURED"
+    PARTIALLY_CAPTURED = "PARTIALLY_CAPTURED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    ON_HOLD = "ON_HOLD"
+    FAILED = "FAILED"
+    DECLINED = "DECLINED"
+    SETTLED = "SETTLED"
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _check_money(amount: object, vat_amount: object) -> list[FieldProblem]:
+    problems = []
+    for name, value in (("amount", amount), ("vat_amount", vat_amount)):
+        if value is None:
+            problems.append(FieldProblem(name, "is required (integer minor units)"))
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems.append(
+                FieldProblem(
+                    name,
+                    f"must be an integer in minor units (øre/öre/cent), got {value!r} "
+                    f"({type(value).__name__})",
+                )
+            )
+    if problems:
+        return problems
+    assert isinstance(amount, int)
+    assert isinstance(vat_amount, int)
+    if amount <= 0:
+        problems.append(FieldProblem("amount", f"must be positive, got {amount}"))
+    if vat_amount < 0:
+        problems.append(FieldProblem("vat_amount", f"must not be negative, got {vat_amount}"))
+    elif vat_amount > amount:
+        problems.append(
+            FieldProblem("vat_amount", f"{vat_amount} exceeds the amount {amount} it is part of")
+        )
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """One validated purchase (a Dintero transaction paid with a Kravia product type).
+
+    Constructing one directly checks the invariants a plan relies on (aware
+    ``created_at``, integer amounts, VAT within the amount) and raises
+    :class:`InvalidPurchaseError` when they do not hold.
+    """
+
+    id: str
+    created_at: datetime
+    amount: int
+    vat_amount: int
+    currency: str
+    status: TransactionStatus
+    product_type: ProductType
+    billing_address: BillingAddress
+    merchant_reference: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = _check_money(self.amount, self.vat_amount)
+        if not isinstance(self.id, str) or not self.id:
+            problems.append(FieldProblem("id", "must be a non-empty string"))
+        if not isinstance(self.created_at, datetime) or self.created_at.utcoffset() is None:
+            problems.append(FieldProblem("created_at", "must be a datetime with a time zone"))
+        if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
+            problems.append(FieldProblem("currency", f"{self.currency!r} is not an ISO 4217 code"))
+        if problems:
+            raise InvalidPurchaseError(self.id if isinstance(self.id, str) else None, problems)
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], *, strict: bool = False) -> Purchase:
+        """Same as :func:`parse_purchase`."""
+        return parse_purchase(record, strict=strict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The purchase in Dintero's transaction shape (round-trips through ``from_dict``)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "amount": self.amount,
+            "vat_amount": self.vat_amount,
+            "currency": self.currency,
+            "status": self.status.value,
+            "payment_product_type": self.product_type.value,
+            "billing_address": self.billing_address.to_dict(),
+        }
+        if self.merchant_reference is not None:
+            out["merchant_reference"] = self.merchant_reference
+        return out
+
+
+def _parse_timestamp(value: object) -> tuple[datetime | None, str]:
+    if not isinstance(value, str):
+        return None, f"must be an ISO-8601 string with a UTC offset, got {type(value).__name__}"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError):
+            return None, f"{value!r} is not an ISO-8601 timestamp"
+    if parsed.utcoffset() is None:
+        return None, f"{value!r} has no UTC offset; the local invoice date would be a guess"
+    return parsed, ""
+
+
+def _enum_value(
+    enum: type[TransactionStatus] | type[ProductType], value: object, name: str
+) -> tuple[Any, FieldProblem | None]:
+    try:
+        return enum(value), None  # type: ignore[arg-type]
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        return None, FieldProblem(name, f"unknown value {value!r} (expected one of {choices})")
+
+
+def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purchase:
+    """Validate a Dintero-shaped transaction and return it as a :class:`Purchase`.
+
+    Raises :class:`InvalidPurchaseError` naming the transaction id and listing every
+    problem with its field path. ``strict`` also verifies organization-number check digits.
+    """
+    if not isinstance(record, Mapping):
+        raise InvalidPurchaseError(None, [FieldProblem("$", "a purchase must be a JSON object")])
+    problems: list[FieldProblem] = []
+    raw_id = record.get("id")
+    purchase_id = raw_id.strip() if isinstance(raw_id, str) else None
+    if not purchase_id:
+        problems.append(FieldProblem("id", "is required (a non-empty string)"))
+        purchase_id = None
+    created_at, why = _parse_timestamp(record.get("created_at"))
+    if created_at is None:
+        problems.append(
+            FieldProblem("created_at", why if "created_at" in record else "is required")
+        )
+    amount, vat_amount = record.get("amount"), record.get("vat_amount")
+    problems.extend(_check_money(amount, vat_amount))
+    currency = record.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        problems.append(
+            FieldProblem("currency", f"{currency!r} is not an ISO 4217 code (NOK, SEK, EUR)")
+        )
+    status, problem = _enum_value(TransactionStatus, record.get("status"), "status")
+    if problem:
+        problems.append(problem)
+    product_type, problem = _enum_value(
+        ProductType, record.get("payment_product_type"), "payment_product_type"
+    )
+    if problem:
+        problems.append(problem)
+    merchant_reference = record.get("merchant_reference")
+    if merchant_reference is not None and not isinstance(merchant_reference, str):
+        problems.append(FieldProblem("merchant_reference", "must be a string"))
+    address: BillingAddress | None = None
+    if "billing_address" not in record:
+        problems.append(FieldProblem("billing_address", "is required"))
+    elif product_type is not None:
+        try:
+            address = validate_billing_address(
+                record["billing_address"], product_type, strict=strict
+            )
+        except InvalidBillingAddress as error:
+            problems.extend(
+                FieldProblem(
+                    p.path if p.path.startswith("billing_address") else f"billing_address.{p.path}",
+                    p.message,
+                )
+                for p in error.problems
+            )
+    if problems:
+        raise InvalidPurchaseError(purchase_id, problems)
+    assert purchase_id is not None
+    assert created_at is not None
+    assert address is not None
+    assert status is not None
+    assert product_type is not None
+    return Purchase(
+        id=purchase_id,
+        created_at=created_at,
+        amount=amount,  # type: ignore[arg-type]
+        vat_amount=vat_amount,  # type: ignore[arg-type]
+        currency=currency,  # type: ignore[arg-type]
+        status=status,
+        product_type=product_type,
+        billing_address=address,
+        merchant_reference=merchant_reference,
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress
-from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll
+from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll, SkippedDay
 from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
@@ -98,6 +98,8 @@ class Invoice:
     amount: int
     vat_amount: int
     state: InvoiceState | None = None
+    #: The non-business days the issue date was moved past (grouped invoices).
+    issue_skipped: tuple[SkippedDay, ...] = ()
 
     @property
     def transaction_ids(self) -> tuple[str, ...]:
@@ -302,7 +304,9 @@ def plan_invoices(
 ) -> InvoicePlan:
     """Plan the invoices for ``purchases`` under ``config``.
 
-    ``purchases`` may mix :class:`Purchase` objects and Dintero-shaped mappings. With
+    ``purchases`` may mix :class:`Purchase` objects and Dintero-shaped mappings (an
+    :class:`InvalidPurchaseError` in the stream, e.g. an unreadable line of a file, is
+    reported as a rejection). With
     ``as_of`` (a local date, or an aware datetime read in each customer's time zone) each
     invoice gets a :class:`InvoiceState`. ``strict`` checks organization-number check
     digits; ``weekends_only``, ``closed_days`` (per country) and ``due_date_rule`` set
@@ -331,6 +335,8 @@ def plan_invoices(
         try:
             if isinstance(record, Purchase):
                 purchase = record
+            elif isinstance(record, InvalidPurchaseError):
+                raise record
             elif isinstance(record, Mapping):
                 purchase = parse_purchase(record, strict=strict)
             else:
@@ -413,7 +419,7 @@ def _make_invoice(
     return Invoice(
         invoice_id, product_type, key, address, currency, dates.period, dates.issue_date,
         dates.due_date, tuple(lines), sum(line.amount for line in lines),
-        sum(line.vat_amount for line in lines), state,
+        sum(line.vat_amount for line in lines), state, dates.issue_skipped,
     )  # fmt: skip
 
 

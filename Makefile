@@ -1,0 +1,39 @@
+# Everything runs from a local virtual environment that `make` creates and fills from
+# pyproject.toml, so a fresh machine needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AS_OF ?= 2026-11-25
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+## demo: the invoice plan for the bundled example purchases
+demo: $(STAMP)
+	$(BIN)/kravia-schedule plan examples/purchases.jsonl --config examples/config.json --as-of $(AS_OF)
+
+## test: lint, format check, type check, then the whole test suite with coverage
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term
+
+## bench: the benchmark suite (not part of `make test`)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis

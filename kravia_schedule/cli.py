@@ -1,0 +1,292 @@
+"""The ``kravia-schedule`` command line (also ``python -m kravia_schedule``).
+
+Exit codes: 0 success; 1 the input had problems (rejected records with ``--strict``,
+an invalid configuration for ``check-config``); 2 the command could not run (bad
+arguments, unreadable file, invalid configuration for ``plan``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from kravia_schedule._version import __version__
+from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll
+from kravia_schedule.config import KraviaConfig, parse_configuration
+from kravia_schedule.countries import Country
+from kravia_schedule.dates import (
+    DEFAULT_DAYS_UNTIL_DUE,
+    check_days_until_due,
+    grouped_invoice_dates,
+    local_date,
+    period_invoice_dates,
+    standard_invoice_dates,
+)
+from kravia_schedule.errors import ConfigurationError, KraviaScheduleError
+from kravia_schedule.io import read_json_file, read_records
+from kravia_schedule.periods import Interval, periods_in_year
+from kravia_schedule.planning import plan_invoices
+from kravia_schedule.report import describe_skipped, plan_to_csv, plan_to_json, plan_to_table
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    """A problem with the command itself: printed without a traceback, exit 2."""
+
+
+def _when(text: str) -> date | datetime:
+    """A date (``2025-01-31``) or an aware timestamp (``2025-01-31T23:30:00Z``)."""
+    try:
+        if "T" in text or " " in text.strip():
+            value = datetime.fromisoformat(text)
+            if value.utcoffset() is None:
+                raise argparse.ArgumentTypeError(
+                    f"{text!r} has no UTC offset; add one (e.g. Z or +01:00) or give a date"
+                )
+            return value
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from None
+
+
+def _days(text: str) -> int:
+    try:
+        return check_days_until_due(int(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kravia-schedule",
+        description="Plan Kravia invoices: which purchases go on which invoice, and when "
+        "each invoice is issued and due (Norway, Sweden, Finland).",
+        epilog="Examples:\n"
+        "  kravia-schedule plan examples/purchases.jsonl --config examples/config.json\n"
+        "  kravia-schedule dates 2021-02-10 --country NO --interval quarterly\n"
+        "  kravia-schedule calendar 2025 --country SE --interval monthly\n"
+        "  kravia-schedule check-config examples/config.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__} (holidays {HOLIDAYS_VERSION})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def calendar_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--weekends-only",
+            action="store_true",
+            help="only Saturday and Sunday move a date (ignore public holidays)",
+        )
+
+    plan = commands.add_parser(
+        "plan",
+        help="plan the invoices for a file of purchases",
+        description="Read purchases (Dintero transactions) and print the invoices they go on, "
+        "the purchases that are skipped (voided, disabled type, ...) and the records rejected "
+        "as invalid. Without --config all three product types are enabled with the defaults.",
+    )
+    plan.add_argument("file", help="JSON array, JSON Lines or CSV file of purchases; - for stdin")
+    plan.add_argument("--config", metavar="FILE", help="Kravia configuration (JSON)")
+    plan.add_argument(
+        "--interval", choices=[i.value for i in Interval], help="override the grouped interval"
+    )
+    plan.add_argument(
+        "--days-until-due",
+        type=_days,
+        metavar="N",
+        help="override days_until_due (0-365) for every type",
+    )
+    plan.add_argument(
+        "--as-of",
+        type=_when,
+        metavar="DATE",
+        help="give each invoice a state (open, scheduled, ready) on this date",
+    )
+    plan.add_argument(
+        "--format",
+        choices=["table", "json", "csv"],
+        default="table",
+        help="output format (default: table)",
+    )
+    plan.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv"],
+        help="input format (default: from the file name)",
+    )
+    plan.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when any record is rejected"
+    )
+    plan.add_argument(
+        "--check-digits", action="store_true", help="also verify organization-number check digits"
+    )
+    plan.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted", help="move due dates on non-business days forward ('following')")  # fmt: skip
+    calendar_options(plan)
+    plan.set_defaults(run=_cmd_plan)
+
+    dates = commands.add_parser(
+        "dates",
+        help="issue and due date for one purchase date, with every skipped day explained",
+        description="Show the billing period, issue date and due date of the invoice a "
+        "purchase made on DATE lands on, and why the issue date moved.",
+    )
+    dates.add_argument(
+        "date",
+        type=_when,
+        help="purchase date (2025-01-31) or aware timestamp (2025-01-31T23:30:00Z)",
+    )
+    dates.add_argument(
+        "--country", required=True, choices=[c.value for c in Country], type=str.upper
+    )
+    dates.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
+    dates.add_argument("--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N")
+    dates.add_argument("--standard", action="store_true", help="a standard (non-grouped) invoice")
+    dates.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted")  # fmt: skip
+    calendar_options(dates)
+    dates.set_defaults(run=_cmd_dates)
+
+    cal = commands.add_parser(
+        "calendar",
+        help="every grouped issue date of a year, with why it moved",
+        description="List the billing periods of YEAR with the issue date of each, and the "
+        "days skipped to reach it.",
+    )
+    cal.add_argument("year", type=int)
+    cal.add_argument("--country", required=True, choices=[c.value for c in Country], type=str.upper)
+    cal.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
+    cal.add_argument("--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N")
+    calendar_options(cal)
+    cal.set_defaults(run=_cmd_calendar)
+
+    check = commands.add_parser(
+        "check-config",
+        help="validate a Kravia configuration file",
+        description="Validate a configuration (the seeds' `configuration` object, its `kravia` "
+        "member, or a whole session body). Prints the effective settings, or each problem "
+        "with its JSON path (exit status 1).",
+    )
+    check.add_argument("file", help="JSON file; - for stdin")
+    check.set_defaults(run=_cmd_check_config)
+    return parser
+
+
+def _load_config(path: str | None) -> KraviaConfig:
+    if path is None:
+        return KraviaConfig.all_enabled()
+    return parse_configuration(_read_json(path))
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return read_json_file(path)
+    except OSError as error:
+        raise _UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    except json.JSONDecodeError as error:
+        raise _UsageError(f"{path} is not valid JSON: {error}") from None
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    config = _load_config(args.config).with_overrides(
+        interval=args.interval, days_until_due=args.days_until_due
+    )
+    try:
+        records = read_records(args.file, args.input_format)
+        plan = plan_invoices(
+            records,
+            config,
+            as_of=args.as_of,
+            strict=args.check_digits,
+            weekends_only=args.weekends_only,
+            due_date_rule=args.due_date_rule,
+        )
+    except OSError as error:
+        raise _UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
+    render = {"table": plan_to_table, "json": plan_to_json, "csv": plan_to_csv}[args.format]
+    sys.stdout.write(render(plan))
+    if plan.rejected:
+        print(f"kravia-schedule: {len(plan.rejected)} record(s) rejected", file=sys.stderr)
+        if args.strict:
+            return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _cmd_dates(args: argparse.Namespace) -> int:
+    calendar = BusinessCalendar(args.country, weekends_only=args.weekends_only)
+    options = {"days_until_due": args.days_until_due, "due_date_rule": args.due_date_rule}
+    if args.standard:
+        result = standard_invoice_dates(
+            args.date, country=args.country, calendar=calendar, **options
+        )
+    else:
+        result = grouped_invoice_dates(
+            args.date, country=args.country, interval=args.interval, calendar=calendar, **options
+        )
+    day = local_date(args.date, args.country)
+    print(f"purchase date:  {day} ({day.strftime('%A')}) in {args.country}")
+    if result.period is not None:
+        period = result.period
+        print(
+            f"billing period: {period.label} ({period.start} to {period.end}, {period.interval.value})"
+        )
+        for skipped in result.issue_skipped:
+            print(f"  skipped {skipped}")
+    issue = result.issue_date
+    print(f"issue date:     {issue} ({issue.strftime('%A')})")
+    for skipped in result.due_skipped:
+        print(f"  due date moved past {skipped}")
+    due = result.due_date
+    print(f"due date:       {due} ({due.strftime('%A')}), {result.days_until_due} days after issue")
+    return EXIT_OK
+
+
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    calendar = BusinessCalendar(args.country, weekends_only=args.weekends_only)
+    print(f"{args.interval} grouped invoices for {args.country} customers, periods of {args.year}:")
+    for period in periods_in_year(args.year, args.interval):
+        dates = period_invoice_dates(period, calendar, args.days_until_due)
+        moved = (
+            f"  moved past {describe_skipped(dates.issue_skipped)}" if dates.issue_skipped else ""
+        )
+        print(
+            f"  {period.label:<8} issued {dates.issue_date} {dates.issue_date.strftime('%a')}"
+            f"  due {dates.due_date}{moved}"
+        )
+    return EXIT_OK
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = parse_configuration(_read_json(args.file))
+    except ConfigurationError as error:
+        print(f"{args.file}: {len(error.problems)} problem(s)", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem.path}: {problem.message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"{args.file}: valid. Effective configuration:")
+    print(json.dumps(config.to_dict(), indent=2))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except (_UsageError, KraviaScheduleError, ValueError) as error:
+        print(f"kravia-schedule: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `kravia-schedule plan big.jsonl | head`
+        sys.stderr.close()
+        return EXIT_OK
+    return status

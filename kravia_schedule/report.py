@@ -1,0 +1,212 @@
+"""Rendering plans and dates for people (table) and programs (JSON, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from kravia_schedule.calendar import SkippedDay
+from kravia_schedule.planning import Invoice, InvoicePlan
+
+__all__ = ["format_money", "plan_to_csv", "plan_to_dict", "plan_to_json", "plan_to_table"]
+
+
+def format_money(minor: int, currency: str) -> str:
+    """``123456, "NOK"`` → ``"1 234.56 NOK"`` (integer arithmetic; NOK, SEK, EUR have 2 decimals)."""
+    sign = "-" if minor < 0 else ""
+    major, cents = divmod(abs(minor), 100)
+    return f"{sign}{major:,}.{cents:02d} {currency}".replace(",", " ")
+
+
+def describe_skipped(days: Iterable[SkippedDay]) -> str:
+    """``"1 Apr Maundy Thursday, 2 Apr Good Friday"``."""
+    return ", ".join(f"{d.day.day} {d.day.strftime('%b')} {d.reason}" for d in days)
+
+
+def _invoice_dict(invoice: Invoice) -> dict[str, Any]:
+    address = invoice.billing_address
+    return {
+        "id": invoice.id,
+        "product_type": invoice.product_type.value,
+        "customer": {
+            "business_name": address.business_name,
+            "organization_number": invoice.customer.organization_number or None,
+            "country": invoice.customer.country.value,
+            "customer_reference": address.customer_reference,
+            "name": f"{address.first_name} {address.last_name}",
+            "email": address.email,
+        },
+        "currency": invoice.currency,
+        "period": invoice.period.label if invoice.period else None,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "issue_date_moved_past": [
+            {"date": d.day.isoformat(), "reason": d.reason} for d in invoice.issue_skipped
+        ],
+        "state": invoice.state.value if invoice.state else None,
+        "amount": invoice.amount,
+        "vat_amount": invoice.vat_amount,
+        "transactions": [
+            {
+                "id": line.transaction_id,
+                "created_at": line.created_at.isoformat(),
+                "amount": line.amount,
+                "vat_amount": line.vat_amount,
+                "merchant_reference": line.merchant_reference,
+            }
+            for line in invoice.lines
+        ],
+    }
+
+
+def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
+    """The whole plan as plain JSON-ready data, with its provenance."""
+    return {
+        "computed_with": plan.provenance.to_dict(),
+        "summary": {
+            "invoices": len(plan.invoices),
+            "skipped": len(plan.skipped),
+            "rejected": len(plan.rejected),
+            "invoiced_by_currency": plan.totals(),
+        },
+        "invoices": [_invoice_dict(invoice) for invoice in plan.invoices],
+        "skipped": [
+            {
+                "transaction_id": s.transaction_id,
+                "reason": s.reason.value,
+                "detail": s.detail,
+                "status": s.status.value,
+                "payment_product_type": s.product_type.value,
+                "amount": s.amount,
+                "currency": s.currency,
+            }
+            for s in plan.skipped
+        ],
+        "rejected": [
+            {
+                "transaction_id": r.transaction_id,
+                "record_index": r.index,
+                "problems": [{"field": p.path, "reason": p.message} for p in r.problems],
+            }
+            for r in plan.rejected
+        ],
+    }
+
+
+def plan_to_json(plan: InvoicePlan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+_CSV_COLUMNS = (
+    "outcome", "transaction_id", "invoice_id", "product_type", "business_name",
+    "organization_number", "country", "customer_reference", "currency", "amount",
+    "vat_amount", "period", "issue_date", "due_date", "state", "reason",
+)  # fmt: skip
+
+
+def plan_to_csv(plan: InvoicePlan) -> str:
+    """One row per input record: ``invoiced``, ``skipped`` or ``rejected``."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, _CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for invoice in plan.invoices:
+        for line in invoice.lines:
+            writer.writerow(
+                {
+                    "outcome": "invoiced",
+                    "transaction_id": line.transaction_id,
+                    "invoice_id": invoice.id,
+                    "product_type": invoice.product_type.value,
+                    "business_name": invoice.billing_address.business_name or "",
+                    "organization_number": invoice.customer.organization_number,
+                    "country": invoice.country.value,
+                    "customer_reference": invoice.billing_address.customer_reference or "",
+                    "currency": invoice.currency,
+                    "amount": line.amount,
+                    "vat_amount": line.vat_amount,
+                    "period": invoice.period.label if invoice.period else "",
+                    "issue_date": invoice.issue_date.isoformat(),
+                    "due_date": invoice.due_date.isoformat(),
+                    "state": invoice.state.value if invoice.state else "",
+                }
+            )
+    for s in plan.skipped:
+        writer.writerow(
+            {
+                "outcome": "skipped",
+                "transaction_id": s.transaction_id,
+                "product_type": s.product_type.value,
+                "currency": s.currency,
+                "amount": s.amount,
+                "vat_amount": s.vat_amount,
+                "reason": f"{s.reason.value}: {s.detail}",
+            }
+        )
+    for r in plan.rejected:
+        writer.writerow(
+            {"outcome": "rejected", "transaction_id": r.transaction_id or "", "reason": r.reason}
+        )
+    return out.getvalue()
+
+
+def plan_to_table(plan: InvoicePlan) -> str:
+    """A human-readable plan: each invoice with its lines, then skipped and rejected."""
+    p = plan.provenance
+    count = sum(len(i.lines) for i in plan.invoices) + len(plan.skipped) + len(plan.rejected)
+    as_of = f" as of {p.as_of.isoformat()}" if p.as_of is not None else ""
+    lines = [
+        f"Invoice plan{as_of}: {count} records -> {len(plan.invoices)} invoices, "
+        f"{len(plan.skipped)} skipped, {len(plan.rejected)} rejected",
+        f"(kravia-schedule {p.library_version}, holidays {p.holidays_version}"
+        f"{', weekends only' if p.weekends_only else ''})",
+        "",
+    ]
+    for invoice in plan.invoices:
+        address = invoice.billing_address
+        who = address.business_name or f"{address.first_name} {address.last_name}"
+        org = (
+            f" {invoice.customer.organization_number}"
+            if invoice.customer.organization_number
+            else ""
+        )
+        ref = f", ref {address.customer_reference!r}" if address.customer_reference else ""
+        state = f"  [{invoice.state.value}]" if invoice.state else ""
+        lines.append(f"{invoice.id}  {who} ({invoice.country.value}{org}{ref}){state}")
+        kind = invoice.product_type.value.removeprefix("kravia.")
+        period = f"period {invoice.period.label}, " if invoice.period else ""
+        moved = (
+            f" (moved past {describe_skipped(invoice.issue_skipped)})"
+            if invoice.issue_skipped
+            else ""
+        )
+        lines.append(
+            f"    {kind}: {period}issued {invoice.issue_date}{moved}, due {invoice.due_date}"
+        )
+        zone = invoice.country.zone
+        for line in invoice.lines:
+            ref_text = f"  {line.merchant_reference}" if line.merchant_reference else ""
+            local = line.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            lines.append(
+                f"      {line.transaction_id:<14} {local} {zone.key:<17}"
+                f"{format_money(line.amount, invoice.currency):>16}{ref_text}"
+            )
+        lines.append(
+            f"      total {format_money(invoice.amount, invoice.currency)}"
+            f" (VAT {format_money(invoice.vat_amount, invoice.currency)})"
+        )
+        lines.append("")
+    totals = ", ".join(format_money(v, k) for k, v in plan.totals().items())
+    lines.append(f"Invoiced: {totals or 'nothing'}")
+    if plan.skipped:
+        lines += ["", "Skipped (valid, not invoiced):"]
+        lines += [f"  {s.transaction_id}: {s.reason.value}: {s.detail}" for s in plan.skipped]
+    if plan.rejected:
+        lines += ["", "Rejected (invalid input):"]
+        for r in plan.rejected:
+            where = f"record {r.index + 1}" if r.index is not None else "record"
+            who = r.transaction_id or "(no id)"
+            lines.append(f"  {who} ({where}): {r.reason}")
+    return "\n".join(lines) + "\n"

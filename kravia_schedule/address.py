@@ -50,9 +50,9 @@ _OPTIONAL = ("postal_place", "customer_reference", "address_line_2", "co_address
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,19}")
 _POSTAL = {
-    Country.NO: (re.compile(r"\d{4}"), "4 digits"),
-    Country.SE: (re.compile(r"\d{3} ?\d{2}"), "5 digits (123 45)"),
-    Country.FI: (re.compile(r"\d{5}"), "5 digits"),
+    Country.NO: (re.compile(r"[0-9]{4}"), "4 digits"),
+    Country.SE: (re.compile(r"[0-9]{3} ?[0-9]{2}"), "5 digits (123 45)"),
+    Country.FI: (re.compile(r"[0-9]{5}"), "5 digits"),
 }
 
 
@@ -116,7 +116,9 @@ def validate_billing_address(
     if not isinstance(address, Mapping):
         raise InvalidBillingAddress([FieldProblem("billing_address", "must be an object")])
     problems: list[FieldProblem] = []
-    values = {name: _text(address, name, problems) for name in _COMMON + _BUSINESS + _OPTIONAL}
+    names = _COMMON + _OPTIONAL + (_BUSINESS if product_type.is_business else ("business_name",))
+    values = {name: _text(address, name, problems) for name in names}
+    values.setdefault("organization_number", None)
     for name in required_fields(product_type):
         if values[name] is None and not any(p.path == name for p in problems):
             problems.append(FieldProblem(name, f"is required for {product_type.value}"))
@@ -129,8 +131,6 @@ def validate_billing_address(
             problems.append(FieldProblem("country", str(error)))
     org_key = None
     org = values["organization_number"]
-    if not product_type.is_business:
-        values["organization_number"] = org = None
     if country is not None and org is not None:
         try:
             org_key = validate_org_number(country.value, org, strict=strict)

@@ -170,9 +170,10 @@ class BusinessCalendar:
 
     def is_business_day(self, day: date) -> bool:
         """Monday–Friday, not a public holiday, not a caller-closed day."""
-        if day.weekday() >= 5 or day in self.closed_days:
-            return False
-        return self.weekends_only or day not in _public_holidays(self.country, day.year)
+        if self.weekends_only:
+            return day.weekday() < 5 and day not in self.closed_days
+        holidays = _public_holidays(self.country, day.year)  # raises outside the data's years
+        return day.weekday() < 5 and day not in holidays and day not in self.closed_days
 
     # -- moving dates ------------------------------------------------------------------
 

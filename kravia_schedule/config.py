@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -50,14 +50,27 @@ class ProductConfig:
     require_identity_verification: bool = True
     interval: Interval = Interval.MONTHLY
 
+    def __post_init__(self) -> None:
+        problem = _check_days(self.days_until_due, "days_until_due")
+        if problem is not None:
+            raise ConfigurationError([problem])
+        if not isinstance(self.interval, Interval):
+            object.__setattr__(self, "interval", _interval(self.interval, "interval"))
+
 
 @dataclass(frozen=True, slots=True)
 class KraviaConfig:
     """The three product types' settings; absent types are disabled."""
 
-    invoice_b2b: ProductConfig = ProductConfig()
-    invoice_b2b_grouped: ProductConfig = ProductConfig()
-    invoice_b2c: ProductConfig = ProductConfig()
+    invoice_b2b: ProductConfig = field(default_factory=ProductConfig)
+    invoice_b2b_grouped: ProductConfig = field(default_factory=ProductConfig)
+    invoice_b2c: ProductConfig = field(default_factory=ProductConfig)
+
+    def __post_init__(self) -> None:
+        if not self.invoice_b2c.require_identity_verification:
+            raise ConfigurationError(
+                [FieldProblem("invoice_b2c.require_identity_verification", _B2C_VERIFY)]
+            )
 
     def product(self, product_type: ProductType) -> ProductConfig:
         result: ProductConfig = getattr(self, product_type.config_key)
@@ -72,20 +85,19 @@ class KraviaConfig:
     ) -> KraviaConfig:
         """All three types enabled with the documented defaults (the CLI's default)."""
         on = ProductConfig(enabled=True, days_until_due=days_until_due)
-        return cls(on, replace(on, interval=Interval(interval)), on)
+        return cls(on, replace(on, interval=_interval(interval, "interval")), on)
 
     def with_overrides(
         self, *, interval: Interval | str | None = None, days_until_due: int | None = None
     ) -> KraviaConfig:
         """A copy with the grouped interval and/or every type's ``days_until_due`` replaced."""
         b2b, grouped, b2c = self.invoice_b2b, self.invoice_b2b_grouped, self.invoice_b2c
-        if days_until_due is not None:
-            _check_days(days_until_due, "days_until_due")
+        if days_until_due is not None:  # ProductConfig refuses a bad value
             b2b, grouped, b2c = (
                 replace(p, days_until_due=days_until_due) for p in (b2b, grouped, b2c)
             )
         if interval is not None:
-            grouped = replace(grouped, interval=Interval(interval))
+            grouped = replace(grouped, interval=_interval(interval, "interval"))
         return KraviaConfig(b2b, grouped, b2c)
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +130,18 @@ def _check_days(value: object, path: str) -> FieldProblem | None:
     if not 0 <= value <= MAX_DAYS_UNTIL_DUE:
         return FieldProblem(path, f"must be between 0 and {MAX_DAYS_UNTIL_DUE}, got {value}")
     return None
+
+
+_B2C_VERIFY = "B2C invoices always require identity verification (BankID); it cannot be turned off"
+
+
+def _interval(value: object, path: str) -> Interval:
+    """``value`` as an :class:`Interval`, or a ConfigurationError naming ``path``."""
+    for interval in Interval:
+        if value == interval.value:
+            return interval
+    choices = ", ".join(repr(i.value) for i in Interval)
+    raise ConfigurationError([FieldProblem(path, f"must be {choices}, got {value!r}")])
 
 
 def _unknown_keys(obj: Mapping[str, Any], allowed: set[str], path: str) -> list[FieldProblem]:
@@ -166,13 +190,7 @@ class _Reader:
         enabled = self.boolean(member, "enabled", False, path)
         verify = self.boolean(member, "require_identity_verification", True, path)
         if product_type is ProductType.B2C and not verify:
-            self.problems.append(
-                FieldProblem(
-                    f"{path}.require_identity_verification",
-                    "B2C invoices always require identity verification (BankID); "
-                    "it cannot be turned off",
-                )
-            )
+            self.problems.append(FieldProblem(f"{path}.require_identity_verification", _B2C_VERIFY))
             verify = True
         days = member.get("days_until_due", DEFAULT_DAYS_UNTIL_DUE)
         problem = _check_days(days, f"{path}.days_until_due")
@@ -189,14 +207,10 @@ class _Reader:
         if schedule is None:
             return Interval.MONTHLY
         self.problems.extend(_unknown_keys(schedule, {"interval"}, path))
-        raw = schedule.get("interval", Interval.MONTHLY.value)
         try:
-            return Interval(raw)
-        except ValueError:
-            choices = ", ".join(repr(i.value) for i in Interval)
-            self.problems.append(
-                FieldProblem(f"{path}.interval", f"must be {choices}, got {raw!r}")
-            )
+            return _interval(schedule.get("interval", Interval.MONTHLY.value), f"{path}.interval")
+        except ConfigurationError as error:
+            self.problems.extend(error.problems)
             return Interval.MONTHLY
 
 
@@ -210,6 +224,9 @@ def _locate_kravia(obj: Mapping[str, Any]) -> tuple[object, str]:
         return obj["kravia"], "kravia"
     if obj.get("type") == "payment_type" or set(obj) & {p.config_key for p in ProductType}:
         return obj, "kravia"
+    product_keys = [p.config_key for p in ProductType]
+    if any(difflib.get_close_matches(str(k), product_keys, n=1, cutoff=0.8) for k in obj):
+        return obj, "kravia"  # a misspelled product member: report it as an unknown key
     close = difflib.get_close_matches("kravia", [str(k) for k in obj], n=1, cutoff=0.6)
     hint = f"; found {close[0]!r}, did you mean 'kravia'?" if close else ""
     raise ConfigurationError([FieldProblem("kravia", f"no Kravia configuration found{hint}")])

@@ -25,6 +25,8 @@ __all__ = [
     "MAX_DAYS_UNTIL_DUE",
     "InvoiceDates",
     "check_days_until_due",
+    "check_due_date_rule",
+    "day_invoice_dates",
     "grouped_invoice_dates",
     "local_date",
     "period_invoice_dates",
@@ -82,15 +84,24 @@ def check_days_until_due(days: object) -> int:
     return days
 
 
+def check_due_date_rule(rule: DateRoll | str) -> DateRoll:
+    """The rule for due dates: ``unadjusted`` or ``following`` (a due date never moves back)."""
+    try:
+        value = DateRoll(rule)
+    except ValueError:
+        value = None
+    if value not in (DateRoll.UNADJUSTED, DateRoll.FOLLOWING):
+        raise ValueError(f"due_date_rule must be 'unadjusted' or 'following', got {rule!r}")
+    return value
+
+
 def _due(
     issue: date, days: int, calendar: BusinessCalendar, rule: DateRoll
 ) -> tuple[date, tuple[SkippedDay, ...]]:
     due = issue + timedelta(days=check_days_until_due(days))
-    if rule is DateRoll.UNADJUSTED:
-        return due, ()
-    if rule is DateRoll.FOLLOWING:
-        return calendar.roll_forward(due), calendar.explain(due)
-    raise ValueError(f"due_date_rule must be 'unadjusted' or 'following', got {rule.value!r}")
+    if check_due_date_rule(rule) is DateRoll.UNADJUSTED:
+        return due, ()  # calendar days: needs no holiday data, so no horizon
+    return calendar.roll_forward(due), calendar.explain(due)
 
 
 def period_invoice_dates(
@@ -100,7 +111,9 @@ def period_invoice_dates(
     due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
 ) -> InvoiceDates:
     """Issue and due date of the grouped invoice for ``period`` (cached per argument set)."""
-    return _period_invoice_dates(period, calendar, days_until_due, DateRoll(due_date_rule))
+    # Validate before the cache: it would treat 14.0 and True as the equal 14 and 1.
+    days = check_days_until_due(days_until_due)
+    return _period_invoice_dates(period, calendar, days, check_due_date_rule(due_date_rule))
 
 
 @lru_cache(maxsize=65536)
@@ -112,6 +125,17 @@ def _period_invoice_dates(
     issue = first_after + timedelta(days=len(issue_skipped))
     due, due_skipped = _due(issue, days, calendar, rule)
     return InvoiceDates(issue, due, period, issue_skipped, due_skipped)
+
+
+def day_invoice_dates(
+    day: date,
+    calendar: BusinessCalendar,
+    days_until_due: int = DEFAULT_DAYS_UNTIL_DUE,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+) -> InvoiceDates:
+    """Dates of a standard invoice issued on the local date ``day``."""
+    due, due_skipped = _due(day, days_until_due, calendar, check_due_date_rule(due_date_rule))
+    return InvoiceDates(day, due, None, (), due_skipped)
 
 
 def _calendar(country: Country | str, calendar: BusinessCalendar | None) -> BusinessCalendar:
@@ -152,6 +176,4 @@ def standard_invoice_dates(
 ) -> InvoiceDates:
     """Dates of a standard (B2B or B2C) invoice: issued on the purchase's local date."""
     cal = _calendar(country, calendar)
-    issue = local_date(when, cal.country)
-    due, due_skipped = _due(issue, days_until_due, cal, DateRoll(due_date_rule))
-    return InvoiceDates(issue, due, None, (), due_skipped)
+    return day_invoice_dates(local_date(when, cal.country), cal, days_until_due, due_date_rule)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar as _stdcal
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -45,6 +45,8 @@ class BillingPeriod:
         return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
 
     def __contains__(self, day: object) -> bool:
+        if isinstance(day, datetime):
+            raise TypeError("a billing period holds local dates; use local_date(when, country)")
         return isinstance(day, date) and self.start <= day <= self.end
 
     def next(self) -> BillingPeriod:
@@ -58,7 +60,7 @@ class BillingPeriod:
     @classmethod
     def parse(cls, label: str) -> BillingPeriod:
         """Inverse of :attr:`label`: ``BillingPeriod.parse("2024-Q2")``."""
-        match = _LABEL.fullmatch(label.strip())
+        match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
         if match is None:
             raise ValueError(f"not a billing period label (2025-01 or 2025-Q1): {label!r}")
         year = int(match["year"])
@@ -73,7 +75,7 @@ class BillingPeriod:
         return self.label
 
 
-_LABEL = re.compile(r"(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|(?P<month>\d{2}))")
+_LABEL = re.compile(r"(?P<year>[0-9]{4})-(?:Q(?P<quarter>[1-4])|(?P<month>[0-9]{2}))")
 
 
 def billing_period(day: date, interval: Interval | str = Interval.MONTHLY) -> BillingPeriod:

@@ -12,9 +12,9 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress
@@ -22,7 +22,13 @@ from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRol
 from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
-from kravia_schedule.dates import InvoiceDates, local_date, period_invoice_dates
+from kravia_schedule.dates import (
+    InvoiceDates,
+    check_due_date_rule,
+    day_invoice_dates,
+    local_date,
+    period_invoice_dates,
+)
 from kravia_schedule.errors import (
     CalendarRangeError,
     FieldProblem,
@@ -67,15 +73,18 @@ class SkipReason(StrEnum):
     STATUS = "status"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class InvoiceLine:
-    """One purchase on an invoice (ordered by time, then transaction id)."""
+class InvoiceLine(NamedTuple):
+    """One purchase on an invoice; lines sort by time, then transaction id.
+
+    A named tuple rather than a dataclass: a plan holds one per purchase, and tuples are
+    the cheapest immutable record to build and keep.
+    """
 
     created_at: datetime
     transaction_id: str
     amount: int
     vat_amount: int
-    merchant_reference: str | None = field(default=None, compare=False)
+    merchant_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,23 +240,18 @@ def _state(
     return InvoiceState.READY if today >= dates.issue_date else InvoiceState.SCHEDULED
 
 
-def _skip(purchase: Purchase, config: KraviaConfig) -> SkippedPurchase | None:
-    """``None`` when the purchase belongs on an invoice, else why it does not."""
-    product = config.product(purchase.product_type)
+def _skipped(purchase: Purchase, enabled: bool) -> SkippedPurchase:
+    """Why a valid purchase goes on no invoice."""
     status = purchase.status
-    if not product.enabled:
+    if not enabled:
         reason = SkipReason.PRODUCT_DISABLED
         detail = f"{purchase.product_type.value} is not enabled in the configuration"
     elif purchase.product_type.is_grouped:
-        if status is TransactionStatus.AUTHORIZED:
-            return None
         if status is TransactionStatus.AUTHORIZATION_VOIDED:
             reason, detail = SkipReason.VOIDED, "voided before billing"
         else:
             reason = SkipReason.STATUS
             detail = f"grouped invoices collect AUTHORIZED purchases; this one is {status.value}"
-    elif status in STANDARD_INVOICED:
-        return None
     else:
         reason = SkipReason.VOIDED if status is TransactionStatus.REFUNDED else SkipReason.STATUS
         detail = f"no invoice for a standard purchase in state {status.value}"
@@ -255,6 +259,10 @@ def _skip(purchase: Purchase, config: KraviaConfig) -> SkippedPurchase | None:
         purchase.id, reason, detail, purchase.product_type, status,
         purchase.currency, purchase.amount, purchase.vat_amount,
     )  # fmt: skip
+
+
+def _chronological(purchase: Purchase) -> tuple[datetime, str]:
+    return purchase.created_at, purchase.id
 
 
 def _line(purchase: Purchase) -> InvoiceLine:
@@ -265,28 +273,32 @@ def _line(purchase: Purchase) -> InvoiceLine:
 
 
 def _invoice_order(invoice: Invoice) -> tuple[Any, ...]:
-    return (invoice.issue_date, invoice.customer, invoice.currency, invoice.id)
+    key = invoice.customer
+    return (invoice.issue_date, key.country.value, key.organization_number, key.business_name,
+            key.customer_reference, invoice.currency, invoice.id)  # fmt: skip
 
 
-def _dedupe(
-    accepted: dict[str, list[tuple[int, Purchase]]], rejected: list[Rejection]
-) -> list[Purchase]:
-    """One purchase per id: identical repeats are rejected, conflicting ones all rejected."""
-    unique = []
-    for purchase_id, entries in accepted.items():
+def _reject_repeats(
+    first_seen: dict[str, tuple[int, Purchase]],
+    repeats: dict[str, list[tuple[int, Purchase]]],
+    rejected: list[Rejection],
+) -> None:
+    """One purchase per id: identical repeats are rejected, conflicting ones all rejected.
+
+    Removes conflicting ids from ``first_seen``; the outcome does not depend on which
+    record came first.
+    """
+    for purchase_id, entries in repeats.items():
         first = entries[0][1]
-        if len(entries) == 1:
-            unique.append(first)
-        elif all(p == first for _, p in entries):
-            unique.append(first)
+        if all(p == first for _, p in entries):
             problem = FieldProblem("id", "duplicate of an identical record; counted once")
             rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in entries[1:])
         else:
+            del first_seen[purchase_id]
             problem = FieldProblem(
                 "id", f"{len(entries)} different records share this transaction id; none is used"
             )
             rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in entries)
-    return unique
 
 
 # -- the entry points ----------------------------------------------------------------
@@ -314,7 +326,7 @@ def plan_invoices(
     ``config`` defaults to :meth:`KraviaConfig.all_enabled`.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
-    rule = DateRoll(due_date_rule)
+    rule = check_due_date_rule(due_date_rule)
     if as_of is not None:
         local_date(as_of, Country.NO)  # refuse a naive datetime before any work
     closed = {parse_country(c): days for c, days in (closed_days or {}).items()}
@@ -330,7 +342,8 @@ def plan_invoices(
     )  # fmt: skip
 
     rejected: list[Rejection] = []
-    by_id: dict[str, list[tuple[int, Purchase]]] = defaultdict(list)
+    first_seen: dict[str, tuple[int, Purchase]] = {}
+    repeats: dict[str, list[tuple[int, Purchase]]] = {}
     for index, record in enumerate(purchases):
         try:
             if isinstance(record, Purchase):
@@ -346,45 +359,75 @@ def plan_invoices(
         except InvalidPurchaseError as error:
             rejected.append(Rejection(error.transaction_id, error.problems, index))
             continue
-        by_id[purchase.id].append((index, purchase))
+        if purchase.id in first_seen:
+            repeats.setdefault(purchase.id, [first_seen[purchase.id]]).append((index, purchase))
+        else:
+            first_seen[purchase.id] = (index, purchase)
+    _reject_repeats(first_seen, repeats, rejected)
 
+    products = {p: config.product(p) for p in ProductType}
+    grouped_type = ProductType.B2B_GROUPED
+    interval = products[grouped_type].interval
     skipped: list[SkippedPurchase] = []
-    groups: dict[tuple[CustomerKey, str, BillingPeriod], list[Purchase]] = defaultdict(list)
+    # Grouping state, keyed by plain tuples (cheap to hash); the few distinct values
+    # (normalized customer, period, dates) are computed once each, not once per purchase.
+    groups: dict[tuple[tuple[Country, str, str, str], str, date], list[Purchase]] = {}
+    customer_cache: dict[
+        tuple[Country, str | None, str | None, str | None], tuple[Country, str, str, str]
+    ] = {}
+    period_dates: dict[tuple[Country, BillingPeriod], InvoiceDates] = {}
+    periods: dict[date, BillingPeriod] = {}
     standard: list[tuple[Purchase, InvoiceDates]] = []
-    group_dates: dict[tuple[Country, BillingPeriod], InvoiceDates] = {}
-    for purchase in _dedupe(by_id, rejected):
-        skip = _skip(purchase, config)
-        if skip is not None:
-            skipped.append(skip)
+    for index, purchase in first_seen.values():
+        product = products[purchase.product_type]
+        if purchase.product_type is grouped_type:
+            invoiceable = purchase.status is TransactionStatus.AUTHORIZED
+        else:
+            invoiceable = purchase.status in STANDARD_INVOICED
+        if not (invoiceable and product.enabled):
+            skipped.append(_skipped(purchase, product.enabled))
             continue
-        calendar = calendars[purchase.billing_address.country]
-        product = config.product(purchase.product_type)
-        day = local_date(purchase.created_at, calendar.country)
+        address = purchase.billing_address
+        country = address.country
+        calendar = calendars[country]
+        day = local_date(purchase.created_at, country)
         try:
-            if purchase.product_type.is_grouped:
-                period = billing_period(day, product.interval)
-                dates_key = (calendar.country, period)
-                if dates_key not in group_dates:
-                    group_dates[dates_key] = period_invoice_dates(
+            if purchase.product_type is grouped_type:
+                period = billing_period(day, interval)
+                if (country, period) not in period_dates:
+                    period_dates[country, period] = period_invoice_dates(
                         period, calendar, product.days_until_due, rule
                     )
-                key = customer_key(purchase.billing_address)
-                groups[key, purchase.currency, period].append(purchase)
+                periods[period.start] = period
+                raw = (
+                    country,
+                    address.org_number_key,
+                    address.business_name,
+                    address.customer_reference,
+                )
+                customer = customer_cache.get(raw)
+                if customer is None:
+                    key = customer_key(address)
+                    customer = customer_cache[raw] = (
+                        key.country, key.organization_number, key.business_name, key.customer_reference
+                    )  # fmt: skip
+                groups.setdefault((customer, purchase.currency, period.start), []).append(purchase)
             else:
-                due = calendar.adjust(day + timedelta(days=product.days_until_due), rule)
-                calendar.is_business_day(due)  # raises beyond the holiday data's years
-                standard.append((purchase, InvoiceDates(day, due)))
+                dates = day_invoice_dates(day, calendar, product.days_until_due, rule)
+                standard.append((purchase, dates))
         except CalendarRangeError as error:
             problem = FieldProblem("created_at", str(error))
-            rejected.append(Rejection(purchase.id, (problem,), by_id[purchase.id][0][0]))
+            rejected.append(Rejection(purchase.id, (problem,), index))
 
     invoices: list[Invoice] = []
-    for (key, currency, period), members in groups.items():
-        members.sort(key=lambda p: (p.created_at, p.id))
-        dates = group_dates[key.country, period]
+    for (customer, currency, period_start), members in groups.items():
+        members.sort(key=_chronological)
+        key = CustomerKey(*customer)
+        period = periods[period_start]
+        dates = period_dates[key.country, period]
         invoices.append(
             _make_invoice(
-                _grouped_id(key, currency, period), ProductType.B2B_GROUPED, key,
+                _grouped_id(key, currency, period), grouped_type, key,
                 members[0].billing_address, currency, dates, [_line(p) for p in members],
                 _state(dates, as_of, key.country),
             )

@@ -89,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
             help="only Saturday and Sunday move a date (ignore public holidays)",
         )
 
+    def country_period_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--country", required=True, choices=[c.value for c in Country], type=str.upper
+        )
+        sub.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
+        sub.add_argument(
+            "--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N"
+        )
+
     plan = commands.add_parser(
         "plan",
         help="plan the invoices for a file of purchases",
@@ -145,11 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_when,
         help="purchase date (2025-01-31) or aware timestamp (2025-01-31T23:30:00Z)",
     )
-    dates.add_argument(
-        "--country", required=True, choices=[c.value for c in Country], type=str.upper
-    )
-    dates.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
-    dates.add_argument("--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N")
+    country_period_options(dates)
     dates.add_argument("--standard", action="store_true", help="a standard (non-grouped) invoice")
     dates.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted")  # fmt: skip
     calendar_options(dates)
@@ -162,9 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "days skipped to reach it.",
     )
     cal.add_argument("year", type=int)
-    cal.add_argument("--country", required=True, choices=[c.value for c in Country], type=str.upper)
-    cal.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
-    cal.add_argument("--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N")
+    country_period_options(cal)
     calendar_options(cal)
     cal.set_defaults(run=_cmd_calendar)
 

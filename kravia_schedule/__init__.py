@@ -14,7 +14,13 @@ The main entry point is :func:`plan_invoices`; see the README for a tour.
 
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress, required_fields, validate_billing_address
-from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay, holiday_data_years
+from kravia_schedule.calendar import (
+    BusinessCalendar,
+    CalendarKind,
+    DateRoll,
+    SkippedDay,
+    holiday_data_years,
+)
 from kravia_schedule.config import KraviaConfig, ProductConfig, ProductType, parse_configuration
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
@@ -49,11 +55,19 @@ from kravia_schedule.planning import (
     plan_invoices,
 )
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+from kravia_schedule.statutory import (
+    PAYMENT_RULES,
+    PaymentDeadline,
+    PaymentRule,
+    last_on_time_payment_date,
+)
 
 __all__ = [
+    "PAYMENT_RULES",
     "BillingAddress",
     "BillingPeriod",
     "BusinessCalendar",
+    "CalendarKind",
     "CalendarRangeError",
     "ConfigurationError",
     "Country",
@@ -73,6 +87,8 @@ __all__ = [
     "KraviaScheduleError",
     "MergeConflictError",
     "NaiveDatetimeError",
+    "PaymentDeadline",
+    "PaymentRule",
     "PlanProvenance",
     "ProductConfig",
     "ProductType",
@@ -86,6 +102,7 @@ __all__ = [
     "billing_period",
     "grouped_invoice_dates",
     "holiday_data_years",
+    "last_on_time_payment_date",
     "local_date",
     "merge_plans",
     "parse_configuration",

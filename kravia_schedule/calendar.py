@@ -30,8 +30,10 @@ from kravia_schedule.errors import CalendarRangeError
 __all__ = [
     "HOLIDAYS_VERSION",
     "BusinessCalendar",
+    "CalendarKind",
     "DateRoll",
     "SkippedDay",
+    "holiday_categories",
     "holiday_data_years",
 ]
 
@@ -43,6 +45,47 @@ _NAME_LANGUAGE = "en_US"
 # The longest run of closed days in these countries is well under this; the bound only
 # guards against a caller closing every day.
 _MAX_ROLL_DAYS = 366
+
+
+class CalendarKind(StrEnum):
+    """Which closed days a calendar knows, beyond Saturday and Sunday.
+
+    * ``public``: the country's public holidays (the ``holidays`` package's ``public``
+      category). Issue dates of grouped invoices use this kind.
+    * ``bank``: the days banks do not settle payments. NO: public holidays and Christmas
+      Eve; SE: public holidays and the de-facto holidays Midsummer Eve, Christmas Eve and
+      New Year's Eve (the ``de_facto`` category, not ``bank``, whose "from 2 pm" half days
+      are ordinary bank days); FI: public holidays (they include both eves).
+    * ``payment``: the days a payment deadline does not end on, by each country's law
+      (see :mod:`kravia_schedule.statutory`). NO, gjeldsbrevloven § 5: Saturday, Sunday,
+      public holidays, 1 and 17 May (both public holidays); SE, skuldebrevslagen 5 §:
+      Saturday, Sunday, public holidays, Midsummer Eve, Christmas Eve, New Year's Eve;
+      FI, velkakirjalaki 5 §: Saturday, holidays (Sundays included), Independence Day,
+      1 May, Christmas Eve, Midsummer Eve (all in the ``public`` category).
+    """
+
+    PUBLIC = "public"
+    BANK = "bank"
+    PAYMENT = "payment"
+
+
+# The holidays categories per (country, kind), and fixed days the package does not have.
+_CATEGORIES: dict[tuple[Country, CalendarKind], tuple[str, ...]] = {
+    (Country.NO, CalendarKind.PUBLIC): ("public",),
+    (Country.NO, CalendarKind.BANK): ("public",),
+    (Country.NO, CalendarKind.PAYMENT): ("public",),
+    (Country.SE, CalendarKind.PUBLIC): ("public",),
+    (Country.SE, CalendarKind.BANK): ("public", "de_facto"),
+    (Country.SE, CalendarKind.PAYMENT): ("public", "de_facto"),
+    (Country.FI, CalendarKind.PUBLIC): ("public",),
+    (Country.FI, CalendarKind.BANK): ("public",),
+    (Country.FI, CalendarKind.PAYMENT): ("public",),
+}
+_EXTRA_DAYS: dict[tuple[Country, CalendarKind], tuple[tuple[int, int, str], ...]] = {
+    # Norges Bank's settlement system (NBO) is closed on 24 December ("Settlement days",
+    # norges-bank.no); the holidays package has no Norwegian category for it.
+    (Country.NO, CalendarKind.BANK): ((12, 24, "Christmas Eve"),),
+}
 
 
 class DateRoll(StrEnum):
@@ -76,6 +119,12 @@ class SkippedDay:
         return f"{self.day.isoformat()} {self.day.strftime('%a')}: {self.reason}"
 
 
+def holiday_categories(kind: CalendarKind | str = CalendarKind.PUBLIC) -> dict[str, list[str]]:
+    """The ``holidays`` categories each country's calendar of ``kind`` is built from."""
+    kind = CalendarKind(kind)
+    return {c.value: list(_CATEGORIES[c, kind]) for c in Country}
+
+
 def holiday_data_years(country: Country | str) -> tuple[int, int]:
     """First and last year (inclusive) for which ``holidays`` has data for ``country``."""
     cls = type(_holidays.country_holidays(parse_country(country).value))
@@ -83,15 +132,21 @@ def holiday_data_years(country: Country | str) -> tuple[int, int]:
 
 
 @cache
-def _public_holidays(country: Country, year: int) -> Mapping[date, str]:
+def _closed_days(country: Country, kind: CalendarKind, year: int) -> Mapping[date, str]:
+    """The named closed days of one (country, kind, year): built once, never mutated."""
     first, last = holiday_data_years(country)
     if not first <= year <= last:
         raise CalendarRangeError(
             f"no holiday data for {country.value} in {year}: the holidays package "
             f"{HOLIDAYS_VERSION} covers {first}–{last}"
         )
-    data = _holidays.country_holidays(country.value, years=year, language=_NAME_LANGUAGE)
-    return MappingProxyType({day: str(name) for day, name in data.items()})
+    data = _holidays.country_holidays(
+        country.value, years=year, language=_NAME_LANGUAGE, categories=_CATEGORIES[country, kind]
+    )
+    days = {day: str(name) for day, name in data.items()}
+    for month, day, name in _EXTRA_DAYS.get((country, kind), ()):
+        days.setdefault(date(year, month, day), name)
+    return MappingProxyType(dict(sorted(days.items())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +163,18 @@ class BusinessCalendar:
     country: Country
     weekends_only: bool = False
     closed_days: Mapping[date, str] = field(default_factory=dict)
+    kind: CalendarKind = CalendarKind.PUBLIC
 
     def __init__(
         self,
         country: Country | str,
         *,
+        kind: CalendarKind | str = CalendarKind.PUBLIC,
         weekends_only: bool = False,
         closed_days: Mapping[date, str] | Iterable[date] = (),
     ) -> None:
         object.__setattr__(self, "country", parse_country(country))
+        object.__setattr__(self, "kind", CalendarKind(kind))
         object.__setattr__(self, "weekends_only", bool(weekends_only))
         if isinstance(closed_days, Mapping):
             closed = {d: str(reason) for d, reason in closed_days.items()}
@@ -128,19 +186,21 @@ class BusinessCalendar:
         object.__setattr__(self, "closed_days", MappingProxyType(dict(sorted(closed.items()))))
 
     def __hash__(self) -> int:
-        return hash((self.country, self.weekends_only, tuple(self.closed_days.items())))
+        return hash((self.country, self.kind, self.weekends_only, tuple(self.closed_days.items())))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BusinessCalendar):
             return NotImplemented
-        return (self.country, self.weekends_only, dict(self.closed_days)) == (
+        return (self.country, self.kind, self.weekends_only, dict(self.closed_days)) == (
             other.country,
+            other.kind,
             other.weekends_only,
             dict(other.closed_days),
         )
 
     def __repr__(self) -> str:
-        extra = ", weekends_only=True" if self.weekends_only else ""
+        extra = f", kind={self.kind.value!r}" if self.kind is not CalendarKind.PUBLIC else ""
+        extra += ", weekends_only=True" if self.weekends_only else ""
         if self.closed_days:
             extra += f", closed_days=<{len(self.closed_days)} days>"
         return f"BusinessCalendar({self.country.value!r}{extra})"
@@ -148,16 +208,16 @@ class BusinessCalendar:
     # -- questions about one day -------------------------------------------------------
 
     def holidays(self, year: int) -> Mapping[date, str]:
-        """The public holidays of ``year`` (empty for a weekends-only calendar)."""
+        """The named closed days of ``year`` for this kind (empty for weekends-only)."""
         if self.weekends_only:
             return MappingProxyType({})
-        return _public_holidays(self.country, year)
+        return _closed_days(self.country, self.kind, year)
 
     def holiday_name(self, day: date) -> str | None:
-        """The public holiday's English name, or ``None``."""
+        """The English name of the holiday (or closed eve) on ``day``, or ``None``."""
         if self.weekends_only:
             return None
-        return _public_holidays(self.country, day.year).get(day)
+        return _closed_days(self.country, self.kind, day.year).get(day)
 
     def skipped(self, day: date) -> SkippedDay | None:
         """Why ``day`` is not a business day, or ``None`` when it is one."""
@@ -172,7 +232,9 @@ class BusinessCalendar:
         """Monday–Friday, not a public holiday, not a caller-closed day."""
         if self.weekends_only:
             return day.weekday() < 5 and day not in self.closed_days
-        holidays = _public_holidays(self.country, day.year)  # raises outside the data's years
+        holidays = _closed_days(
+            self.country, self.kind, day.year
+        )  # raises outside the data's years
         return day.weekday() < 5 and day not in holidays and day not in self.closed_days
 
     # -- moving dates ------------------------------------------------------------------
@@ -239,5 +301,8 @@ class BusinessCalendar:
             "country": self.country.value,
             "weekends_only": self.weekends_only,
             "closed_days": {d.isoformat(): r for d, r in self.closed_days.items()},
-            "holiday_categories": [] if self.weekends_only else ["public"],
+            "kind": self.kind.value,
+            "holiday_categories": []
+            if self.weekends_only
+            else list(_CATEGORIES[self.country, self.kind]),
         }

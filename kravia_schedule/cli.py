@@ -15,8 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from kravia_schedule._version import __version__
-from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll
-from kravia_schedule.config import KraviaConfig, parse_configuration
+from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, CalendarKind, DateRoll
+from kravia_schedule.config import B2B_USUAL_MAX_DAYS, KraviaConfig, parse_configuration
 from kravia_schedule.countries import Country
 from kravia_schedule.dates import (
     DEFAULT_DAYS_UNTIL_DUE,
@@ -84,9 +84,16 @@ def _parser() -> argparse.ArgumentParser:
 
     def calendar_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
+            "--calendar",
+            choices=[k.value for k in CalendarKind],
+            default=CalendarKind.PUBLIC.value,
+            help="which days close: public holidays (default), bank days (adds e.g. "
+            "Christmas Eve), or the statutory payment days",
+        )
+        sub.add_argument(
             "--weekends-only",
             action="store_true",
-            help="only Saturday and Sunday move a date (ignore public holidays)",
+            help="only Saturday and Sunday move a date (ignore holidays)",
         )
 
     def country_period_options(sub: argparse.ArgumentParser) -> None:
@@ -211,11 +218,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             strict=args.check_digits,
             weekends_only=args.weekends_only,
             due_date_rule=args.due_date_rule,
+            calendar_kind=args.calendar,
         )
     except OSError as error:
         raise _UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
     render = {"table": plan_to_table, "json": plan_to_json, "csv": plan_to_csv}[args.format]
     sys.stdout.write(render(plan))
+    for warning in plan.warnings:
+        print(f"kravia-schedule: warning: {warning}", file=sys.stderr)
     if plan.rejected:
         print(f"kravia-schedule: {len(plan.rejected)} record(s) rejected", file=sys.stderr)
         if args.strict:
@@ -224,7 +234,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_dates(args: argparse.Namespace) -> int:
-    calendar = BusinessCalendar(args.country, weekends_only=args.weekends_only)
+    calendar = BusinessCalendar(args.country, kind=args.calendar, weekends_only=args.weekends_only)
     options = {"days_until_due": args.days_until_due, "due_date_rule": args.due_date_rule}
     if args.standard:
         result = standard_invoice_dates(
@@ -233,6 +243,12 @@ def _cmd_dates(args: argparse.Namespace) -> int:
     else:
         result = grouped_invoice_dates(
             args.date, country=args.country, interval=args.interval, calendar=calendar, **options
+        )
+    if not args.standard and args.days_until_due > B2B_USUAL_MAX_DAYS:
+        print(
+            f"kravia-schedule: warning: {args.days_until_due} days exceeds the "
+            f"{B2B_USUAL_MAX_DAYS} days a B2B payment term may run without express agreement",
+            file=sys.stderr,
         )
     day = local_date(args.date, args.country)
     print(f"purchase date:  {day} ({day.strftime('%A')}) in {args.country}")
@@ -249,11 +265,16 @@ def _cmd_dates(args: argparse.Namespace) -> int:
         print(f"  due date moved past {skipped}")
     due = result.due_date
     print(f"due date:       {due} ({due.strftime('%A')}), {result.days_until_due} days after issue")
+    deadline = result.payment_deadline
+    if deadline is None:
+        print("last on-time payment: unknown (no holiday data for that year)")
+    else:
+        print(f"last on-time payment: {deadline.explain()}")
     return EXIT_OK
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
-    calendar = BusinessCalendar(args.country, weekends_only=args.weekends_only)
+    calendar = BusinessCalendar(args.country, kind=args.calendar, weekends_only=args.weekends_only)
     print(f"{args.interval} grouped invoices for {args.country} customers, periods of {args.year}:")
     for period in periods_in_year(args.year, args.interval):
         dates = period_invoice_dates(period, calendar, args.days_until_due)
@@ -275,6 +296,8 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return EXIT_PROBLEMS
+    for warning in config.warnings():
+        print(f"  warning: {warning.path}: {warning.message}", file=sys.stderr)
     print(f"{args.file}: valid. Effective configuration:")
     print(json.dumps(config.to_dict(), indent=2))
     return EXIT_OK

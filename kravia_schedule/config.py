@@ -17,7 +17,16 @@ from kravia_schedule.dates import DEFAULT_DAYS_UNTIL_DUE, MAX_DAYS_UNTIL_DUE
 from kravia_schedule.errors import ConfigurationError, FieldProblem
 from kravia_schedule.periods import Interval
 
-__all__ = ["KraviaConfig", "ProductConfig", "ProductType", "parse_configuration"]
+__all__ = [
+    "B2B_USUAL_MAX_DAYS",
+    "KraviaConfig",
+    "ProductConfig",
+    "ProductType",
+    "parse_configuration",
+]
+
+#: Longest B2B payment term that needs no express agreement (Directive 2011/7/EU art. 3).
+B2B_USUAL_MAX_DAYS = 60
 
 
 class ProductType(StrEnum):
@@ -71,6 +80,22 @@ class KraviaConfig:
             raise ConfigurationError(
                 [FieldProblem("invoice_b2c.require_identity_verification", _B2C_VERIFY)]
             )
+
+    def warnings(self) -> tuple[FieldProblem, ...]:
+        """Allowed but unusual settings: B2B terms longer than 60 days need agreement."""
+        warnings = []
+        for product_type in (ProductType.B2B, ProductType.B2B_GROUPED):
+            product = self.product(product_type)
+            if product.enabled and product.days_until_due > B2B_USUAL_MAX_DAYS:
+                warnings.append(
+                    FieldProblem(
+                        f"kravia.{product_type.config_key}.days_until_due",
+                        f"{product.days_until_due} days exceeds the {B2B_USUAL_MAX_DAYS} days a "
+                        "business payment term may run without express agreement (EU Directive "
+                        "2011/7/EU art. 3; in Norway forsinkelsesrenteloven); make sure it is agreed",
+                    )
+                )
+        return tuple(warnings)
 
     def product(self, product_type: ProductType) -> ProductConfig:
         result: ProductConfig = getattr(self, product_type.config_key)

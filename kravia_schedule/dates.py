@@ -19,6 +19,7 @@ from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.errors import NaiveDatetimeError
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
+from kravia_schedule.statutory import PaymentDeadline, deadline_or_none
 
 __all__ = [
     "DEFAULT_DAYS_UNTIL_DUE",
@@ -50,10 +51,17 @@ class InvoiceDates:
     period: BillingPeriod | None = None
     issue_skipped: tuple[SkippedDay, ...] = ()
     due_skipped: tuple[SkippedDay, ...] = ()
+    #: The statutory roll of the due date (``None`` beyond the holiday data, after 2100).
+    payment_deadline: PaymentDeadline | None = None
 
     @property
     def days_until_due(self) -> int:
         return (self.due_date - self.issue_date).days
+
+    @property
+    def last_on_time_payment_date(self) -> date | None:
+        """The last day payment is on time: the due date moved by the country's law."""
+        return self.payment_deadline.last_on_time if self.payment_deadline else None
 
 
 def local_date(when: date | datetime, country: Country | str) -> date:
@@ -124,7 +132,8 @@ def _period_invoice_dates(
     issue_skipped = calendar.explain(first_after)
     issue = first_after + timedelta(days=len(issue_skipped))
     due, due_skipped = _due(issue, days, calendar, rule)
-    return InvoiceDates(issue, due, period, issue_skipped, due_skipped)
+    deadline = deadline_or_none(due, calendar.country)
+    return InvoiceDates(issue, due, period, issue_skipped, due_skipped, deadline)
 
 
 def day_invoice_dates(
@@ -135,7 +144,7 @@ def day_invoice_dates(
 ) -> InvoiceDates:
     """Dates of a standard invoice issued on the local date ``day``."""
     due, due_skipped = _due(day, days_until_due, calendar, check_due_date_rule(due_date_rule))
-    return InvoiceDates(day, due, None, (), due_skipped)
+    return InvoiceDates(day, due, None, (), due_skipped, deadline_or_none(due, calendar.country))
 
 
 def _calendar(country: Country | str, calendar: BusinessCalendar | None) -> BusinessCalendar:

@@ -18,7 +18,14 @@ from typing import Any, NamedTuple
 
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress
-from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, DateRoll, SkippedDay
+from kravia_schedule.calendar import (
+    HOLIDAYS_VERSION,
+    BusinessCalendar,
+    CalendarKind,
+    DateRoll,
+    SkippedDay,
+    holiday_categories,
+)
 from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
@@ -37,6 +44,7 @@ from kravia_schedule.errors import (
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+from kravia_schedule.statutory import PaymentDeadline
 
 __all__ = [
     "Invoice",
@@ -109,6 +117,12 @@ class Invoice:
     state: InvoiceState | None = None
     #: The non-business days the issue date was moved past (grouped invoices).
     issue_skipped: tuple[SkippedDay, ...] = ()
+    #: The due date moved by the country's law on late payment (``None`` after 2100).
+    payment_deadline: PaymentDeadline | None = None
+
+    @property
+    def last_on_time_payment_date(self) -> date | None:
+        return self.payment_deadline.last_on_time if self.payment_deadline else None
 
     @property
     def transaction_ids(self) -> tuple[str, ...]:
@@ -171,12 +185,16 @@ class PlanProvenance:
     weekends_only: bool
     due_date_rule: DateRoll
     closed_days: tuple[tuple[Country, date, str], ...] = ()
+    calendar_kind: CalendarKind = CalendarKind.PUBLIC
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "library_version": self.library_version,
             "holidays_version": self.holidays_version,
-            "holiday_categories": [] if self.weekends_only else ["public"],
+            "calendar_kind": self.calendar_kind.value,
+            "holiday_categories": []
+            if self.weekends_only
+            else holiday_categories(self.calendar_kind),
             "config": self.config.to_dict(),
             "as_of": self.as_of.isoformat() if self.as_of is not None else None,
             "strict": self.strict,
@@ -194,6 +212,11 @@ class InvoicePlan:
     skipped: tuple[SkippedPurchase, ...]
     rejected: tuple[Rejection, ...]
     provenance: PlanProvenance
+
+    @property
+    def warnings(self) -> tuple[FieldProblem, ...]:
+        """Settings that are allowed but unusual (e.g. B2B terms over 60 days)."""
+        return self.provenance.config.warnings()
 
     def invoice_for(self, transaction_id: str) -> Invoice | None:
         """The invoice a transaction is on, if any."""
@@ -313,6 +336,7 @@ def plan_invoices(
     weekends_only: bool = False,
     closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
     due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
 ) -> InvoicePlan:
     """Plan the invoices for ``purchases`` under ``config``.
 
@@ -322,7 +346,8 @@ def plan_invoices(
     ``as_of`` (a local date, or an aware datetime read in each customer's time zone) each
     invoice gets a :class:`InvoiceState`. ``strict`` checks organization-number check
     digits; ``weekends_only``, ``closed_days`` (per country) and ``due_date_rule`` set
-    the calendars, as in :class:`BusinessCalendar` and :func:`grouped_invoice_dates`.
+    the calendars, as in :class:`BusinessCalendar` and :func:`grouped_invoice_dates`;
+    ``calendar_kind="bank"`` issues on bank days instead of public-holiday business days.
     ``config`` defaults to :meth:`KraviaConfig.all_enabled`.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
@@ -332,13 +357,17 @@ def plan_invoices(
     closed = {parse_country(c): days for c, days in (closed_days or {}).items()}
     calendars = {
         country: BusinessCalendar(
-            country, weekends_only=weekends_only, closed_days=closed.get(country, ())
+            country,
+            kind=calendar_kind,
+            weekends_only=weekends_only,
+            closed_days=closed.get(country, ()),
         )
         for country in Country
     }
     provenance = PlanProvenance(
         __version__, HOLIDAYS_VERSION, config, as_of, strict, weekends_only, rule,
         tuple((c, d, r) for c in Country for d, r in calendars[c].closed_days.items()),
+        CalendarKind(calendar_kind),
     )  # fmt: skip
 
     rejected: list[Rejection] = []
@@ -463,6 +492,7 @@ def _make_invoice(
         invoice_id, product_type, key, address, currency, dates.period, dates.issue_date,
         dates.due_date, tuple(lines), sum(line.amount for line in lines),
         sum(line.vat_amount for line in lines), state, dates.issue_skipped,
+        dates.payment_deadline,
     )  # fmt: skip
 
 

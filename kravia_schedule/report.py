@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from kravia_schedule.calendar import SkippedDay
@@ -26,6 +27,10 @@ def describe_skipped(days: Iterable[SkippedDay]) -> str:
     return ", ".join(f"{d.day.day} {d.day.strftime('%b')} {d.reason}" for d in days)
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def _invoice_dict(invoice: Invoice) -> dict[str, Any]:
     address = invoice.billing_address
     return {
@@ -43,6 +48,8 @@ def _invoice_dict(invoice: Invoice) -> dict[str, Any]:
         "period": invoice.period.label if invoice.period else None,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
+        "last_on_time_payment_date": _iso(invoice.last_on_time_payment_date),
+        "payment_rule": invoice.payment_deadline.rule.law if invoice.payment_deadline else None,
         "issue_date_moved_past": [
             {"date": d.day.isoformat(), "reason": d.reason} for d in invoice.issue_skipped
         ],
@@ -66,6 +73,7 @@ def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
     """The whole plan as plain JSON-ready data, with its provenance."""
     return {
         "computed_with": plan.provenance.to_dict(),
+        "warnings": [{"field": w.path, "warning": w.message} for w in plan.warnings],
         "summary": {
             "invoices": len(plan.invoices),
             "skipped": len(plan.skipped),
@@ -182,8 +190,15 @@ def plan_to_table(plan: InvoicePlan) -> str:
             if invoice.issue_skipped
             else ""
         )
+        deadline = invoice.payment_deadline
+        on_time = (
+            f" (on time until {deadline.last_on_time}, {deadline.rule.law})"
+            if deadline is not None and deadline.skipped
+            else ""
+        )
         lines.append(
-            f"    {kind}: {period}issued {invoice.issue_date}{moved}, due {invoice.due_date}"
+            f"    {kind}: {period}issued {invoice.issue_date}{moved}, "
+            f"due {invoice.due_date}{on_time}"
         )
         zone = invoice.country.zone
         for line in invoice.lines:

@@ -446,6 +446,7 @@ def test_describe_records_the_options() -> None:
         "country": "SE",
         "weekends_only": False,
         "closed_days": {"2025-01-02": "Inventory"},
+        "kind": "public",
         "holiday_categories": ["public"],
     }
     assert BusinessCalendar("SE", weekends_only=True).describe()["holiday_categories"] == []
@@ -469,7 +470,7 @@ def test_concurrent_lookups_agree_with_single_threaded_answer() -> None:
     assert _weekday(date(2031, 5, 1)) == THU
     assert expected["NO"][days.index(date(2031, 5, 1))] is False
 
-    calmod._public_holidays.cache_clear()  # make the threads populate the data themselves
+    calmod._closed_days.cache_clear()  # make the threads populate the data themselves
     results: dict[int, dict[str, list[bool]]] = {}
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)

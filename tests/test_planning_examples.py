@@ -643,7 +643,8 @@ def test_provenance() -> None:
     as_dict = prov.to_dict()
     assert as_dict["as_of"] == "2021-04-01"
     assert as_dict["config"] == config.to_dict()
-    assert as_dict["holiday_categories"] == ["public"]
+    assert as_dict["calendar_kind"] == "public"
+    assert as_dict["holiday_categories"] == {"NO": ["public"], "SE": ["public"], "FI": ["public"]}
     assert as_dict["closed_days"] == [["NO", "2021-04-06", "Inventory"]]
     # The closed day moves Norway's Q1 2021 issue date from 6 to 7 April.
     assert plan.invoices[0].issue_date == date(2021, 4, 7)

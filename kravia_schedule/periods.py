@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -36,13 +36,15 @@ class BillingPeriod:
     start: date
     end: date
     interval: Interval
+    #: ``2025-01`` for a month, ``2025-Q1`` for a quarter (derived; part of invoice ids).
+    label: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def label(self) -> str:
-        """``2025-01`` for a month, ``2025-Q1`` for a quarter."""
+    def __post_init__(self) -> None:
         if self.interval is Interval.MONTHLY:
-            return f"{self.start.year:04d}-{self.start.month:02d}"
-        return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+            label = f"{self.start.year:04d}-{self.start.month:02d}"
+        else:
+            label = f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+        object.__setattr__(self, "label", label)
 
     def __contains__(self, day: object) -> bool:
         if isinstance(day, datetime):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from dateutil.parser import isoparse
 
@@ -25,7 +25,14 @@ from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
 
-__all__ = ["Purchase", "TransactionStatus", "parse_purchase"]
+__all__ = [
+    "Purchase",
+    "PurchaseRow",
+    "RecordReader",
+    "TransactionStatus",
+    "parse_purchase",
+    "row_of",
+]
 
 
 class TransactionStatus(StrEnum):
@@ -223,3 +230,111 @@ def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purcha
         billing_address=address,
         merchant_reference=merchant_reference,
     )
+
+
+class PurchaseRow(NamedTuple):
+    """A validated purchase as the planner keeps it: a plain tuple, cheap to build and hold.
+
+    Internal to planning; :class:`Purchase` is the public type. Two rows are equal when
+    their purchases are, so repeated transaction ids can be compared cheaply.
+    """
+
+    id: str
+    created_at: datetime
+    amount: int
+    vat_amount: int
+    currency: str
+    status: TransactionStatus
+    product_type: ProductType
+    billing_address: BillingAddress
+    merchant_reference: str | None
+
+
+def row_of(purchase: Purchase) -> PurchaseRow:
+    """The :class:`PurchaseRow` of an already validated :class:`Purchase`."""
+    return PurchaseRow(
+        purchase.id, purchase.created_at, purchase.amount, purchase.vat_amount,
+        purchase.currency, purchase.status, purchase.product_type, purchase.billing_address,
+        purchase.merchant_reference,
+    )  # fmt: skip
+
+
+_STATUSES = {s.value: s for s in TransactionStatus}
+_PRODUCT_TYPES = {p.value: p for p in ProductType}
+_FIELDS = ("id", "created_at", "amount", "vat_amount", "currency", "status",
+           "payment_product_type", "billing_address")  # fmt: skip
+
+
+class RecordReader:
+    """Validates Dintero-shaped records into rows, remembering what repeats.
+
+    A billing run sees the same few thousand billing addresses and currencies over and
+    over; each distinct one is validated once. Records the fast path is not sure about
+    go through :func:`parse_purchase`, so the result and every error message are exactly
+    those of :func:`parse_purchase`.
+    """
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self._addresses: dict[tuple[tuple[str, Any], ...], dict[ProductType, BillingAddress]] = {}
+        self._currencies: set[str] = set()
+
+    def __call__(self, record: Mapping[str, Any]) -> PurchaseRow:
+        """The row of ``record``; raises :class:`InvalidPurchaseError` when it is invalid."""
+        row = self._fast(record) if type(record) is dict else None
+        return row if row is not None else row_of(parse_purchase(record, strict=self.strict))
+
+    def _fast(self, record: dict[str, Any]) -> PurchaseRow | None:
+        """The row of a plainly valid record, or ``None`` to let the full parser decide."""
+        try:
+            pid, created, amount, vat, currency, status, product, address = (
+                record[name] for name in _FIELDS
+            )
+            status = _STATUSES[status]
+            product = _PRODUCT_TYPES[product]
+        except (KeyError, TypeError):
+            return None
+        if type(pid) is not str or not pid or pid[0].isspace() or pid[-1].isspace():
+            return None
+        if type(amount) is not int or type(vat) is not int or not 0 <= vat <= amount or amount <= 0:
+            return None
+        if currency not in self._currencies:
+            if type(currency) is not str or not _CURRENCY.fullmatch(currency):
+                return None
+            self._currencies.add(currency)
+        reference = record.get("merchant_reference")
+        if reference is not None and type(reference) is not str:
+            return None
+        if type(created) is not str:
+            return None
+        try:
+            created_at = datetime.fromisoformat(created)
+        except ValueError:
+            return None
+        if created_at.tzinfo is None or created_at.utcoffset() is None:
+            return None
+        billing = self._address(address, product)
+        if billing is None:
+            return None
+        return PurchaseRow(
+            pid, created_at, amount, vat, currency, status, product, billing, reference
+        )
+
+    def _address(self, address: object, product: ProductType) -> BillingAddress | None:
+        if type(address) is not dict:
+            return None
+        try:
+            key = tuple(address.items())
+            by_type = self._addresses.get(key)
+        except TypeError:  # an unhashable value: not a plain address
+            return None
+        if by_type is None:
+            by_type = self._addresses[key] = {}
+        billing = by_type.get(product)
+        if billing is None:
+            try:
+                billing = validate_billing_address(address, product, strict=self.strict)
+            except InvalidBillingAddress:
+                return None
+            by_type[product] = billing
+        return billing

@@ -16,6 +16,7 @@ from typing import Any
 
 from kravia_schedule._version import __version__
 from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, CalendarKind, DateRoll
+from kravia_schedule.cli_identifiers import add_commands as add_identifier_commands
 from kravia_schedule.config import B2B_USUAL_MAX_DAYS, KraviaConfig, parse_configuration
 from kravia_schedule.countries import Country
 from kravia_schedule.dates import (
@@ -72,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         "  kravia-schedule plan examples/purchases.jsonl --config examples/config.json\n"
         "  kravia-schedule dates 2021-02-10 --country NO --interval quarterly\n"
         "  kravia-schedule calendar 2025 --country SE --interval monthly\n"
-        "  kravia-schedule check-config examples/config.json",
+        "  kravia-schedule check-config examples/config.json\n"
+        "  kravia-schedule check-id NO 923609016\n"
+        "  kravia-schedule reference kid 1234567 --mod 11",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -177,6 +180,8 @@ def _parser() -> argparse.ArgumentParser:
     country_period_options(cal)
     calendar_options(cal)
     cal.set_defaults(run=_cmd_calendar)
+
+    add_identifier_commands(commands)
 
     check = commands.add_parser(
         "check-config",

@@ -53,6 +53,7 @@ from kravia_schedule.purchases import (
     TransactionStatus,
     row_of,
 )
+from kravia_schedule.references import Scheme, reference_for
 from kravia_schedule.statutory import PaymentDeadline
 
 __all__ = [
@@ -132,6 +133,17 @@ class Invoice:
     @property
     def last_on_time_payment_date(self) -> date | None:
         return self.payment_deadline.last_on_time if self.payment_deadline else None
+
+    @property
+    def payment_reference(self) -> str:
+        """A payment reference derived from the invoice id, in the country's usual scheme:
+        KID (MOD10) in Norway, OCR with length digit in Sweden, the Finnish reference
+        number in Finland. Deterministic: the same invoice always gets the same one."""
+        return reference_for(self.id, self.country.value)
+
+    def reference(self, scheme: Scheme | str) -> str:
+        """The invoice's payment reference in another scheme (``"kid11"``, ``"rf"``, ...)."""
+        return reference_for(self.id, self.country.value, scheme)
 
     @property
     def transaction_ids(self) -> tuple[str, ...]:

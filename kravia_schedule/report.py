@@ -45,6 +45,7 @@ def _invoice_dict(invoice: Invoice) -> dict[str, Any]:
             "email": address.email,
         },
         "currency": invoice.currency,
+        "payment_reference": invoice.payment_reference,
         "period": invoice.period.label if invoice.period else None,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),

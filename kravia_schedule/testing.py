@@ -130,6 +130,8 @@ def org_numbers(country: Country, *, check_digit: bool = True) -> st.SearchStrat
                 )
                 return (number, no_orgnr.format(number))[form % 2]
             if country is Country.SE:
+                # an organization number's third digit is 2-9 (0-1 would be a birth month)
+                body = body[:2] + str(2 + int(body[2]) % 8) + body[3:]
                 number = body[:9] + (
                     se_orgnr.calc_check_digit(body[:9]) if check_digit else body[9]
                 )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from types import ModuleType
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from stdnum.fi import alv as stdnum_fi_alv
+from stdnum.fi import ytunnus as stdnum_fi_ytunnus
+from stdnum.no import orgnr as stdnum_no_orgnr
+from stdnum.se import orgnr as stdnum_se_orgnr
 
 from kravia_schedule.errors import InvalidIdentifier
 from kravia_schedule.identifiers import (
@@ -265,8 +270,33 @@ def _assemble(country: str, body: str, check: str) -> str:
 
 
 @st.composite
+def se_bodies(draw: st.DrawFn) -> str:
+    """First 9 digits of a Swedish number that strict mode can accept.
+
+    An organization number (third digit 2-9), or a personnummer / samordningsnummer whose
+    YYMMDD is a real date: strict mode checks the date, so 9 random digits will not do
+    (``000000000`` plus its Luhn digit fails it).
+    """
+    kind = draw(st.sampled_from(["organization", "personnummer", "samordningsnummer"]))
+    if kind == "organization":
+        head, tail = draw(
+            st.text("0123456789", min_size=8, max_size=8).map(lambda t: (t[:2], t[2:]))
+        )
+        return head + draw(st.sampled_from("23456789")) + tail
+    serial = draw(st.text("0123456789", min_size=3, max_size=3))
+    born = draw(st.dates(min_value=date(1901, 1, 1), max_value=date(2099, 12, 31)))
+    day = born.day + (60 if kind == "samordningsnummer" else 0)
+    return f"{born:%y%m}{day:02d}{serial}"
+
+
+@st.composite
 def valid_numbers(draw: st.DrawFn, country: str) -> str:
-    body = draw(st.text("0123456789", min_size=BODY_LENGTH[country], max_size=BODY_LENGTH[country]))
+    if country == "SE":
+        body = draw(se_bodies())
+    else:
+        body = draw(
+            st.text("0123456789", min_size=BODY_LENGTH[country], max_size=BODY_LENGTH[country])
+        )
     try:
         check = SCHEMES[country].calc_check_digit(body)
     except InvalidIdentifier:  # NO remainder 10 / FI remainder 1: no valid number
@@ -313,3 +343,161 @@ def test_validate_format_roundtrip(country: str, data: st.DataObject) -> None:
     module = SCHEMES[country]
     number = data.draw(valid_numbers(country))
     assert module.validate(module.format(number), strict=True) == module.validate(number)
+
+
+# --- python-stdnum underneath -------------------------------------------------------
+
+
+def _mod11_textbook(digits: str, weights: tuple[int, ...]) -> str | None:
+    """Independent MOD11 check digit: 11 - (sum % 11), 11 -> 0, 10 -> no valid number."""
+    check = 11 - sum(w * int(d) for w, d in zip(weights, digits, strict=True)) % 11
+    return None if check == 10 else str(check % 11)
+
+
+@given(body=st.text("0123456789", min_size=8, max_size=8))
+def test_no_check_digit_matches_textbook_mod11(body: str) -> None:
+    expected = _mod11_textbook(body, (3, 2, 7, 6, 5, 4, 3, 2))
+    if expected is None:
+        with pytest.raises(InvalidIdentifier, match="MOD11 gives 10"):
+            no_orgnr.calc_check_digit(body)
+    else:
+        assert no_orgnr.calc_check_digit(body) == expected
+
+
+@given(body=st.text("0123456789", min_size=7, max_size=7))
+def test_fi_check_digit_matches_textbook_mod11(body: str) -> None:
+    # Same rule as MOD11 with the Y-tunnus weights: remainder 1 (check 10) has no number.
+    expected = _mod11_textbook(body, (7, 9, 10, 5, 8, 4, 2))
+    if expected is None:
+        with pytest.raises(InvalidIdentifier, match="remainder 1"):
+            fi_ytunnus.calc_check_digit(body)
+    else:
+        assert fi_ytunnus.calc_check_digit(body) == expected
+
+
+@given(number=st.text("0123456789", min_size=9, max_size=9))
+def test_no_strict_agrees_with_stdnum(number: str) -> None:
+    assert no_orgnr.is_valid(number, strict=True) == stdnum_no_orgnr.is_valid(number)
+
+
+@given(number=st.text("0123456789", min_size=8, max_size=8))
+def test_fi_strict_agrees_with_stdnum(number: str) -> None:
+    dashed = f"{number[:7]}-{number[7]}"
+    assert fi_ytunnus.is_valid(dashed, strict=True) == stdnum_fi_ytunnus.is_valid(number)
+
+
+@given(body=st.text("0123456789", min_size=9, max_size=9))
+def test_se_organization_shaped_strict_agrees_with_stdnum(body: str) -> None:
+    number = body[:2] + "7" + body[3:] + se_orgnr.calc_check_digit(body[:2] + "7" + body[3:])
+    assert se_orgnr.is_valid(number, strict=True)
+    assert stdnum_se_orgnr.is_valid(number)
+    assert _luhn_ok(number)
+
+
+def test_stdnum_checksums_read_non_ascii_digits_but_we_do_not() -> None:
+    # The surprise that makes the ASCII check come first: int() reads any script's digits.
+    arabic = _digits("923609016", ARABIC_INDIC)
+    assert stdnum_no_orgnr.checksum(arabic) == 0
+    assert not no_orgnr.is_valid(arabic, strict=True)
+    arabic_fi = _digits("01120389", ARABIC_INDIC)
+    assert stdnum_fi_alv.checksum(arabic_fi) == 0
+    assert not fi_ytunnus.is_valid(f"{arabic_fi[:7]}-{arabic_fi[7]}", strict=True)
+
+
+# --- Sweden: sole traders (personnummer, samordningsnummer) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical", "expected_kind"),
+    [
+        ("556036-0793", "5560360793", "organization"),  # Saab AB
+        ("SE556036079301", "5560360793", "organization"),  # its VAT number
+        ("165560360793", "5560360793", "organization"),
+        ("2021005489", "2021005489", "organization"),  # third digit 2: the lowest group
+        ("811228-9874", "8112289874", "personnummer"),  # Skatteverket's example
+        ("811228+9874", "8112289874", "personnummer"),  # the same person, aged 100+
+        ("19811228-9874", "8112289874", "personnummer"),
+        ("198112289874", "8112289874", "personnummer"),
+        ("701063-2391", "7010632391", "samordningsnummer"),  # day 63 = 3rd + 60
+        ("000229-0005", "0002290005", "personnummer"),  # 29 Feb 2000
+    ],
+)
+def test_se_kinds_pass_strict(value: str, canonical: str, expected_kind: str) -> None:
+    assert se_orgnr.validate(value, strict=True) == canonical
+    assert se_orgnr.kind(value) == expected_kind
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("811328-9873", "not a real date"),  # month 13, Luhn holds
+        ("811232-9878", "not a real date"),  # 32 December
+        ("811292-9875", r"not a real date \(YYMMDD with day \+ 60\)"),  # day 92 - 60 = 32
+        ("000000-0000", "not a real date"),  # Luhn holds (all zeros), no month 00
+        ("000229+0005", "not a real date"),  # '+': born 1900, not a leap year
+        ("19000229-0005", "19000229 is not a real date"),  # the century says 1900
+        ("205560360793", "century prefix 20"),  # a century on an organization number
+        ("556036+0793", "'\\+' separator"),
+        ("811228-9875", "Luhn"),
+    ],
+)
+def test_se_strict_rejects_impossible_personnummer(value: str, message: str) -> None:
+    assert se_orgnr.is_valid(value)  # the shape is fine
+    with pytest.raises(InvalidIdentifier, match=message):
+        se_orgnr.validate(value, strict=True)
+
+
+def test_se_leap_day_depends_on_the_century() -> None:
+    assert se_orgnr.is_valid("20000229-0005", strict=True)
+    assert not se_orgnr.is_valid("19000229-0005", strict=True)
+    assert se_orgnr.is_valid("000229-0005", strict=True)  # no '+': 2000
+    assert not se_orgnr.is_valid("000229+0005", strict=True)  # '+': 1900
+
+
+def _real_date(number: str) -> bool:
+    """Independent date check: 20YY and 19YY have the same leap years except 00, which a
+    10-digit number without '+' reads as 2000."""
+    day = int(number[4:6])
+    day -= 60 if day > 60 else 0
+    try:
+        date(2000 + int(number[:2]), int(number[2:4]), day)
+    except ValueError:
+        return False
+    return True
+
+
+@given(body=st.text("0123456789", min_size=9, max_size=9))
+def test_se_strict_is_luhn_and_date(body: str) -> None:
+    number = body + se_orgnr.calc_check_digit(body)
+    expected = number[2] >= "2" or _real_date(number)
+    assert se_orgnr.is_valid(number, strict=True) == expected
+    assert se_orgnr.kind(number) == (
+        "organization"
+        if number[2] >= "2"
+        else "samordningsnummer"
+        if int(number[4:6]) > 60
+        else "personnummer"
+    )
+
+
+def test_se_kind_rejects_malformed() -> None:
+    with pytest.raises(InvalidIdentifier, match="10 or 12 digits"):
+        se_orgnr.kind("55603607")
+
+
+def test_se_vat_prefix_is_ascii_only() -> None:
+    # With re.IGNORECASE alone "\u017f" (long s) matches "s"; the VAT form must be ASCII.
+    assert not se_orgnr.is_valid("\u017fE556036079301")
+    assert se_orgnr.validate("se556036079301") == "5560360793"
+
+
+@pytest.mark.parametrize(
+    ("country", "vat", "org"),
+    [
+        ("NO", "NO923609016MVA", "923609016"),
+        ("SE", "SE556036079301", "5560360793"),
+        ("FI", "FI01120389", "0112038-9"),
+    ],
+)
+def test_vat_forms_compact_to_the_organization_number(country: str, vat: str, org: str) -> None:
+    assert validate_org_number(country, vat, strict=True) == org

@@ -11,17 +11,21 @@ zero-padded to 7 digits (``0123456-7``). The canonical (compact) form is ``NNNNN
 Check digit (verified only with ``strict=True``): weights 7, 9, 10, 5, 8, 4, 2 over the 7
 body digits; r = sum % 11; r == 0 gives check digit 0, r == 1 means no valid ID has that
 body, otherwise the check digit is 11 - r.
+The arithmetic is python-stdnum's (:func:`stdnum.fi.alv.checksum`, which
+:mod:`stdnum.fi.ytunnus` uses: weight 1 on the check digit, so a valid ID sums to 0 mod 11);
+stdnum's ``int()`` also reads non-ASCII digits, so the ASCII check here comes first.
 """
 
 from __future__ import annotations
 
 import re
 
+from stdnum.fi import alv as _stdnum_alv
+
 from kravia_schedule.errors import InvalidIdentifier
 
 __all__ = ["calc_check_digit", "compact", "format", "is_valid", "validate"]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 _NAME = "Finnish business ID"
 _CANONICAL = re.compile(r"[0-9]{7}-[0-9]")
 
@@ -42,7 +46,8 @@ def calc_check_digit(body7: str) -> str:
     """Return the check digit for the 7-digit body of a business ID."""
     if not re.fullmatch(r"[0-9]{7}", body7):
         raise InvalidIdentifier(f"{_NAME} check digit needs 7 digits, got {body7!r}")
-    remainder = sum(w * int(d) for w, d in zip(_WEIGHTS, body7, strict=True)) % 11
+    # A 0 in the check position leaves r = sum % 11 of the 7 weighted body digits.
+    remainder = _stdnum_alv.checksum(body7 + "0")
     if remainder == 1:
         raise InvalidIdentifier(f"no valid {_NAME} starts with {body7} (remainder 1)")
     return "0" if remainder == 0 else str(11 - remainder)
@@ -56,7 +61,8 @@ def validate(value: str, *, strict: bool = False) -> str:
     number = compact(value)
     if not _CANONICAL.fullmatch(number):
         raise InvalidIdentifier(f"{_NAME} must look like 1234567-8, got {value!r}")
-    if strict and calc_check_digit(number[:7]) != number[8]:
+    if strict and _stdnum_alv.checksum(number[:7] + number[8]) != 0:
+        calc_check_digit(number[:7])  # raises the "remainder 1" error for such a body
         raise InvalidIdentifier(f"{_NAME} {number} fails its check digit")
     return number
 

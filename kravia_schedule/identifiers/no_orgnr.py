@@ -9,7 +9,10 @@ all digits. The canonical (compact) form is the 9 ASCII digits.
 
 Check digit (verified only with ``strict=True``): MOD11 with weights 3, 2, 7, 6, 5, 4, 3, 2
 over the first 8 digits; check = 11 - (sum % 11), where 11 becomes 0 and 10 means no valid
-number has that body. The check digit must equal the 9th digit.
+number has that body. The check digit must equal the 9th digit. The arithmetic is
+python-stdnum's (:func:`stdnum.no.orgnr.checksum`, weight 1 on the check digit, so a valid
+number sums to 0 mod 11); stdnum's ``int()`` also reads non-ASCII digits, so the ASCII check
+here comes first.
 
 Check digits are only verified in strict mode because example numbers in product docs and
 test fixtures are often made up: ``123456789`` is well formed but fails MOD11.
@@ -17,11 +20,12 @@ test fixtures are often made up: ``123456789`` is well formed but fails MOD11.
 
 from __future__ import annotations
 
+from stdnum.no import orgnr as _stdnum_orgnr
+
 from kravia_schedule.errors import InvalidIdentifier
 
 __all__ = ["calc_check_digit", "compact", "format", "is_valid", "validate"]
 
-_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 _NAME = "Norwegian organization number"
 
 
@@ -44,10 +48,12 @@ def calc_check_digit(digits8: str) -> str:
     """Return the MOD11 check digit for the first 8 digits of an organization number."""
     if len(digits8) != 8 or not _is_ascii_digits(digits8):
         raise InvalidIdentifier(f"{_NAME} check digit needs 8 digits, got {digits8!r}")
-    check = 11 - sum(w * int(d) for w, d in zip(_WEIGHTS, digits8, strict=True)) % 11
+    # With a 0 in the check position the checksum is sum % 11; the check digit c must
+    # bring it to 0, so c = -sum mod 11 (11 - r, or 0 when r == 0); 10 is not a digit.
+    check = -_stdnum_orgnr.checksum(digits8 + "0") % 11
     if check == 10:
         raise InvalidIdentifier(f"no valid {_NAME} starts with {digits8} (MOD11 gives 10)")
-    return str(check % 11)
+    return str(check)
 
 
 def validate(value: str, *, strict: bool = False) -> str:
@@ -60,7 +66,8 @@ def validate(value: str, *, strict: bool = False) -> str:
         raise InvalidIdentifier(f"{_NAME} must contain only digits 0-9, got {value!r}")
     if len(number) != 9:
         raise InvalidIdentifier(f"{_NAME} must have 9 digits, got {len(number)}")
-    if strict and calc_check_digit(number[:8]) != number[8]:
+    if strict and _stdnum_orgnr.checksum(number) != 0:
+        calc_check_digit(number[:8])  # raises the "MOD11 gives 10" error for such a body
         raise InvalidIdentifier(f"{_NAME} {number} fails its MOD11 check digit")
     return number
 

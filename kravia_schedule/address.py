@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kravia_schedule.config import ProductType
@@ -56,6 +56,9 @@ _POSTAL = {
 }
 
 
+_HASHED = (*_COMMON, *_BUSINESS, "org_number_key", *_OPTIONAL)
+
+
 def required_fields(product_type: ProductType | str) -> tuple[str, ...]:
     """The billing-address fields that ``product_type`` requires, in document order."""
     return _COMMON + (_BUSINESS if ProductType(product_type).is_business else ())
@@ -83,6 +86,14 @@ class BillingAddress:
     postal_place: str | None = None
     address_line_2: str | None = None
     co_address: str | None = None
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Hashed once: planning hashes a purchase's address for every purchase.
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f) for f in _HASHED)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def to_dict(self) -> dict[str, str]:
         """The address in Dintero's shape (absent optional fields left out)."""

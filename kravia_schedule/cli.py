@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from kravia_schedule.errors import ConfigurationError, KraviaScheduleError
 from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
 from kravia_schedule.planning import plan_invoices
-from kravia_schedule.report import describe_skipped, plan_to_csv, plan_to_json, plan_to_table
+from kravia_schedule.report import describe_skipped, plan_to_json, write_csv, write_table
 
 __all__ = ["main"]
 
@@ -151,6 +151,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted", help="move due dates on non-business days forward ('following')")  # fmt: skip
     calendar_options(plan)
+    shown = plan.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal and the "
+        "run takes more than a second; needs the [cli] extra: tqdm)",
+    )
+    shown.add_argument(
+        "--quiet", dest="progress", action="store_false", help="never show a progress bar"
+    )
     plan.set_defaults(run=_cmd_plan)
 
     dates = commands.add_parser(
@@ -210,12 +222,37 @@ def _read_json(path: str) -> Any:
         raise _UsageError(f"{path} is not valid JSON: {error}") from None
 
 
+def _with_progress(records: Iterator[Any], wanted: bool | None) -> Iterable[Any]:
+    """``records``, counted on a progress bar on stderr when wanted (tqdm, optional)."""
+    if wanted is False or (wanted is None and not sys.stderr.isatty()):
+        return records
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        if wanted:
+            print(
+                "kravia-schedule: --progress needs tqdm: pip install 'kravia-schedule[cli]'",
+                file=sys.stderr,
+            )
+        return records
+    bar: Iterable[Any] = tqdm(
+        records,
+        desc="planning",
+        unit=" purchases",
+        unit_scale=True,
+        file=sys.stderr,
+        delay=0 if wanted else 1.0,
+        disable=False,
+    )
+    return bar
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     config = _load_config(args.config).with_overrides(
         interval=args.interval, days_until_due=args.days_until_due
     )
     try:
-        records = read_records(args.file, args.input_format)
+        records = _with_progress(read_records(args.file, args.input_format), args.progress)
         plan = plan_invoices(
             records,
             config,
@@ -227,8 +264,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         )
     except OSError as error:
         raise _UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
-    render = {"table": plan_to_table, "json": plan_to_json, "csv": plan_to_csv}[args.format]
-    sys.stdout.write(render(plan))
+    if args.format == "json":
+        sys.stdout.write(plan_to_json(plan))
+    else:
+        (write_table if args.format == "table" else write_csv)(plan, sys.stdout)
     for warning in plan.warnings:
         print(f"kravia-schedule: warning: {warning}", file=sys.stderr)
     if plan.rejected:

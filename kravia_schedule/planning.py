@@ -51,7 +51,6 @@ from kravia_schedule.purchases import (
     PurchaseRow,
     RecordReader,
     TransactionStatus,
-    row_of,
 )
 from kravia_schedule.references import Scheme, reference_for
 from kravia_schedule.statutory import PaymentDeadline
@@ -282,10 +281,6 @@ def _state(dates: InvoiceDates, today: date | None) -> InvoiceState | None:
     return InvoiceState.READY if today >= dates.issue_date else InvoiceState.SCHEDULED
 
 
-def _as_row(record: PurchaseRow | Purchase) -> PurchaseRow:
-    return row_of(record) if isinstance(record, Purchase) else record
-
-
 def _skipped(row: PurchaseRow | Purchase, enabled: bool) -> SkippedPurchase:
     """Why a valid purchase goes on no invoice."""
     status = row.status
@@ -465,8 +460,10 @@ class _Planner:
         self.skipped: list[SkippedPurchase] = []
         self.standard: list[tuple[PurchaseRow | Purchase, InvoiceDates]] = []
         self.groups: dict[tuple[Any, ...], tuple[list[InvoiceLine], list[BillingAddress]]] = {}
-        self.first: dict[str, tuple[int, PurchaseRow | Purchase]] = {}
-        self.repeats: dict[str, list[tuple[int, PurchaseRow | Purchase]]] = {}
+        # Transaction id -> (record index, content fingerprint): enough to tell an
+        # identical repeat from a conflicting one without keeping every purchase.
+        self.first: dict[str, tuple[int, int]] = {}
+        self.repeats: dict[str, list[tuple[int, int]]] = {}
         self.customers: dict[tuple[Any, ...], tuple[Country, str, str, str]] = {}
         self.period_starts: dict[date, date] = {}
         self.period_dates: dict[tuple[Country, date], InvoiceDates | CalendarRangeError] = {}
@@ -498,10 +495,15 @@ class _Planner:
             self.rejected.append(Rejection(error.transaction_id, error.problems, index))
             return
         purchase_id = row.id
+        fingerprint = hash(
+            (row.created_at, row.amount, row.vat_amount, row.currency, row.status,
+             row.product_type, row.billing_address, row.merchant_reference)
+        )  # fmt: skip
         if purchase_id in self.first:
-            self.repeats.setdefault(purchase_id, [self.first[purchase_id]]).append((index, row))
+            entry = (index, fingerprint)
+            self.repeats.setdefault(purchase_id, [self.first[purchase_id]]).append(entry)
             return
-        self.first[purchase_id] = (index, row)
+        self.first[purchase_id] = (index, fingerprint)
         try:
             product_type = row.product_type
             product = self.products[product_type]
@@ -560,8 +562,10 @@ class _Planner:
         """
         retracted = set()
         for purchase_id, entries in self.repeats.items():
-            first = _as_row(entries[0][1])
-            if all(_as_row(row) == first for _, row in entries):
+            first = entries[0][1]
+            # Equal fingerprints are taken as equal records (a 64-bit hash collision
+            # between two records of one id is the only way this could be wrong).
+            if all(fingerprint == first for _, fingerprint in entries):
                 problem = FieldProblem("id", "duplicate of an identical record; counted once")
                 self.rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in entries[1:])
             else:

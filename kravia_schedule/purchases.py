@@ -276,8 +276,9 @@ class RecordReader:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
-        self._addresses: dict[tuple[tuple[str, Any], ...], dict[ProductType, BillingAddress]] = {}
-        self._currencies: set[str] = set()
+        self._addresses: dict[tuple[Any, ...], dict[ProductType, BillingAddress]] = {}
+        self._field_names: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._currencies: dict[str, str] = {}
 
     def __call__(self, record: Mapping[str, Any]) -> PurchaseRow:
         """The row of ``record``; raises :class:`InvalidPurchaseError` when it is invalid."""
@@ -298,10 +299,12 @@ class RecordReader:
             return None
         if type(amount) is not int or type(vat) is not int or not 0 <= vat <= amount or amount <= 0:
             return None
-        if currency not in self._currencies:
+        known = self._currencies.get(currency) if type(currency) is str else None
+        if known is None:
             if type(currency) is not str or not _CURRENCY.fullmatch(currency):
                 return None
-            self._currencies.add(currency)
+            known = self._currencies[currency] = currency
+        currency = known  # one string object per currency, however many purchases
         reference = record.get("merchant_reference")
         if reference is not None and type(reference) is not str:
             return None
@@ -323,8 +326,12 @@ class RecordReader:
     def _address(self, address: object, product: ProductType) -> BillingAddress | None:
         if type(address) is not dict:
             return None
+        # Keyed by (field names, values); the names tuple is shared by every address of
+        # the same shape, so a cached spelling costs little more than its values.
+        names = tuple(address)
+        names = self._field_names.setdefault(names, names)
+        key = (names, tuple(address.values()))
         try:
-            key = tuple(address.items())
             by_type = self._addresses.get(key)
         except TypeError:  # an unhashable value: not a plain address
             return None

@@ -5,14 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from kravia_schedule.calendar import SkippedDay
 from kravia_schedule.planning import Invoice, InvoicePlan
 
-__all__ = ["format_money", "plan_to_csv", "plan_to_dict", "plan_to_json", "plan_to_table"]
+__all__ = [
+    "format_money",
+    "plan_to_csv",
+    "plan_to_dict",
+    "plan_to_json",
+    "plan_to_table",
+    "table_lines",
+    "write_csv",
+    "write_table",
+]
 
 
 def format_money(minor: int, currency: str) -> str:
@@ -119,6 +128,12 @@ _CSV_COLUMNS = (
 def plan_to_csv(plan: InvoicePlan) -> str:
     """One row per input record: ``invoiced``, ``skipped`` or ``rejected``."""
     out = io.StringIO()
+    write_csv(plan, out)
+    return out.getvalue()
+
+
+def write_csv(plan: InvoicePlan, out: TextIO) -> None:
+    """:func:`plan_to_csv`, written row by row to ``out`` (no whole-plan string)."""
     writer = csv.DictWriter(out, _CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for invoice in plan.invoices:
@@ -158,21 +173,33 @@ def plan_to_csv(plan: InvoicePlan) -> str:
         writer.writerow(
             {"outcome": "rejected", "transaction_id": r.transaction_id or "", "reason": r.reason}
         )
-    return out.getvalue()
 
 
 def plan_to_table(plan: InvoicePlan) -> str:
     """A human-readable plan: each invoice with its lines, then skipped and rejected."""
+    return "".join(f"{line}\n" for line in table_lines(plan))
+
+
+def write_table(plan: InvoicePlan, out: TextIO) -> None:
+    """:func:`plan_to_table`, written line by line to ``out``."""
+    for line in table_lines(plan):
+        out.write(f"{line}\n")
+
+
+def table_lines(plan: InvoicePlan) -> Iterator[str]:
+    """The lines of :func:`plan_to_table`, one at a time."""
     p = plan.provenance
     count = sum(len(i.lines) for i in plan.invoices) + len(plan.skipped) + len(plan.rejected)
     as_of = f" as of {p.as_of.isoformat()}" if p.as_of is not None else ""
-    lines = [
+    yield (
         f"Invoice plan{as_of}: {count} records -> {len(plan.invoices)} invoices, "
-        f"{len(plan.skipped)} skipped, {len(plan.rejected)} rejected",
+        f"{len(plan.skipped)} skipped, {len(plan.rejected)} rejected"
+    )
+    yield (
         f"(kravia-schedule {p.library_version}, holidays {p.holidays_version}"
-        f"{', weekends only' if p.weekends_only else ''})",
-        "",
-    ]
+        f"{', weekends only' if p.weekends_only else ''})"
+    )
+    yield ""
     for invoice in plan.invoices:
         address = invoice.billing_address
         who = address.business_name or f"{address.first_name} {address.last_name}"
@@ -183,7 +210,7 @@ def plan_to_table(plan: InvoicePlan) -> str:
         )
         ref = f", ref {address.customer_reference!r}" if address.customer_reference else ""
         state = f"  [{invoice.state.value}]" if invoice.state else ""
-        lines.append(f"{invoice.id}  {who} ({invoice.country.value}{org}{ref}){state}")
+        yield (f"{invoice.id}  {who} ({invoice.country.value}{org}{ref}){state}")
         kind = invoice.product_type.value.removeprefix("kravia.")
         period = f"period {invoice.period.label}, " if invoice.period else ""
         moved = (
@@ -197,7 +224,7 @@ def plan_to_table(plan: InvoicePlan) -> str:
             if deadline is not None and deadline.skipped
             else ""
         )
-        lines.append(
+        yield (
             f"    {kind}: {period}issued {invoice.issue_date}{moved}, "
             f"due {invoice.due_date}{on_time}"
         )
@@ -205,24 +232,23 @@ def plan_to_table(plan: InvoicePlan) -> str:
         for line in invoice.lines:
             ref_text = f"  {line.merchant_reference}" if line.merchant_reference else ""
             local = line.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            lines.append(
+            yield (
                 f"      {line.transaction_id:<14} {local} {zone.key:<17}"
                 f"{format_money(line.amount, invoice.currency):>16}{ref_text}"
             )
-        lines.append(
+        yield (
             f"      total {format_money(invoice.amount, invoice.currency)}"
             f" (VAT {format_money(invoice.vat_amount, invoice.currency)})"
         )
-        lines.append("")
+        yield ("")
     totals = ", ".join(format_money(v, k) for k, v in plan.totals().items())
-    lines.append(f"Invoiced: {totals or 'nothing'}")
+    yield (f"Invoiced: {totals or 'nothing'}")
     if plan.skipped:
-        lines += ["", "Skipped (valid, not invoiced):"]
-        lines += [f"  {s.transaction_id}: {s.reason.value}: {s.detail}" for s in plan.skipped]
+        yield from ("", "Skipped (valid, not invoiced):")
+        yield from (f"  {s.transaction_id}: {s.reason.value}: {s.detail}" for s in plan.skipped)
     if plan.rejected:
-        lines += ["", "Rejected (invalid input):"]
+        yield from ("", "Rejected (invalid input):")
         for r in plan.rejected:
             where = f"record {r.index + 1}" if r.index is not None else "record"
             who = r.transaction_id or "(no id)"
-            lines.append(f"  {who} ({where}): {r.reason}")
-    return "\n".join(lines) + "\n"
+            yield (f"  {who} ({where}): {r.reason}")

@@ -228,3 +228,19 @@ def test_help_names_every_command(capsys):
     out = capsys.readouterr().out
     for command in ("plan", "dates", "calendar", "check-config"):
         assert command in out
+
+
+def test_progress_bar_on_request_and_never_with_quiet(capsys):
+    status, _, err = run(capsys, "plan", str(EXAMPLES / "purchases.jsonl"), "--progress")
+    assert status == 0
+    assert "planning: 35.0 purchases" in err
+    status, _, err = run(capsys, "plan", str(EXAMPLES / "purchases.jsonl"), "--quiet")
+    assert status == 0
+    assert "planning" not in err
+
+
+def test_progress_without_tqdm_says_how_to_get_it(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    status, _, err = run(capsys, "plan", str(EXAMPLES / "purchases.jsonl"), "--progress")
+    assert status == 0
+    assert "--progress needs tqdm" in err

@@ -20,7 +20,9 @@ country's usual scheme (:data:`DEFAULT_SCHEME`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 
 from kravia_schedule.errors import InvalidIdentifier
 from kravia_schedule.references import fi_reference, kid, ocr, rf
@@ -83,21 +85,23 @@ def _scheme(scheme: Scheme | str) -> Scheme:
         ) from None
 
 
+# Each scheme's validate and generate, with its variant bound.
+_FUNCTIONS: dict[Scheme, tuple[Callable[[str], str], Callable[[str], str]]] = {
+    Scheme.KID10: (partial(kid.validate, mod=10), partial(kid.generate, mod=10)),
+    Scheme.KID11: (partial(kid.validate, mod=11), partial(kid.generate, mod=11)),
+    Scheme.OCR: (ocr.validate, ocr.generate),
+    Scheme.OCR_LENGTH: (
+        partial(ocr.validate, length_digit=True),
+        partial(ocr.generate, length_digit=True),
+    ),
+    Scheme.FI: (fi_reference.validate, fi_reference.generate),
+    Scheme.RF: (rf.validate, rf.generate),
+}
+
+
 def validate_reference(scheme: Scheme | str, value: str) -> str:
     """Return the canonical compact reference under ``scheme``, or raise ``InvalidIdentifier``."""
-    match _scheme(scheme):
-        case Scheme.KID10:
-            return kid.validate(value, mod=10)
-        case Scheme.KID11:
-            return kid.validate(value, mod=11)
-        case Scheme.OCR:
-            return ocr.validate(value)
-        case Scheme.OCR_LENGTH:
-            return ocr.validate(value, length_digit=True)
-        case Scheme.FI:
-            return fi_reference.validate(value)
-        case Scheme.RF:
-            return rf.validate(value)
+    return _FUNCTIONS[_scheme(scheme)][0](value)
 
 
 def is_valid_reference(scheme: Scheme | str, value: str) -> bool:
@@ -116,19 +120,7 @@ def is_valid_reference(scheme: Scheme | str, value: str) -> bool:
 
 def generate_reference(scheme: Scheme | str, base: str) -> str:
     """Return the reference for ``base`` under ``scheme``: its ``generate``, dispatched."""
-    match _scheme(scheme):
-        case Scheme.KID10:
-            return kid.generate(base, mod=10)
-        case Scheme.KID11:
-            return kid.generate(base, mod=11)
-        case Scheme.OCR:
-            return ocr.generate(base)
-        case Scheme.OCR_LENGTH:
-            return ocr.generate(base, length_digit=True)
-        case Scheme.FI:
-            return fi_reference.generate(base)
-        case Scheme.RF:
-            return rf.generate(base)
+    return _FUNCTIONS[_scheme(scheme)][1](base)
 
 
 def _body(invoice_id: str, digits: int, attempt: int) -> str:

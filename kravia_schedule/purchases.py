@@ -235,8 +235,9 @@ def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purcha
 class PurchaseRow(NamedTuple):
     """A validated purchase as the planner keeps it: a plain tuple, cheap to build and hold.
 
-    Internal to planning; :class:`Purchase` is the public type. Two rows are equal when
-    their purchases are, so repeated transaction ids can be compared cheaply.
+    Internal to planning; :class:`Purchase` is the public type, with the same field
+    names, so the planner reads either. A frozen dataclass costs several times more to
+    build, and a billing run builds one per purchase read from a file.
     """
 
     id: str

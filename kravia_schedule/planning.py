@@ -597,11 +597,13 @@ class _Planner:
     def _merged(self) -> dict[tuple[Any, ...], tuple[list[InvoiceLine], list[BillingAddress]]]:
         """The groups keyed by normalized customer: spellings of one customer merged."""
         merged: dict[tuple[Any, ...], tuple[list[InvoiceLine], list[BillingAddress]]] = {}
-        for (*raw, currency, start), (lines, addresses) in self.groups.items():
-            customer = self.customers.get(tuple(raw))
+        customers = self.customers
+        for group_key, (lines, addresses) in self.groups.items():
+            raw, currency, start = group_key[:4], group_key[4], group_key[5]
+            customer = customers.get(raw)
             if customer is None:
                 key = customer_key(addresses[0])
-                customer = self.customers[tuple(raw)] = (
+                customer = customers[raw] = (
                     key.country, key.organization_number, key.business_name, key.customer_reference
                 )  # fmt: skip
             target = merged.get((customer, currency, start))

@@ -14,6 +14,7 @@ __all__ = [
     "CalendarRangeError",
     "ConfigurationError",
     "FieldProblem",
+    "IllegalTransition",
     "InvalidBillingAddress",
     "InvalidIdentifier",
     "InvalidPurchaseError",
@@ -103,3 +104,24 @@ class InvalidBillingAddress(_ProblemsError):
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__(problems, prefix="invalid billing address: ")
+
+
+class IllegalTransition(KraviaScheduleError, ValueError):
+    """A transaction cannot take an action in its current state (see ``lifecycle``).
+
+    Carries the ``transaction_id``, its ``state`` (a ``TransactionStatus`` value), the
+    refused ``action`` and the ``reason``, all named in the message:
+    ``transaction T1 is CAPTURED: cannot void (already paid)``.
+    """
+
+    transaction_id: str
+    state: str
+    action: str
+    reason: str
+
+    def __init__(self, transaction_id: str, state: str, action: str, reason: str) -> None:
+        self.transaction_id = transaction_id
+        self.state = state
+        self.action = action
+        self.reason = reason
+        super().__init__(f"transaction {transaction_id} is {state}: cannot {action} ({reason})")

@@ -31,8 +31,9 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term
 
-## bench: the benchmark suite (not part of `make test`)
+## bench: the benchmark suite with its pandas/Polars baselines (not part of `make test`)
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -1,28 +1,189 @@
-"""Run the benchmarks at a tiny size so they cannot rot (no timing is asserted)."""
+"""Run every benchmark path at a tiny size so none of it can rot (no timing is asserted)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from benchmarks.__main__ import main
-from benchmarks.generate import purchases
-from kravia_schedule import plan_invoices
+import pytest
+
+from benchmarks import baselines, suite
+from benchmarks._one import ENGINES, TIMED, check_agreement, measure, measure_plan_memory
+from benchmarks.generate import purchases, typed
+from kravia_schedule import InvalidPurchaseError, Purchase, plan_invoices
 from kravia_schedule.testing import check_plan
+
+N = 200
+
+
+def _needs(engine: str) -> None:
+    for module in ENGINES[engine].needs:
+        pytest.importorskip(module)
 
 
 def test_generator_is_seeded_and_plannable():
     records = purchases(300, seed=3, invalid_share=0.05)
     assert records == purchases(300, seed=3, invalid_share=0.05)
+    assert records != purchases(300, seed=4, invalid_share=0.05)
     plan = plan_invoices(records)
     check_plan(plan, records)
     assert plan.rejected  # the invalid share shows up as rejections
+    assert plan.skipped  # and the voided authorizations as skipped purchases
     assert any(len(invoice.lines) > 1 for invoice in plan.invoices)
 
 
-def test_benchmark_runs_and_writes_json(tmp_path, capsys):
+@pytest.mark.parametrize("years", [1, 2, 3])
+def test_generator_spans_the_years_asked_for(years):
+    stamps = [datetime.fromisoformat(r["created_at"]) for r in purchases(2000, years=years)]
+    assert min(stamps).year == 2024
+    assert max(stamps).year == 2023 + years  # 365 days a year from 1 January 2024
+
+
+@pytest.mark.parametrize("bad", [{"years": 0}, {"years": 4}, {"invalid_share": 1.5}])
+def test_generator_refuses_bad_arguments(bad):
+    with pytest.raises(ValueError, match="must be"):
+        purchases(10, **bad)
+
+
+def test_typed_gives_what_from_dict_gives():
+    records = purchases(N, seed=5, invalid_share=0.1)
+    expected = []
+    for record in records:
+        try:
+            expected.append(Purchase.from_dict(record))
+        except InvalidPurchaseError:
+            continue
+    assert typed(records) == expected
+    assert len(expected) < len(records)
+
+
+def test_floors_group_every_record_by_the_raw_key():
+    records = purchases(N, invalid_share=0.0)
+    by_dict = baselines.floor_dicts(records)
+    by_type = baselines.floor_typed(typed(records))
+    assert sum(map(len, by_dict.values())) == sum(map(len, by_type.values())) == N
+    assert len(by_dict) == len(by_type)
+
+
+@pytest.mark.parametrize("engine", TIMED)
+def test_every_engine_measures(engine):
+    _needs(engine)
+    row = measure(engine, N, repeat=2)
+    assert row["engine"] == engine
+    assert row["n"] == N
+    assert 0 < row["n_input"] <= N
+    assert len(row["times_s"]) == 2
+    assert row["groups"] > 0
+    assert row["engine_peak_kib"] is None or row["engine_peak_kib"] >= 0
+    if engine.startswith("plan_") and row["rss_base_kib"] is not None:  # RSS known (Linux)
+        # Only its presence: at n=200, inside pytest's heap, the RSS may not even move.
+        assert isinstance(row["plan_bytes_per_purchase_rss"], float)
+    if engine == "pandas":
+        assert set(row["stages_best_s"]) == {"frame", "job"}
+
+
+@pytest.mark.parametrize("kind", ["typed", "dicts"])
+def test_plan_memory_is_traced(kind):
+    row = measure_plan_memory(kind, N)
+    assert row["plan_bytes_per_purchase"] > 0
+    assert row["invoices"] > 0
+
+
+def test_pandas_baseline_agrees_with_plan_invoices():
+    pytest.importorskip("pandas")
+    records = purchases(N, seed=7)
+    out = baselines.pandas_job(baselines.pandas_frame(records))
+    assert baselines.pandas_agreement(out, plan_invoices(records)) == []
+
+
+def test_pandas_agreement_notices_a_difference():
+    pytest.importorskip("pandas")
+    import numpy as np
+
+    records = purchases(N, seed=7)
+    plan = plan_invoices(records)
+    out = baselines.pandas_job(baselines.pandas_frame(records))
+    out.loc[0, "issue_date"] = out.loc[0, "issue_date"] + np.timedelta64(1, "D")
+    problems = baselines.pandas_agreement(out, plan)
+    assert len(problems) == 1
+    assert "planned" in problems[0]
+    assert baselines.pandas_agreement(out.iloc[1:], plan)  # a missing invoice
+
+
+def test_polars_baseline_agrees_with_plan_invoices():
+    pytest.importorskip("polars")
+    records = purchases(N, seed=7)
+    plan = plan_invoices(records)
+    out = baselines.polars_job(baselines.polars_frame(records))
+    assert baselines.polars_agreement(out, plan) == []
+    assert baselines.polars_agreement(out.head(out.height - 1), plan)
+
+
+def test_agreement_check_runs():
+    result = check_agreement(N)
+    assert result["invoices"] > 0
+    for name in ("pandas", "polars"):
+        verdict = result[name]
+        assert verdict["agrees"] if verdict["available"] else "error" in verdict
+
+
+def test_suite_runs_every_engine_in_its_own_process(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(suite, "RESULTS_DIR", tmp_path / "results")
     out = tmp_path / "results.json"
-    assert main(["--sizes", "200", "--repeat", "1", "--json", str(out)]) == 0
-    rows = json.loads(out.read_text())["results"]
-    assert rows[0]["n"] == 200
-    assert rows[0]["typed_vs_floor"] > 0
-    assert "x floor" in capsys.readouterr().out
+    assert suite.main(["--sizes", str(N), "--repeat", "1", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert json.loads((tmp_path / "results" / "latest.json").read_text()) == document
+    assert {"cores", "python", "versions", "git_commit"} <= set(document["machine"])
+    (size,) = document["sizes"]
+    assert size["n"] == N
+    ran = document["options"]["engines"]
+    assert set(ran) | set(document["skipped_engines"]) == set(TIMED)
+    for engine in ran:
+        assert "error" not in size["engines"][engine], size["engines"][engine]
+    assert size["ratios"]["plan_typed"]["floor"] > 0
+    assert size["ratios"]["plan_dicts"]["floor"] > 0
+    assert set(size["plan_memory"]) == {"typed", "dicts"}
+    printed = capsys.readouterr().out
+    assert "vs floor" in printed
+    assert "plan holds B/purchase" in printed
+    if "pandas" in ran:
+        assert f"pandas baseline agrees with plan_invoices on N={N}" in printed
+        assert size["ratios"]["plan_dicts"]["pandas"] > 0
+
+
+def test_missing_optional_packages_are_skipped_with_a_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(suite, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(suite, "available", lambda module: False)
+    assert (
+        suite.main(["--sizes", "50", "--repeat", "1", "--engines", "floor_dicts,pandas,polars"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "pandas baseline skipped: needs pandas, numpy" in printed
+    assert "polars baseline skipped: needs polars" in printed
+    document = json.loads((tmp_path / "latest.json").read_text())
+    assert document["options"]["engines"] == ["floor_dicts"]
+    assert document["agreement"] is None
+
+
+def test_a_size_that_does_not_fit_in_memory_is_skipped(monkeypatch):
+    monkeypatch.setattr(suite, "UNCHECKED_N", 100)
+    monkeypatch.setattr(suite, "CALIBRATION_N", 100)
+    monkeypatch.setattr(suite.memory, "mem_available_kib", lambda: 1)
+    said: list[str] = []
+    (size,) = suite.run(
+        [1000], repeat=1, engines=["floor_dicts"], options={"seed": 1}, say=said.append
+    )
+    assert "MemAvailable" in size["skipped"]
+    assert "engines" not in size
+    assert any("skipped" in line for line in said)
+    assert "skipped" in suite.render_table([size])
+
+
+@pytest.mark.parametrize(
+    "argv", [["--sizes", "ten"], ["--sizes", "0"], ["--engines", "numba"], ["--repeat", "0"]]
+)
+def test_bad_arguments_are_refused(argv):
+    with pytest.raises(SystemExit) as exit_info:
+        suite.main(argv)
+    assert exit_info.value.code == 2

@@ -1,0 +1,464 @@
+"""The benchmark suite: plan_invoices against a floor, pandas and polars, in the same run.
+
+    python -m benchmarks [--sizes 10000,100000,1000000] [--repeat N] [--json FILE]
+
+Every size runs each engine in a process of its own (``python -m benchmarks._one``), on
+the same seeded records, so each peak-memory figure belongs to one engine on one size.
+Engines: ``plan_invoices`` on typed ``Purchase`` objects and on Dintero-shaped dicts;
+the floor (a bare ``dict.setdefault`` grouping loop) over each; the whole job in pandas;
+a bare polars ``group_by``. Ratios are best wall time / best wall time on the same N.
+Before the sizes, the pandas and polars baselines are checked against ``plan_invoices``.
+Results go to ``benchmarks/results/latest.json`` (and ``--json FILE``) with machine info.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from benchmarks import memory
+from benchmarks._one import ENGINES, TIMED
+
+__all__ = ["DEFAULT_SIZES", "RESULTS_DIR", "machine_info", "main", "render_table"]
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where every run also writes ``latest.json`` (git-ignored).
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+#: The largest size the agreement check and the tracemalloc measurement run on.
+CHECK_N = 10_000
+TRACEMALLOC_N = 50_000
+#: Sizes up to this run without a memory check; above it, free memory must exceed the
+#: per-purchase peak measured on a smaller size (or a calibration run) times the size,
+#: with this margin.
+UNCHECKED_N = 100_000
+CALIBRATION_N = 100_000
+MEMORY_MARGIN = 1.25
+
+
+def available(module: str) -> bool:
+    """Whether an optional package can be imported (by the engine subprocesses)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip()
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _mem_total_kib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures were measured on and with, to compare runs across commits."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "mem_total_kib": _mem_total_kib(),
+        "mem_available_kib": memory.mem_available_kib(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "versions": {
+            dist: _version(dist)
+            for dist in ("kravia-schedule", "holidays", "pandas", "numpy", "polars", "pyarrow")
+        },
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(status) if status is not None else None,
+    }
+
+
+# -- running engines in subprocesses -------------------------------------------------
+
+
+def run_one(
+    engine: str, n: int, options: dict[str, Any], repeat: int | None = None
+) -> dict[str, Any]:
+    """Run ``python -m benchmarks._one`` and return its JSON line (or an ``error`` row)."""
+    command = [sys.executable, "-m", "benchmarks._one", "--engine", engine, "--n", str(n)]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    if repeat is not None:
+        command += ["--repeat", str(repeat)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode == 0 and lines:
+        row: dict[str, Any] = json.loads(lines[-1])
+        return row
+    why = f"exit status {done.returncode}"
+    if done.returncode == -9:
+        why += " (killed: out of memory?)"
+    tail = done.stderr.strip().splitlines()[-3:]
+    return {"engine": engine, "n": n, "error": "; ".join([why, *tail])}
+
+
+def _repeat_for(n: int, repeat: int | None) -> int:
+    if repeat is not None:
+        return repeat
+    return 3 if n <= 1_000_000 else 1
+
+
+def _needed_kib(rows: Sequence[dict[str, Any]], n: int) -> int | None:
+    """Peak RSS of the hungriest engine process at ``n``, extrapolated from ``rows``."""
+    needs = []
+    for row in rows:
+        if "error" in row or row.get("rss_base_kib") is None:
+            continue
+        per_purchase = (row["process_peak_kib"] - row["rss_base_kib"]) / row["n"]
+        needs.append(row["rss_base_kib"] + per_purchase * n)
+    return int(max(needs) * MEMORY_MARGIN) if needs else None
+
+
+# -- ratios and the table ------------------------------------------------------------
+
+
+def ratios(engines: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Best wall time of each engine over that of each baseline, on the same N records."""
+
+    def best(name: str) -> float | None:
+        row = engines.get(name)
+        return row["best_s"] if row and "error" not in row and row["best_s"] > 0 else None
+
+    pairs = {
+        "plan_typed": {"floor": "floor_typed", "pandas": "pandas", "polars": "polars"},
+        "plan_dicts": {"floor": "floor_dicts", "pandas": "pandas", "polars": "polars"},
+        "pandas": {"floor": "floor_dicts", "polars": "polars"},
+    }
+    out: dict[str, dict[str, float]] = {}
+    for engine, baselines in pairs.items():
+        mine = best(engine)
+        for kind, baseline in baselines.items():
+            theirs = best(baseline)
+            if mine is not None and theirs is not None:
+                out.setdefault(engine, {})[kind] = mine / theirs
+    return out
+
+
+def _mib(kib: float | None) -> str:
+    return "" if kib is None else f"{kib / 1024:,.1f}"
+
+
+def _x(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}x" if value >= 100 else f"{value:,.1f}x"
+
+
+_HEADER = ("n", "engine", "input", "time s", "purchases/s", "peak MiB", "vs floor",
+           "vs pandas", "vs polars")  # fmt: skip
+
+
+def render_table(sizes: Sequence[dict[str, Any]]) -> str:
+    """The results as a fixed-width text table, one block per size."""
+    lines = []
+    widths = (10, 16, 12, 9, 12, 9, 9, 10, 10)
+
+    def line(cells: Sequence[str]) -> str:
+        first = [cells[0].rjust(widths[0]), cells[1].ljust(widths[1]), cells[2].ljust(widths[2])]
+        rest = [c.rjust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
+        return "  ".join(first + rest).rstrip()
+
+    lines.append(line(_HEADER))
+    for size in sizes:
+        n = size["n"]
+        if size.get("skipped"):
+            lines.append(line([f"{n:,}", f"skipped: {size['skipped']}", "", *[""] * 6]))
+            continue
+        engines, rate = size["engines"], size["ratios"]
+        label = f"{n:,}"
+        for name in TIMED:
+            row = engines.get(name)
+            if row is None:
+                continue
+            if "error" in row:
+                lines.append(
+                    line([label, ENGINES[name].label, f"failed: {row['error']}", *[""] * 6])
+                )
+                label = ""
+                continue
+            mine = rate.get(name, {})
+            floor = 1.0 if name.startswith("floor") else mine.get("floor")
+            lines.append(
+                line([
+                    label, row["label"], row["input"], f"{row['best_s']:.3f}",
+                    f"{row['purchases_per_s']:,.0f}", _mib(row["engine_peak_kib"]), _x(floor),
+                    _x(mine.get("pandas")), _x(mine.get("polars")),
+                ])
+            )  # fmt: skip
+            label = ""
+        lines.extend(f"{'':>12}{note}" for note in _notes(size))
+    lines.extend(["", *_LEGEND])
+    return "\n".join(lines)
+
+
+_LEGEND = (
+    "time s: best wall time of the repeats; purchases/s: input records / time s.",
+    "peak MiB: the engine's own peak RSS (ru_maxrss after the runs minus RSS once the data",
+    "  was generated; each engine in its own process, its input not counted).",
+    "vs X: time / X's time on the same N records (20x = twenty times as long).",
+    "plan holds (RSS): RSS after planning and dropping the input, minus RSS before the data",
+    "  was generated, per purchase; (tracemalloc): the same difference in traced Python",
+    "  allocations, measured at n <= 50,000 and extrapolated per purchase.",
+)
+
+
+def _notes(size: dict[str, Any]) -> list[str]:
+    engines = size["engines"]
+    notes = []
+    plan = engines.get("plan_dicts") or engines.get("plan_typed")
+    if plan and "error" not in plan:
+        notes.append(f"invoices: {plan['groups']:,} (floor groups ignore the period)")
+    pandas = engines.get("pandas")
+    if pandas and "error" not in pandas:
+        stages = pandas["stages_best_s"]
+        notes.append(
+            f"pandas: DataFrame construction {stages['frame']:.3f} s + job {stages['job']:.3f} s"
+        )
+    polars = engines.get("polars")
+    if polars and "error" not in polars:
+        notes.append(
+            f"polars: group_by only, {polars.get('threads')} threads; key columns and period "
+            f"start precomputed untimed"
+        )
+    held = []
+    for kind in ("typed", "dicts"):
+        row = engines.get(f"plan_{kind}")
+        traced = size.get("plan_memory", {}).get(kind)
+        parts = []
+        if row and "plan_bytes_per_purchase_rss" in row:
+            parts.append(f"{row['plan_bytes_per_purchase_rss']:,.0f} (RSS)")
+        if traced and "error" not in traced:
+            parts.append(
+                f"{traced['plan_bytes_per_purchase']:,.0f} (tracemalloc at n={traced['n']:,})"
+            )
+        if parts:
+            held.append(f"{kind} " + " / ".join(parts))
+    if held:
+        notes.append("plan holds B/purchase: " + "; ".join(held))
+    return notes
+
+
+# -- the run -------------------------------------------------------------------------
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _agreement(n: int, options: dict[str, Any], engines: Sequence[str]) -> dict[str, Any]:
+    result = run_one("check", n, options)
+    if "error" in result:
+        _say(f"agreement check failed to run: {result['error']}")
+        return result
+    for name in ("pandas", "polars"):
+        verdict = result[name]
+        if name not in engines or not verdict.get("available"):
+            continue
+        if verdict["agrees"]:
+            what = (
+                "invoice count, totals per currency, and every invoice's transactions, "
+                "amount, VAT, period, issue and due date"
+                if name == "pandas"
+                else "invoice count, amount, VAT and purchases per currency"
+            )
+            _say(
+                f"{name} baseline agrees with plan_invoices on N={n:,} "
+                f"({result['invoices']:,} invoices; {what})"
+            )
+        else:
+            _say(f"{name} baseline DISAGREES with plan_invoices on N={n:,}:")
+            for problem in verdict["problems"]:
+                _say(f"  {problem}")
+    return result
+
+
+def _progress(row: dict[str, Any]) -> str:
+    if "error" in row:
+        return f"  {row['engine']:<12} failed: {row['error']}"
+    return (
+        f"  {row['engine']:<12} {row['best_s']:9.3f} s  {row['purchases_per_s']:>12,.0f}/s  "
+        f"peak {_mib(row['engine_peak_kib']):>8} MiB  (data generated in {row['generate_s']:.1f} s)"
+    )
+
+
+def run(
+    sizes: Sequence[int],
+    *,
+    repeat: int | None,
+    engines: Sequence[str],
+    options: dict[str, Any],
+    say: Callable[[str], None] = _say,
+) -> list[dict[str, Any]]:
+    """Measure every engine on every size; one result dict per size."""
+    results: list[dict[str, Any]] = []
+    traced: dict[tuple[str, int], dict[str, Any]] = {}
+    measured: list[dict[str, Any]] = []
+    for n in sizes:
+        size: dict[str, Any] = {"n": n, "repeat": _repeat_for(n, repeat)}
+        results.append(size)
+        if n > UNCHECKED_N:
+            if not measured:
+                say(f"calibrating memory per purchase at n={CALIBRATION_N:,} (repeat 1) …")
+                measured = [run_one(e, CALIBRATION_N, options, 1) for e in engines]
+            needed, free = _needed_kib(measured, n), memory.mem_available_kib()
+            size["memory_needed_kib"], size["mem_available_kib"] = needed, free
+            if needed is not None and free is not None and free < needed:
+                size["skipped"] = (
+                    f"needs ~{needed / 1024**2:.1f} GiB (measured per purchase at "
+                    f"n={max(r['n'] for r in measured):,}, x{MEMORY_MARGIN}), "
+                    f"MemAvailable is {free / 1024**2:.1f} GiB"
+                )
+                say(f"n={n:,}: skipped: {size['skipped']}")
+                continue
+        say(f"n={n:,} (best of {size['repeat']}):")
+        rows = {}
+        for engine in engines:
+            rows[engine] = run_one(engine, n, options, size["repeat"])
+            say(_progress(rows[engine]))
+        size["engines"] = rows
+        size["ratios"] = ratios(rows)
+        plan_memory = {}
+        for kind in ("typed", "dicts"):
+            if f"plan_{kind}" in engines:
+                small = min(n, TRACEMALLOC_N)
+                if (kind, small) not in traced:
+                    traced[kind, small] = run_one(f"memory_{kind}", small, options)
+                plan_memory[kind] = traced[kind, small]
+        size["plan_memory"] = plan_memory
+        measured = [row for row in rows.values() if "error" not in row] or measured
+    return results
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated purchase counts (default 10000,100000,1000000; 10000000 on request)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, help="best of N runs (default 3; 1 above 1,000,000 purchases)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the results to FILE")
+    parser.add_argument(
+        "--engines",
+        default=",".join(TIMED),
+        help=f"comma-separated subset of {','.join(TIMED)} (default: all)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--years", type=int, default=2, choices=(1, 2, 3))
+    parser.add_argument(
+        "--invalid-share", type=float, default=0.01, help="share of invalid records (default 0.01)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes: not a list of integers: {args.sizes!r}")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes: give at least one positive size")
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = sorted(set(wanted) - set(TIMED))
+    if unknown:
+        parser.error(f"--engines: unknown {', '.join(unknown)} (choose from {', '.join(TIMED)})")
+    options = {"seed": args.seed, "years": args.years, "invalid_share": args.invalid_share}
+
+    machine = machine_info()
+    versions = machine["versions"]
+    _say(
+        f"kravia-schedule {versions['kravia-schedule']}, holidays {versions['holidays']}, "
+        f"Python {machine['python']}, {machine['cores']} cores ({machine['cpu']}), "
+        f"commit {(machine['git_commit'] or 'unknown')[:12]}{' (dirty)' if machine['git_dirty'] else ''}"
+    )
+    engines, skipped = [], {}
+    for name in TIMED:
+        if name not in wanted:
+            continue
+        missing = [m for m in ENGINES[name].needs if not available(m)]
+        if missing:
+            skipped[name] = f"needs {', '.join(missing)} (pip install -e '.[bench]')"
+            _say(f"{name} baseline skipped: {skipped[name]}")
+        else:
+            engines.append(name)
+
+    agreement = None
+    if {"pandas", "polars"} & set(engines):
+        agreement = _agreement(min(CHECK_N, *sizes), options, engines)
+    results = run(sizes, repeat=args.repeat, engines=engines, options=options)
+    table = render_table(results)
+    _say("")
+    _say(table)
+
+    document = {
+        "schema": 1,
+        "machine": machine,
+        "options": {**options, "sizes": sizes, "repeat": args.repeat, "engines": engines},
+        "skipped_engines": skipped,
+        "agreement": agreement,
+        "sizes": results,
+        "table": table,
+    }
+    _write(RESULTS_DIR / "latest.json", document)
+    if args.json:
+        _write(Path(args.json), document)
+    _say(
+        f"\nresults written to {RESULTS_DIR / 'latest.json'}"
+        + (f" and {args.json}" if args.json else "")
+    )
+    failed = any("error" in row for s in results for row in s.get("engines", {}).values())
+    disagreed = agreement is not None and any(
+        agreement.get(name, {}).get("agrees") is False for name in ("pandas", "polars")
+    )
+    return 1 if failed or disagreed or (agreement is not None and "error" in agreement) else 0

@@ -39,8 +39,11 @@ from kravia_schedule.errors import (
     InvalidIdentifier,
     InvalidPurchaseError,
     KraviaScheduleError,
+    LedgerConflict,
+    LedgerError,
     MergeConflictError,
     NaiveDatetimeError,
+    UnknownId,
 )
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
 from kravia_schedule.planning import (
@@ -87,6 +90,8 @@ __all__ = [
     "InvoiceState",
     "KraviaConfig",
     "KraviaScheduleError",
+    "LedgerConflict",
+    "LedgerError",
     "MergeConflictError",
     "NaiveDatetimeError",
     "PaymentDeadline",
@@ -100,6 +105,7 @@ __all__ = [
     "SkippedDay",
     "SkippedPurchase",
     "TransactionStatus",
+    "UnknownId",
     "__version__",
     "billing_period",
     "grouped_invoice_dates",

@@ -19,8 +19,11 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidPurchaseError",
     "KraviaScheduleError",
+    "LedgerConflict",
+    "LedgerError",
     "MergeConflictError",
     "NaiveDatetimeError",
+    "UnknownId",
 ]
 
 
@@ -125,3 +128,15 @@ class IllegalTransition(KraviaScheduleError, ValueError):
         self.action = action
         self.reason = reason
         super().__init__(f"transaction {transaction_id} is {state}: cannot {action} ({reason})")
+
+
+class LedgerError(KraviaScheduleError):
+    """The ledger refused an operation; nothing was written."""
+
+
+class LedgerConflict(LedgerError, ValueError):
+    """An id was used again for something else (a purchase, a payment, a refund)."""
+
+
+class UnknownId(LedgerError, LookupError):
+    """No transaction, invoice, payment or refund has this id."""

@@ -1,0 +1,24 @@
+"""The invoice ledger: keeps purchases across a billing period and issues each invoice once.
+
+See :class:`Ledger`. SQLite is the embedded default (``Ledger.open("ledger.db")``);
+PostgreSQL (``Ledger.open("postgresql://…")``, the ``[postgres]`` extra) lets several
+service replicas share one ledger.
+"""
+
+from kravia_schedule.ledger.ledger import (
+    HistoryEntry,
+    Ledger,
+    LedgerInvoice,
+    Payment,
+    TransactionView,
+)
+from kravia_schedule.ledger.schema import SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "HistoryEntry",
+    "Ledger",
+    "LedgerInvoice",
+    "Payment",
+    "TransactionView",
+]

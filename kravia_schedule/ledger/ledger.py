@@ -1,0 +1,605 @@
+"""The invoice ledger: purchases kept across a billing period, each invoice issued once.
+
+A service records purchases as they happen, voids and refunds them, calls :meth:`Ledger.issue`
+(daily, from as many replicas as it likes) and registers payments. Every operation is one
+database transaction under the ledger's write lock: it happens entirely or not at all, a
+crash loses nothing that was committed, and concurrent ``issue`` calls issue each invoice
+exactly once. The rules come from :mod:`kravia_schedule.lifecycle` (states and money) and
+the core engine (periods, calendars, invoice ids); the ledger only stores and sequences.
+
+A purchase that arrives after its period's invoice was issued goes on the customer's next
+invoice (``late``); an issued invoice never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from kravia_schedule.address import BillingAddress, validate_billing_address
+from kravia_schedule.calendar import BusinessCalendar
+from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
+from kravia_schedule.countries import Country
+from kravia_schedule.customers import CustomerKey, customer_key
+from kravia_schedule.dates import day_invoice_dates, local_date, period_invoice_dates
+from kravia_schedule.errors import (
+    FieldProblem,
+    InvalidPurchaseError,
+    LedgerConflict,
+    LedgerError,
+    UnknownId,
+)
+from kravia_schedule.ledger.backends import Backend, open_backend
+from kravia_schedule.ledger.schema import migrate
+from kravia_schedule.lifecycle import (
+    Action,
+    AllocationMethod,
+    TransactionBalance,
+    apply,
+    pay_invoice,
+    register,
+)
+from kravia_schedule.periods import BillingPeriod, billing_period
+from kravia_schedule.planning import _grouped_id, _standard_id
+from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+
+__all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
+
+_GROUPED = ProductType.B2B_GROUPED
+_BALANCE = "id, product_type, status, issued, purchased, authorized, captured, voided, refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInvoice:
+    """An invoice as the ledger holds it (issued) or would issue it (``due``)."""
+
+    id: str
+    product_type: ProductType
+    customer: CustomerKey
+    billing_address: BillingAddress
+    currency: str
+    period: str | None
+    issue_date: date
+    due_date: date
+    amount: int
+    vat_amount: int
+    paid: int
+    transaction_ids: tuple[str, ...]
+    issued: bool
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.paid
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A registered payment of an invoice and how it was split over its transactions."""
+
+    id: str
+    invoice_id: str
+    amount: int
+    method: str
+    allocation: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One state change of a transaction."""
+
+    step: int
+    action: str
+    from_state: str
+    to_state: str
+    amount: int | None
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionView:
+    """A transaction's balance, where it is billed, and its history."""
+
+    balance: TransactionBalance
+    period: str | None
+    issue_date: date
+    late: bool
+    invoice_id: str | None
+    history: tuple[HistoryEntry, ...]
+
+
+def _fingerprint(purchase: Purchase) -> str:
+    canonical = json.dumps(purchase.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _customer_text(key: CustomerKey) -> str:
+    return json.dumps(
+        [key.country.value, key.organization_number, key.business_name, key.customer_reference]
+    )
+
+
+def _customer(text: str) -> CustomerKey:
+    country, org, name, reference = json.loads(text)
+    return CustomerKey(Country(country), org, name, reference)
+
+
+def _address(record_json: str) -> BillingAddress:
+    return parse_purchase(json.loads(record_json)).billing_address
+
+
+def _balance(row: Sequence[Any]) -> TransactionBalance:
+    tid, product_type, status, issued, purchased, authorized, captured, voided, refunded = row
+    return TransactionBalance(
+        tid, product_type, status, bool(issued), purchased, authorized, captured, voided, refunded
+    )
+
+
+def _positive_amount(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidPurchaseError(
+            None, [FieldProblem(what, f"must be a positive integer in minor units, got {value!r}")]
+        )
+    return value
+
+
+class Ledger:
+    """Purchases, invoices, payments and refunds in one database (SQLite or PostgreSQL).
+
+    ``Ledger.open("ledger.db")`` opens (or creates) a SQLite ledger;
+    ``Ledger.open("postgresql://…")`` a shared PostgreSQL one. The configuration given at
+    creation is stored with the ledger; opening it again with a different one is refused.
+    """
+
+    def __init__(self, backend: Backend, config: KraviaConfig) -> None:
+        self.db = backend
+        self.config = config
+        self._calendars = {c: BusinessCalendar(c) for c in Country}
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, target: str | Path, config: KraviaConfig | None = None) -> Ledger:
+        """Open the ledger at ``target`` (a SQLite path or a PostgreSQL URL), creating it."""
+        backend = open_backend(target)
+        try:
+            migrate(backend)
+            with backend.write():
+                rows = backend.execute("SELECT value FROM meta WHERE key = 'config'")
+                if rows:
+                    stored = parse_configuration(json.loads(rows[0][0]))
+                    if config is not None and config != stored:
+                        raise LedgerConflict(
+                            "this ledger was created with another configuration; open it "
+                            "without one to use the stored configuration"
+                        )
+                    config = stored
+                else:
+                    config = config if config is not None else KraviaConfig.all_enabled()
+                    backend.execute(
+                        "INSERT INTO meta (key, value) VALUES ('config', ?)",
+                        (json.dumps(config.to_dict()),),
+                    )
+        except BaseException:
+            backend.close()
+            raise
+        return cls(backend, config)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- recording -------------------------------------------------------------------
+
+    def record(self, purchases: Iterable[Purchase | Mapping[str, Any]]) -> tuple[int, int]:
+        """Record new purchases; returns (newly recorded, already there unchanged).
+
+        Idempotent by transaction id: the same record again is a no-op, the same id with
+        different content raises :class:`LedgerConflict`. Every record is validated first
+        (:class:`InvalidPurchaseError` for the first invalid one); nothing is written
+        unless all of them can be.
+        """
+        batch: dict[str, tuple[Purchase, str]] = {}
+        for record in purchases:
+            purchase = record if isinstance(record, Purchase) else parse_purchase(record)
+            self._check_new(purchase)
+            fingerprint = _fingerprint(purchase)
+            earlier = batch.get(purchase.id)
+            if earlier is not None and earlier[1] != fingerprint:
+                raise LedgerConflict(f"two different records in the batch share id {purchase.id!r}")
+            batch[purchase.id] = (purchase, fingerprint)
+        recorded = unchanged = 0
+        with self.db.write():
+            seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0])
+            for purchase, fingerprint in batch.values():
+                rows = self.db.execute(
+                    "SELECT fingerprint FROM purchases WHERE id = ?", (purchase.id,)
+                )
+                if rows:
+                    if rows[0][0] != fingerprint:
+                        raise LedgerConflict(
+                            f"transaction {purchase.id!r} is already recorded with other content"
+                        )
+                    unchanged += 1
+                    continue
+                seq += 1
+                self._insert(purchase, fingerprint, seq)
+                recorded += 1
+        return recorded, unchanged
+
+    def _check_new(self, purchase: Purchase) -> None:
+        product = self.config.product(purchase.product_type)
+        expected = (
+            TransactionStatus.AUTHORIZED
+            if purchase.product_type is _GROUPED
+            else TransactionStatus.CAPTURED
+        )
+        problems = []
+        if not product.enabled:
+            problems.append(
+                FieldProblem("payment_product_type", "is not enabled in the ledger's configuration")
+            )
+        if purchase.status is not expected:
+            problems.append(
+                FieldProblem(
+                    "status",
+                    f"a new {purchase.product_type.value} purchase is {expected.value}, got "
+                    f"{purchase.status.value}; void, pay and refund change it later",
+                )
+            )
+        if problems:
+            raise InvalidPurchaseError(purchase.id, problems)
+
+    def _insert(self, purchase: Purchase, fingerprint: str, seq: int) -> None:
+        address = purchase.billing_address
+        country = address.country
+        calendar = self._calendars[country]
+        product = self.config.product(purchase.product_type)
+        day = local_date(purchase.created_at, country)
+        key = customer_key(address)
+        balance = register(purchase.id, purchase.product_type, purchase.amount)
+        period_label: str | None = None
+        late = False
+        if purchase.product_type is _GROUPED:
+            period = billing_period(day, product.interval)
+            # A purchase whose period's invoice is already issued goes on the next one.
+            while self.db.execute(
+                "SELECT 1 FROM invoices WHERE id = ?",
+                (_grouped_id(key, purchase.currency, period),),
+            ):
+                period = period.next()
+                late = True
+            dates = period_invoice_dates(period, calendar, product.days_until_due)
+            period_label = period.label
+            issue_date = dates.issue_date
+            invoice_id = None
+        else:
+            dates = day_invoice_dates(day, calendar, product.days_until_due)
+            issue_date = dates.issue_date
+            invoice_id = _standard_id(purchase.product_type, purchase.id)
+        self.db.execute(
+            "INSERT INTO purchases (id, seq, fingerprint, record, product_type, status, issued, "
+            "purchased, authorized, captured, voided, refunded, vat_amount, currency, country, "
+            "customer, created_at, period, issue_date, late, invoice_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                purchase.id, seq, fingerprint, json.dumps(purchase.to_dict()),
+                purchase.product_type.value, balance.status.value, int(balance.issued),
+                balance.purchased, balance.authorized, balance.captured, balance.voided,
+                balance.refunded, purchase.vat_amount, purchase.currency, country.value,
+                _customer_text(key), purchase.created_at.isoformat(), period_label,
+                issue_date.isoformat(), int(late), invoice_id,
+            ),
+        )  # fmt: skip
+        self._history(purchase.id, Action.REGISTER, "INITIATED", balance.status.value)
+        if invoice_id is not None:  # a standard invoice is registered with its purchase
+            self.db.execute(
+                "INSERT INTO invoices (id, product_type, customer, billing_address, currency, "
+                "country, period, issue_date, due_date, amount, vat_amount, paid, issued_as_of) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+                (
+                    invoice_id, purchase.product_type.value, _customer_text(key),
+                    json.dumps(address.to_dict()), purchase.currency, country.value,
+                    issue_date.isoformat(), dates.due_date.isoformat(), purchase.amount,
+                    purchase.vat_amount, purchase.amount, issue_date.isoformat(),
+                ),
+            )  # fmt: skip
+
+    def _history(
+        self,
+        transaction_id: str,
+        action: Action,
+        from_state: str,
+        to_state: str,
+        amount: int | None = None,
+        reference: str | None = None,
+    ) -> None:
+        step = self.db.execute(
+            "SELECT COALESCE(MAX(step), 0) + 1 FROM history WHERE transaction_id = ?",
+            (transaction_id,),
+        )[0][0]
+        self.db.execute(
+            "INSERT INTO history (transaction_id, step, action, from_state, to_state, amount, "
+            "reference) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (transaction_id, step, action.value, from_state, to_state, amount, reference),
+        )
+
+    def _load(self, transaction_id: str) -> TransactionBalance:
+        rows = self.db.execute(f"SELECT {_BALANCE} FROM purchases WHERE id = ?", (transaction_id,))
+        if not rows:
+            raise UnknownId(f"no transaction {transaction_id!r} in the ledger")
+        return _balance(rows[0])
+
+    def _store(
+        self, before: TransactionBalance, after: TransactionBalance, action: Action,
+        amount: int | None = None, reference: str | None = None,
+    ) -> None:  # fmt: skip
+        self.db.execute(
+            "UPDATE purchases SET status = ?, issued = ?, authorized = ?, captured = ?, "
+            "voided = ?, refunded = ? WHERE id = ?",
+            (
+                after.status.value, int(after.issued), after.authorized, after.captured,
+                after.voided, after.refunded, after.transaction_id,
+            ),
+        )  # fmt: skip
+        self._history(
+            after.transaction_id, action, before.status.value, after.status.value, amount, reference
+        )
+
+    # -- changing transactions -------------------------------------------------------
+
+    def void(self, transaction_id: str) -> TransactionBalance:
+        """Void an unpaid grouped purchase before its invoice is issued (refused after)."""
+        with self.db.write():
+            before = self._load(transaction_id)
+            after = apply(before, Action.VOID)
+            self._store(before, after, Action.VOID)
+        return after
+
+    def refund(self, transaction_id: str, amount: int, *, refund_id: str) -> TransactionBalance:
+        """Refund captured money; idempotent by ``refund_id``."""
+        _positive_amount(amount, "amount")
+        with self.db.write():
+            rows = self.db.execute(
+                "SELECT transaction_id, amount FROM refunds WHERE id = ?", (refund_id,)
+            )
+            if rows:
+                if tuple(rows[0]) != (transaction_id, amount):
+                    raise LedgerConflict(f"refund id {refund_id!r} was used for another refund")
+                return self._load(transaction_id)
+            before = self._load(transaction_id)
+            after = apply(before, Action.REFUND, amount)
+            self._store(before, after, Action.REFUND, amount, refund_id)
+            self.db.execute(
+                "INSERT INTO refunds (id, transaction_id, amount) VALUES (?, ?, ?)",
+                (refund_id, transaction_id, amount),
+            )
+        return after
+
+    # -- issuing ---------------------------------------------------------------------
+
+    def _pending(self, as_of: date) -> list[LedgerInvoice]:
+        rows = self.db.execute(
+            "SELECT id, customer, currency, country, period, issue_date, record, authorized, "
+            "vat_amount, created_at FROM purchases WHERE issued = 0 AND status = ? "
+            "AND product_type = ? AND issue_date <= ? ORDER BY created_at, id",
+            (TransactionStatus.AUTHORIZED.value, _GROUPED.value, as_of.isoformat()),
+        )
+        groups: dict[tuple[str, str, str], list[Sequence[Any]]] = {}
+        for row in rows:
+            groups.setdefault((row[1], row[2], row[4]), []).append(row)
+        product = self.config.product(_GROUPED)
+        invoices = []
+        for (customer_text, currency, label), members in groups.items():
+            key = _customer(customer_text)
+            period = BillingPeriod.parse(label)
+            if period.interval is not product.interval:
+                period = BillingPeriod(period.start, period.end, product.interval)
+            dates = period_invoice_dates(
+                period, self._calendars[key.country], product.days_until_due
+            )
+            members.sort(key=lambda r: (r[9], r[0]))  # created_at as stored, then id
+            invoices.append(
+                LedgerInvoice(
+                    _grouped_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
+                    currency, label, dates.issue_date, dates.due_date,
+                    sum(r[7] for r in members), sum(r[8] for r in members), 0,
+                    tuple(r[0] for r in members), False,
+                )
+            )  # fmt: skip
+        invoices.sort(key=lambda i: (i.issue_date, i.id))
+        return invoices
+
+    def due(self, as_of: date) -> tuple[LedgerInvoice, ...]:
+        """The invoices :meth:`issue` would issue on ``as_of`` (nothing is written)."""
+        with self.db.read():
+            return tuple(self._pending(as_of))
+
+    def issue(self, as_of: date) -> tuple[LedgerInvoice, ...]:
+        """Issue every grouped invoice whose issue date is on or before ``as_of``, once.
+
+        Safe to call from several processes at the same moment: each invoice is issued
+        by exactly one of them, and the others get only what was left.
+        """
+        issued = []
+        with self.db.write():
+            for invoice in self._pending(as_of):
+                self.db.execute(
+                    "INSERT INTO invoices (id, product_type, customer, billing_address, "
+                    "currency, country, period, issue_date, due_date, amount, vat_amount, paid, "
+                    "issued_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                    (
+                        invoice.id, invoice.product_type.value, _customer_text(invoice.customer),
+                        json.dumps(invoice.billing_address.to_dict()), invoice.currency,
+                        invoice.customer.country.value, invoice.period,
+                        invoice.issue_date.isoformat(), invoice.due_date.isoformat(),
+                        invoice.amount, invoice.vat_amount, as_of.isoformat(),
+                    ),
+                )  # fmt: skip
+                for transaction_id in invoice.transaction_ids:
+                    before = self._load(transaction_id)
+                    after = apply(before, Action.ISSUE)
+                    self._store(before, after, Action.ISSUE, reference=invoice.id)
+                    self.db.execute(
+                        "UPDATE purchases SET invoice_id = ? WHERE id = ?",
+                        (invoice.id, transaction_id),
+                    )
+                issued.append(replace(invoice, issued=True))
+        return tuple(issued)
+
+    # -- paying ----------------------------------------------------------------------
+
+    def pay(
+        self,
+        invoice_id: str,
+        amount: int,
+        *,
+        payment_id: str,
+        method: AllocationMethod = "pro_rata",
+        currency: str | None = None,
+    ) -> Payment:
+        """Register a payment of an issued grouped invoice; idempotent by ``payment_id``.
+
+        The amount is split over the invoice's transactions (pro rata with
+        largest-remainder rounding, or ``method="oldest_first"``), which become
+        ``PARTIALLY_CAPTURED`` or ``CAPTURED``. A payment above what is outstanding, in
+        another currency, or of a standard invoice is refused.
+        """
+        _positive_amount(amount, "amount")
+        with self.db.write():
+            rows = self.db.execute(
+                "SELECT invoice_id, amount, method, allocation FROM payments WHERE id = ?",
+                (payment_id,),
+            )
+            if rows:
+                stored_invoice, stored_amount, stored_method, allocation = rows[0]
+                if (stored_invoice, stored_amount) != (invoice_id, amount):
+                    raise LedgerConflict(f"payment id {payment_id!r} was used for another payment")
+                stored = tuple((tid, part) for tid, part in json.loads(allocation))
+                return Payment(payment_id, invoice_id, amount, stored_method, stored)
+            invoice = self.db.execute(
+                "SELECT product_type, currency FROM invoices WHERE id = ?", (invoice_id,)
+            )
+            if not invoice:
+                raise UnknownId(f"no invoice {invoice_id!r} in the ledger")
+            product_type, invoice_currency = invoice[0]
+            if product_type != _GROUPED.value:
+                raise LedgerError(
+                    f"invoice {invoice_id} is a standard invoice, captured on registration; "
+                    "it takes refunds, not payments"
+                )
+            if currency is not None and currency != invoice_currency:
+                raise LedgerError(
+                    f"invoice {invoice_id} is in {invoice_currency}, the payment in {currency}"
+                )
+            rows = self.db.execute(
+                f"SELECT {_BALANCE} FROM purchases WHERE invoice_id = ? ORDER BY created_at, id",
+                (invoice_id,),
+            )
+            before = [_balance(row) for row in rows]
+            after = pay_invoice(before, amount, method)
+            parts = []
+            for old, new in zip(before, after, strict=True):
+                part = new.captured - old.captured
+                parts.append((new.transaction_id, part))
+                if part:
+                    self._store(old, new, Action.PAY, part, payment_id)
+            self.db.execute(
+                "INSERT INTO payments (id, invoice_id, amount, method, allocation) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (payment_id, invoice_id, amount, method, json.dumps(parts)),
+            )
+            self.db.execute(
+                "UPDATE invoices SET paid = paid + ? WHERE id = ?", (amount, invoice_id)
+            )
+        return Payment(payment_id, invoice_id, amount, method, tuple(parts))
+
+    # -- queries ---------------------------------------------------------------------
+
+    def invoice(self, invoice_id: str) -> LedgerInvoice:
+        """An issued invoice by id."""
+        with self.db.read():
+            rows = self.db.execute(
+                f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE id = ?", (invoice_id,)
+            )
+            if not rows:
+                raise UnknownId(f"no invoice {invoice_id!r} in the ledger")
+            return self._invoice(rows[0])
+
+    def _invoice(self, row: Sequence[Any]) -> LedgerInvoice:
+        (invoice_id, product_type, customer, address, currency, period, issue_date, due_date,
+         amount, vat_amount, paid) = row  # fmt: skip
+        ids = self.db.execute(
+            "SELECT id FROM purchases WHERE invoice_id = ? ORDER BY created_at, id", (invoice_id,)
+        )
+        billing = validate_billing_address(json.loads(address), product_type)
+        return LedgerInvoice(
+            invoice_id, ProductType(product_type), _customer(customer), billing, currency,
+            period, date.fromisoformat(issue_date), date.fromisoformat(due_date), amount,
+            vat_amount, paid, tuple(r[0] for r in ids), True,
+        )  # fmt: skip
+
+    def customer_invoices(
+        self, country: Country | str, organization_number: str, *, as_of: date | None = None
+    ) -> tuple[tuple[LedgerInvoice, ...], tuple[LedgerInvoice, ...]]:
+        """A customer's open (issued, not fully paid) and upcoming (not yet issued) invoices.
+
+        ``organization_number`` in any written form; ``as_of`` bounds the upcoming ones by
+        issue date (default: all recorded so far).
+        """
+        from kravia_schedule.identifiers import compact_org_number
+
+        country = Country(str(country).upper())
+        org = compact_org_number(country.value, organization_number)
+        with self.db.read():
+            rows = self.db.execute(
+                f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE country = ? AND paid < amount "
+                "ORDER BY issue_date, id",
+                (country.value,),
+            )
+            open_ = tuple(
+                invoice
+                for invoice in (self._invoice(row) for row in rows)
+                if invoice.customer.organization_number == org
+            )
+            horizon = as_of or date.max - timedelta(days=1)
+            upcoming = tuple(
+                invoice
+                for invoice in self._pending(horizon)
+                if invoice.customer.country is country
+                and invoice.customer.organization_number == org
+            )
+        return open_, upcoming
+
+    def transaction(self, transaction_id: str) -> TransactionView:
+        """A transaction's balance, billing period, invoice and full history."""
+        with self.db.read():
+            balance = self._load(transaction_id)
+            period, issue_date, late, invoice_id = self.db.execute(
+                "SELECT period, issue_date, late, invoice_id FROM purchases WHERE id = ?",
+                (transaction_id,),
+            )[0]
+            history = self.db.execute(
+                "SELECT step, action, from_state, to_state, amount, reference FROM history "
+                "WHERE transaction_id = ? ORDER BY step",
+                (transaction_id,),
+            )
+        return TransactionView(
+            balance, period, date.fromisoformat(issue_date), bool(late), invoice_id,
+            tuple(HistoryEntry(*row) for row in history),
+        )  # fmt: skip
+
+
+_INVOICE_COLUMNS = (
+    "id, product_type, customer, billing_address, currency, period, issue_date, due_date, "
+    "amount, vat_amount, paid"
+)

@@ -17,6 +17,7 @@ from typing import Any
 from kravia_schedule._version import __version__
 from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, CalendarKind, DateRoll
 from kravia_schedule.cli_identifiers import add_commands as add_identifier_commands
+from kravia_schedule.cli_ledger import add_commands as add_ledger_commands
 from kravia_schedule.config import B2B_USUAL_MAX_DAYS, KraviaConfig, parse_configuration
 from kravia_schedule.countries import Country
 from kravia_schedule.dates import (
@@ -194,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.set_defaults(run=_cmd_calendar)
 
     add_identifier_commands(commands)
+    add_ledger_commands(commands)
 
     check = commands.add_parser(
         "check-config",

@@ -210,8 +210,7 @@ class Ledger:
         """
         batch: dict[str, tuple[Purchase, str]] = {}
         for record in purchases:
-            purchase = record if isinstance(record, Purchase) else parse_purchase(record)
-            self._check_new(purchase)
+            purchase = self.check(record)
             fingerprint = _fingerprint(purchase)
             earlier = batch.get(purchase.id)
             if earlier is not None and earlier[1] != fingerprint:
@@ -235,6 +234,18 @@ class Ledger:
                 self._insert(purchase, fingerprint, seq)
                 recorded += 1
         return recorded, unchanged
+
+    def check(self, record: Purchase | Mapping[str, Any]) -> Purchase:
+        """``record`` validated as a new purchase for this ledger, or InvalidPurchaseError.
+
+        Beyond :func:`parse_purchase`: its product type is enabled, and it is in its
+        initial state (grouped ``AUTHORIZED``, standard ``CAPTURED``).
+        """
+        if isinstance(record, InvalidPurchaseError):
+            raise record
+        purchase = record if isinstance(record, Purchase) else parse_purchase(record)
+        self._check_new(purchase)
+        return purchase
 
     def _check_new(self, purchase: Purchase) -> None:
         product = self.config.product(purchase.product_type)

@@ -1,0 +1,194 @@
+"""The ``ledger`` commands of the ``kravia-schedule`` command line.
+
+Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default, or a
+``postgresql://`` URL) and is one ledger operation::
+
+    kravia-schedule ledger record purchases.jsonl
+    kravia-schedule ledger due --as-of 2026-12-01
+    kravia-schedule ledger issue --as-of 2026-12-01
+    kravia-schedule ledger pay G-2026-11-… 150000 --payment-id bank-4711
+    kravia-schedule ledger void txn_013
+    kravia-schedule ledger refund txn_029 5000 --refund-id r-1
+    kravia-schedule ledger show invoice G-2026-11-…
+    kravia-schedule ledger show transaction txn_001
+    kravia-schedule ledger show customer NO 923609016
+
+Exit codes as in :mod:`kravia_schedule.cli`: refusals of the ledger (unknown ids,
+conflicts, illegal transitions, invalid records) are errors with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from kravia_schedule.errors import InvalidPurchaseError
+from kravia_schedule.io import read_records
+from kravia_schedule.ledger import Ledger, LedgerInvoice
+from kravia_schedule.purchases import Purchase
+from kravia_schedule.report import format_money
+
+__all__ = ["add_commands"]
+
+EXIT_OK = 0
+
+
+def _invoice_line(invoice: LedgerInvoice) -> str:
+    period = f" {invoice.period}" if invoice.period else ""
+    paid = f", paid {format_money(invoice.paid, invoice.currency)}" if invoice.paid else ""
+    return (
+        f"{invoice.id}  {invoice.billing_address.business_name or invoice.billing_address.last_name}"
+        f" ({invoice.customer.country.value}){period}: issued {invoice.issue_date}, due "
+        f"{invoice.due_date}, {format_money(invoice.amount, invoice.currency)}{paid}, "
+        f"{len(invoice.transaction_ids)} purchase(s)"
+    )
+
+
+def _open(args: argparse.Namespace) -> Ledger:
+    return Ledger.open(args.db)
+
+
+def _record(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        records: list[Purchase] = []
+        refused = 0
+        for record in read_records(args.file):
+            try:
+                records.append(ledger.check(record))
+            except InvalidPurchaseError as error:
+                if not args.skip_invalid:
+                    raise
+                refused += 1
+                print(f"  skipped: {error}", file=sys.stderr)
+        recorded, unchanged = ledger.record(records)
+    print(f"recorded {recorded} purchase(s); {unchanged} already there unchanged", end="")
+    print(f"; {refused} invalid or not new, skipped" if args.skip_invalid else "")
+    return EXIT_OK
+
+
+def _issue(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        invoices = (
+            ledger.issue(args.as_of) if args.command_name == "issue" else ledger.due(args.as_of)
+        )
+    verb = "issued" if args.command_name == "issue" else "due"
+    print(f"{len(invoices)} invoice(s) {verb} as of {args.as_of}")
+    for invoice in invoices:
+        print(f"  {_invoice_line(invoice)}")
+    return EXIT_OK
+
+
+def _pay(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        payment = ledger.pay(
+            args.invoice, args.amount, payment_id=args.payment_id, method=args.method
+        )
+        invoice = ledger.invoice(args.invoice)
+    print(f"payment {payment.id}: {format_money(payment.amount, invoice.currency)} on {invoice.id}")
+    for transaction_id, part in payment.allocation:
+        print(f"  {transaction_id}: {format_money(part, invoice.currency)}")
+    print(f"outstanding: {format_money(invoice.outstanding, invoice.currency)}")
+    return EXIT_OK
+
+
+def _void(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        balance = ledger.void(args.transaction)
+    print(f"{balance.transaction_id}: {balance.status.value}")
+    return EXIT_OK
+
+
+def _refund(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        balance = ledger.refund(args.transaction, args.amount, refund_id=args.refund_id)
+    print(f"{balance.transaction_id}: {balance.status.value}, refunded {balance.refunded}")
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        if args.kind == "invoice":
+            invoice = ledger.invoice(args.ids[0])
+            print(_invoice_line(invoice))
+            for transaction_id in invoice.transaction_ids:
+                print(f"  {transaction_id}")
+        elif args.kind == "transaction":
+            view = ledger.transaction(args.ids[0])
+            b = view.balance
+            print(
+                f"{b.transaction_id} {b.product_type.value}: {b.status.value}; purchased "
+                f"{b.purchased}, open {b.authorized}, captured {b.captured}, voided {b.voided}, "
+                f"refunded {b.refunded}"
+            )
+            late = " (late: moved to the next invoice)" if view.late else ""
+            print(
+                f"  period {view.period or '-'}, issue date {view.issue_date}{late}, invoice {view.invoice_id or '-'}"
+            )
+            for entry in view.history:
+                amount = f" {entry.amount}" if entry.amount is not None else ""
+                ref = f" [{entry.reference}]" if entry.reference else ""
+                print(
+                    f"  {entry.step}. {entry.action}{amount}: {entry.from_state} -> {entry.to_state}{ref}"
+                )
+        else:
+            if len(args.ids) != 2:
+                raise ValueError("show customer needs COUNTRY ORGANIZATION_NUMBER")
+            open_, upcoming = ledger.customer_invoices(args.ids[0], args.ids[1])
+            print(f"open invoices: {len(open_)}")
+            for invoice in open_:
+                print(f"  {_invoice_line(invoice)}")
+            print(f"upcoming invoices: {len(upcoming)}")
+            for invoice in upcoming:
+                print(f"  {_invoice_line(invoice)}")
+    return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``ledger`` and its subcommands to the main parser's subcommands."""
+    ledger = commands.add_parser(
+        "ledger",
+        help="keep purchases in a ledger, issue each invoice once, take payments",
+        description="Operate an invoice ledger (SQLite file or PostgreSQL URL). Each command "
+        "is one transaction: it happens entirely or not at all.",
+    )
+    ledger.add_argument(
+        "--db", default="ledger.db", metavar="PATH_OR_URL", help="default: ledger.db"
+    )
+    sub = ledger.add_subparsers(dest="command_name", required=True, metavar="LEDGER_COMMAND")
+
+    record = sub.add_parser("record", help="record purchases (idempotent by transaction id)")
+    record.add_argument("file", help="JSON array, JSON Lines or CSV file; - for stdin")
+    record.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="record the valid new purchases and list the others (default: refuse the file)",
+    )
+    record.set_defaults(run=_record)
+    for name, text in (
+        ("due", "preview the invoices issue would issue"),
+        ("issue", "issue every invoice due, exactly once"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--as-of", type=date.fromisoformat, required=True, metavar="DATE")
+        command.set_defaults(run=_issue)
+    pay = sub.add_parser(
+        "pay", help="register a payment of an invoice (idempotent by --payment-id)"
+    )
+    pay.add_argument("invoice")
+    pay.add_argument("amount", type=int, help="in minor units (øre, öre, cent)")
+    pay.add_argument("--payment-id", required=True)
+    pay.add_argument("--method", choices=["pro_rata", "oldest_first"], default="pro_rata")
+    pay.set_defaults(run=_pay)
+    void = sub.add_parser("void", help="void an unpaid purchase before its invoice is issued")
+    void.add_argument("transaction")
+    void.set_defaults(run=_void)
+    refund = sub.add_parser("refund", help="refund captured money (idempotent by --refund-id)")
+    refund.add_argument("transaction")
+    refund.add_argument("amount", type=int, help="in minor units")
+    refund.add_argument("--refund-id", required=True)
+    refund.set_defaults(run=_refund)
+    show = sub.add_parser("show", help="an invoice, a transaction (with history) or a customer")
+    show.add_argument("kind", choices=["invoice", "transaction", "customer"])
+    show.add_argument("ids", nargs="+", metavar="ID")
+    show.set_defaults(run=_show)

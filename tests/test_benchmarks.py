@@ -187,3 +187,12 @@ def test_bad_arguments_are_refused(argv):
     with pytest.raises(SystemExit) as exit_info:
         suite.main(argv)
     assert exit_info.value.code == 2
+
+
+def test_ledger_benchmark_runs(capsys):
+    from benchmarks.ledger import main as ledger_main
+
+    assert ledger_main(["--n", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "sqlite" in out
+    assert "x bare executemany" in out

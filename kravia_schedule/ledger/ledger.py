@@ -46,7 +46,7 @@ from kravia_schedule.lifecycle import (
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.planning import _grouped_id, _standard_id
-from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus, parse_purchase
 
 __all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
 
@@ -159,6 +159,7 @@ class Ledger:
         self.db = backend
         self.config = config
         self._calendars = {c: BusinessCalendar(c) for c in Country}
+        self._read = RecordReader()
 
     # -- opening ---------------------------------------------------------------------
 
@@ -216,24 +217,64 @@ class Ledger:
             if earlier is not None and earlier[1] != fingerprint:
                 raise LedgerConflict(f"two different records in the batch share id {purchase.id!r}")
             batch[purchase.id] = (purchase, fingerprint)
-        recorded = unchanged = 0
+        unchanged = 0
         with self.db.write():
-            seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0])
+            known = self._fingerprints(list(batch))
+            new = []
             for purchase, fingerprint in batch.values():
-                rows = self.db.execute(
-                    "SELECT fingerprint FROM purchases WHERE id = ?", (purchase.id,)
-                )
-                if rows:
-                    if rows[0][0] != fingerprint:
-                        raise LedgerConflict(
-                            f"transaction {purchase.id!r} is already recorded with other content"
-                        )
+                stored = known.get(purchase.id)
+                if stored is None:
+                    new.append((purchase, fingerprint))
+                elif stored != fingerprint:
+                    raise LedgerConflict(
+                        f"transaction {purchase.id!r} is already recorded with other content"
+                    )
+                else:
                     unchanged += 1
-                    continue
-                seq += 1
-                self._insert(purchase, fingerprint, seq)
-                recorded += 1
-        return recorded, unchanged
+            seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0])
+            rows, history, invoices = [], [], []
+            issued = self._issued_among(new)
+            for offset, (purchase, fingerprint) in enumerate(new, start=1):
+                row, event, invoice = self._rows(purchase, fingerprint, seq + offset, issued)
+                rows.append(row)
+                history.append(event)
+                if invoice is not None:
+                    invoices.append(invoice)
+            self.db.executemany(_INSERT_PURCHASE, rows)
+            self.db.executemany(_INSERT_HISTORY, history)
+            self.db.executemany(_INSERT_INVOICE, invoices)
+        return len(new), unchanged
+
+    def _fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored fingerprints of those of ``ids`` already recorded."""
+        rows = self._in_chunks("SELECT id, fingerprint FROM purchases WHERE id IN ({})", ids)
+        return dict(rows)
+
+    def _issued_among(self, new: Sequence[tuple[Purchase, str]]) -> dict[str, bool]:
+        """Which of the invoices these grouped purchases' own periods map to are issued.
+
+        One query per chunk instead of one per purchase; later periods (for late
+        purchases) are looked up one by one in :meth:`_is_issued`.
+        """
+        candidates = {
+            _grouped_id(customer_key(p.billing_address), p.currency, self._own_period(p))
+            for p, _ in new
+            if p.product_type is _GROUPED
+        }
+        ids = sorted(candidates)
+        found = {row[0] for row in self._in_chunks("SELECT id FROM invoices WHERE id IN ({})", ids)}
+        return {invoice_id: invoice_id in found for invoice_id in ids}
+
+    def _own_period(self, purchase: Purchase) -> BillingPeriod:
+        day = local_date(purchase.created_at, purchase.billing_address.country)
+        return billing_period(day, self.config.product(purchase.product_type).interval)
+
+    def _is_issued(self, invoice_id: str, cache: dict[str, bool]) -> bool:
+        if invoice_id not in cache:
+            cache[invoice_id] = bool(
+                self.db.execute("SELECT 1 FROM invoices WHERE id = ?", (invoice_id,))
+            )
+        return cache[invoice_id]
 
     def check(self, record: Purchase | Mapping[str, Any]) -> Purchase:
         """``record`` validated as a new purchase for this ledger, or InvalidPurchaseError.
@@ -243,7 +284,7 @@ class Ledger:
         """
         if isinstance(record, InvalidPurchaseError):
             raise record
-        purchase = record if isinstance(record, Purchase) else parse_purchase(record)
+        purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
         self._check_new(purchase)
         return purchase
 
@@ -270,7 +311,10 @@ class Ledger:
         if problems:
             raise InvalidPurchaseError(purchase.id, problems)
 
-    def _insert(self, purchase: Purchase, fingerprint: str, seq: int) -> None:
+    def _rows(
+        self, purchase: Purchase, fingerprint: str, seq: int, issued: dict[str, bool]
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]:
+        """The purchase row, its first history row and (standard) its invoice row."""
         address = purchase.billing_address
         country = address.country
         calendar = self._calendars[country]
@@ -280,50 +324,53 @@ class Ledger:
         balance = register(purchase.id, purchase.product_type, purchase.amount)
         period_label: str | None = None
         late = False
+        invoice: tuple[Any, ...] | None = None
         if purchase.product_type is _GROUPED:
             period = billing_period(day, product.interval)
             # A purchase whose period's invoice is already issued goes on the next one.
-            while self.db.execute(
-                "SELECT 1 FROM invoices WHERE id = ?",
-                (_grouped_id(key, purchase.currency, period),),
-            ):
+            while self._is_issued(_grouped_id(key, purchase.currency, period), issued):
                 period = period.next()
                 late = True
             dates = period_invoice_dates(period, calendar, product.days_until_due)
             period_label = period.label
-            issue_date = dates.issue_date
             invoice_id = None
         else:
             dates = day_invoice_dates(day, calendar, product.days_until_due)
-            issue_date = dates.issue_date
             invoice_id = _standard_id(purchase.product_type, purchase.id)
-        self.db.execute(
-            "INSERT INTO purchases (id, seq, fingerprint, record, product_type, status, issued, "
-            "purchased, authorized, captured, voided, refunded, vat_amount, currency, country, "
-            "customer, created_at, period, issue_date, late, invoice_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                purchase.id, seq, fingerprint, json.dumps(purchase.to_dict()),
-                purchase.product_type.value, balance.status.value, int(balance.issued),
-                balance.purchased, balance.authorized, balance.captured, balance.voided,
-                balance.refunded, purchase.vat_amount, purchase.currency, country.value,
-                _customer_text(key), purchase.created_at.isoformat(), period_label,
-                issue_date.isoformat(), int(late), invoice_id,
-            ),
-        )  # fmt: skip
-        self._history(purchase.id, Action.REGISTER, "INITIATED", balance.status.value)
-        if invoice_id is not None:  # a standard invoice is registered with its purchase
-            self.db.execute(
-                "INSERT INTO invoices (id, product_type, customer, billing_address, currency, "
-                "country, period, issue_date, due_date, amount, vat_amount, paid, issued_as_of) "
-                "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-                (
-                    invoice_id, purchase.product_type.value, _customer_text(key),
-                    json.dumps(address.to_dict()), purchase.currency, country.value,
-                    issue_date.isoformat(), dates.due_date.isoformat(), purchase.amount,
-                    purchase.vat_amount, purchase.amount, issue_date.isoformat(),
-                ),
+            # A standard invoice is registered, and captured, together with its purchase.
+            invoice = (
+                invoice_id,
+                purchase.product_type.value,
+                _customer_text(key),
+                json.dumps(address.to_dict()),
+                purchase.currency,
+                country.value,
+                None,
+                dates.issue_date.isoformat(),
+                dates.due_date.isoformat(),
+                purchase.amount,
+                purchase.vat_amount,
+                purchase.amount,
+                dates.issue_date.isoformat(),
             )  # fmt: skip
+        row = (
+            purchase.id, seq, fingerprint, json.dumps(purchase.to_dict()),
+            purchase.product_type.value, balance.status.value, int(balance.issued),
+            balance.purchased, balance.authorized, balance.captured, balance.voided,
+            balance.refunded, purchase.vat_amount, purchase.currency, country.value,
+            _customer_text(key), purchase.created_at.isoformat(), period_label,
+            dates.issue_date.isoformat(), int(late), invoice_id,
+        )  # fmt: skip
+        event = (
+            purchase.id,
+            1,
+            Action.REGISTER.value,
+            "INITIATED",
+            balance.status.value,
+            None,
+            None,
+        )
+        return row, event, invoice
 
     def _history(
         self,
@@ -339,8 +386,7 @@ class Ledger:
             (transaction_id,),
         )[0][0]
         self.db.execute(
-            "INSERT INTO history (transaction_id, step, action, from_state, to_state, amount, "
-            "reference) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_HISTORY,
             (transaction_id, step, action.value, from_state, to_state, amount, reference),
         )
 
@@ -441,31 +487,63 @@ class Ledger:
         Safe to call from several processes at the same moment: each invoice is issued
         by exactly one of them, and the others get only what was left.
         """
-        issued = []
         with self.db.write():
-            for invoice in self._pending(as_of):
-                self.db.execute(
-                    "INSERT INTO invoices (id, product_type, customer, billing_address, "
-                    "currency, country, period, issue_date, due_date, amount, vat_amount, paid, "
-                    "issued_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            pending = self._pending(as_of)
+            ids = [tid for invoice in pending for tid in invoice.transaction_ids]
+            steps = self._last_steps(ids)
+            balances = self._balances(ids)
+            self.db.executemany(
+                _INSERT_INVOICE,
+                [
                     (
-                        invoice.id, invoice.product_type.value, _customer_text(invoice.customer),
-                        json.dumps(invoice.billing_address.to_dict()), invoice.currency,
-                        invoice.customer.country.value, invoice.period,
-                        invoice.issue_date.isoformat(), invoice.due_date.isoformat(),
-                        invoice.amount, invoice.vat_amount, as_of.isoformat(),
-                    ),
-                )  # fmt: skip
-                for transaction_id in invoice.transaction_ids:
-                    before = self._load(transaction_id)
-                    after = apply(before, Action.ISSUE)
-                    self._store(before, after, Action.ISSUE, reference=invoice.id)
-                    self.db.execute(
-                        "UPDATE purchases SET invoice_id = ? WHERE id = ?",
-                        (invoice.id, transaction_id),
+                        invoice.id,
+                        invoice.product_type.value,
+                        _customer_text(invoice.customer),
+                        json.dumps(invoice.billing_address.to_dict()),
+                        invoice.currency,
+                        invoice.customer.country.value,
+                        invoice.period,
+                        invoice.issue_date.isoformat(),
+                        invoice.due_date.isoformat(),
+                        invoice.amount,
+                        invoice.vat_amount,
+                        0,
+                        as_of.isoformat(),
                     )
-                issued.append(replace(invoice, issued=True))
-        return tuple(issued)
+                    for invoice in pending
+                ],
+            )
+            updates, history = [], []
+            for invoice in pending:
+                for tid in invoice.transaction_ids:
+                    before = balances[tid]
+                    after = apply(before, Action.ISSUE)  # the rule book decides, as always
+                    updates.append((int(after.issued), invoice.id, tid))
+                    history.append(
+                        (tid, steps[tid] + 1, Action.ISSUE.value, before.status.value,
+                         after.status.value, None, invoice.id)
+                    )  # fmt: skip
+            self.db.executemany(
+                "UPDATE purchases SET issued = ?, invoice_id = ? WHERE id = ?", updates
+            )
+            self.db.executemany(_INSERT_HISTORY, history)
+        return tuple(replace(invoice, issued=True) for invoice in pending)
+
+    def _in_chunks(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``sql`` (with one ``IN ({})``) run over ``ids`` a chunk at a time."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows += self.db.execute(sql.format(", ".join("?" * len(chunk))), chunk)
+        return rows
+
+    def _last_steps(self, ids: Sequence[str]) -> dict[str, int]:
+        sql = "SELECT transaction_id, MAX(step) FROM history WHERE transaction_id IN ({}) GROUP BY transaction_id"
+        return {tid: int(step) for tid, step in self._in_chunks(sql, ids)}
+
+    def _balances(self, ids: Sequence[str]) -> dict[str, TransactionBalance]:
+        rows = self._in_chunks(f"SELECT {_BALANCE} FROM purchases WHERE id IN ({{}})", ids)
+        return {row[0]: _balance(row) for row in rows}
 
     # -- paying ----------------------------------------------------------------------
 
@@ -613,4 +691,22 @@ class Ledger:
 _INVOICE_COLUMNS = (
     "id, product_type, customer, billing_address, currency, period, issue_date, due_date, "
     "amount, vat_amount, paid"
+)
+
+#: Ids per ``IN (...)`` query: well under SQLite's and PostgreSQL's parameter limits.
+_CHUNK = 500
+_INSERT_PURCHASE = (
+    "INSERT INTO purchases (id, seq, fingerprint, record, product_type, status, issued, "
+    "purchased, authorized, captured, voided, refunded, vat_amount, currency, country, "
+    "customer, created_at, period, issue_date, late, invoice_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_HISTORY = (
+    "INSERT INTO history (transaction_id, step, action, from_state, to_state, amount, "
+    "reference) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INVOICE = (
+    "INSERT INTO invoices (id, product_type, customer, billing_address, currency, country, "
+    "period, issue_date, due_date, amount, vat_amount, paid, issued_as_of) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )

@@ -28,8 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The ledger's PostgreSQL tests need a server: scripts/with-postgres starts a throwaway one
+# (installing PostgreSQL if missing) unless KRAVIA_TEST_POSTGRES_URL names one already, or
+# NO_POSTGRES=1 skips them.
 unit: $(STAMP)
-	$(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term
+	@if [ -n "$$KRAVIA_TEST_POSTGRES_URL" ] || [ -n "$$NO_POSTGRES" ]; then \
+		$(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term; \
+	else \
+		scripts/with-postgres $(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term; \
+	fi
 
 ## bench: the benchmark suite with its pandas/Polars baselines (not part of `make test`)
 bench: $(STAMP)

@@ -46,7 +46,7 @@ from kravia_schedule.lifecycle import (
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.planning import _grouped_id, _standard_id
-from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus, parse_purchase
+from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
 
 __all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
 
@@ -129,7 +129,8 @@ def _customer(text: str) -> CustomerKey:
 
 
 def _address(record_json: str) -> BillingAddress:
-    return parse_purchase(json.loads(record_json)).billing_address
+    """The billing address of a stored grouped purchase record (validated when recorded)."""
+    return validate_billing_address(json.loads(record_json)["billing_address"], _GROUPED)
 
 
 def _balance(row: Sequence[Any]) -> TransactionBalance:

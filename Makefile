@@ -11,7 +11,7 @@ AS_OF ?= 2026-11-25
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,cli,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,cli,postgres,columnar]'
 	touch $(STAMP)
 
 ## demo: the invoice plan for the bundled example purchases

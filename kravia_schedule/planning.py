@@ -421,14 +421,19 @@ class _LocalDays:
         return (midnight, first, last)
 
     def __call__(self, when: datetime) -> date:
-        ts = when.timestamp()
-        utc_day = int(ts // 86400)
-        if utc_day in self.by_day:
-            entry = self.by_day[utc_day]
-        else:
-            entry = self.by_day[utc_day] = self._day(utc_day)
-        if entry is None:
-            return when.astimezone(self.zone).date()
+        try:
+            ts = when.timestamp()
+            utc_day = int(ts // 86400)
+            if utc_day in self.by_day:
+                entry = self.by_day[utc_day]
+            else:
+                entry = self.by_day[utc_day] = self._day(utc_day)
+            if entry is None:
+                return when.astimezone(self.zone).date()
+        except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00+01:00 is in year 0 UTC
+            raise CalendarRangeError(
+                f"{when.isoformat()} is outside the dates Python can place in {self.zone.key}"
+            ) from None
         return entry[1] if ts < entry[0] else entry[2]
 
 

@@ -75,3 +75,20 @@ def test_typed_and_dict_forms_of_one_id_count_as_identical(record):
     assert [r.reason for r in plan.rejected] == [
         "id: duplicate of an identical record; counted once"
     ]
+
+
+def test_a_timestamp_python_cannot_place_is_rejected_not_a_crash():
+    record = {
+        "id": "T0", "created_at": "0001-01-01T00:00:00+01:00", "amount": 100,
+        "vat_amount": 20, "currency": "NOK", "status": "AUTHORIZED",
+        "payment_product_type": "kravia.invoice_b2b_grouped",
+        "billing_address": {
+            "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
+            "organization_number": "923609016", "email": "ola@nordmann.no",
+            "phone_number": "+4799999999", "address_line": "Storgata 1",
+            "postal_code": "0151", "country": "NO",
+        },
+    }  # fmt: skip
+    (rejection,) = plan_invoices([record]).rejected
+    assert rejection.field == "created_at"
+    assert "outside the dates Python can place" in rejection.reason

@@ -31,7 +31,7 @@ from kravia_schedule.dates import (
 from kravia_schedule.errors import ConfigurationError, KraviaScheduleError
 from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
-from kravia_schedule.planning import plan_invoices
+from kravia_schedule.planning import InvoicePlan, plan_invoices
 from kravia_schedule.report import describe_skipped, plan_to_json, write_csv, write_table
 
 __all__ = ["main"]
@@ -152,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted", help="move due dates on non-business days forward ('following')")  # fmt: skip
     calendar_options(plan)
+    plan.add_argument(
+        "--engine",
+        choices=["core", "columnar"],
+        default="core",
+        help="columnar: plan a Parquet/CSV/JSONL file with Polars (the [columnar] extra); "
+        "the same plan, faster on large files",
+    )
     shown = plan.add_mutually_exclusive_group()
     shown.add_argument(
         "--progress",
@@ -249,21 +256,36 @@ def _with_progress(records: Iterator[Any], wanted: bool | None) -> Iterable[Any]
     return bar
 
 
+def _plan_columnar(
+    args: argparse.Namespace, config: KraviaConfig, options: dict[str, Any]
+) -> InvoicePlan:
+    """The same plan through the Polars engine (the [columnar] extra), for a file path."""
+    if args.file == "-" or args.input_format == "json":
+        raise _UsageError("--engine columnar reads a Parquet, CSV or JSONL file path")
+    try:
+        from kravia_schedule.columnar import plan_file
+    except ImportError as error:
+        raise _UsageError(str(error)) from None
+    return plan_file(args.file, config, **options)
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     config = _load_config(args.config).with_overrides(
         interval=args.interval, days_until_due=args.days_until_due
     )
+    options: dict[str, Any] = {
+        "as_of": args.as_of,
+        "strict": args.check_digits,
+        "weekends_only": args.weekends_only,
+        "due_date_rule": args.due_date_rule,
+        "calendar_kind": args.calendar,
+    }
     try:
-        records = _with_progress(read_records(args.file, args.input_format), args.progress)
-        plan = plan_invoices(
-            records,
-            config,
-            as_of=args.as_of,
-            strict=args.check_digits,
-            weekends_only=args.weekends_only,
-            due_date_rule=args.due_date_rule,
-            calendar_kind=args.calendar,
-        )
+        if args.engine == "columnar":
+            plan = _plan_columnar(args, config, options)
+        else:
+            records = _with_progress(read_records(args.file, args.input_format), args.progress)
+            plan = plan_invoices(records, config, **options)
     except OSError as error:
         raise _UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
     if args.format == "json":

@@ -244,3 +244,21 @@ def test_progress_without_tqdm_says_how_to_get_it(capsys, monkeypatch):
     status, _, err = run(capsys, "plan", str(EXAMPLES / "purchases.jsonl"), "--progress")
     assert status == 0
     assert "--progress needs tqdm" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_columnar_engine_gives_the_same_output(capsys, fmt):
+    pytest.importorskip("polars")
+    source = str(EXAMPLES / "purchases.jsonl")
+    _, core, _ = run(capsys, "plan", source, "--format", fmt, "--as-of", "2026-11-25")
+    status, columnar, _ = run(
+        capsys, "plan", source, "--format", fmt, "--as-of", "2026-11-25", "--engine", "columnar"
+    )
+    assert status == 0
+    assert columnar == core
+
+
+def test_columnar_engine_needs_a_file(capsys):
+    status, _, err = run(capsys, "plan", "-", "--engine", "columnar")
+    assert status == 2
+    assert "reads a Parquet, CSV or JSONL file path" in err

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
 __all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
 
 _GROUPED = ProductType.B2B_GROUPED
+# record() needs a purchase's customer twice (to find its invoice, then to store it); the
+# same customers recur, so their keys are remembered.
+_customer_key = lru_cache(maxsize=1 << 16)(customer_key)
 _BALANCE = "id, product_type, status, issued, purchased, authorized, captured, voided, refunded"
 
 
@@ -258,7 +262,7 @@ class Ledger:
         purchases) are looked up one by one in :meth:`_is_issued`.
         """
         candidates = {
-            _grouped_id(customer_key(p.billing_address), p.currency, self._own_period(p))
+            _grouped_id(_customer_key(p.billing_address), p.currency, self._own_period(p))
             for p, _ in new
             if p.product_type is _GROUPED
         }
@@ -321,7 +325,7 @@ class Ledger:
         calendar = self._calendars[country]
         product = self.config.product(purchase.product_type)
         day = local_date(purchase.created_at, country)
-        key = customer_key(address)
+        key = _customer_key(address)
         balance = register(purchase.id, purchase.product_type, purchase.amount)
         period_label: str | None = None
         late = False

@@ -33,6 +33,7 @@ __all__ = [
     "CalendarKind",
     "DateRoll",
     "SkippedDay",
+    "describe_skipped",
     "holiday_categories",
     "holiday_data_years",
 ]
@@ -117,6 +118,11 @@ class SkippedDay:
 
     def __str__(self) -> str:
         return f"{self.day.isoformat()} {self.day.strftime('%a')}: {self.reason}"
+
+
+def describe_skipped(days: Iterable[SkippedDay]) -> str:
+    """``"1 Apr Maundy Thursday, 2 Apr Good Friday"``: skipped days for a one-line explanation."""
+    return ", ".join(f"{d.day.day} {d.day.strftime('%b')} {d.reason}" for d in days)
 
 
 def holiday_categories(kind: CalendarKind | str = CalendarKind.PUBLIC) -> dict[str, list[str]]:

@@ -15,7 +15,13 @@ from datetime import date, datetime
 from typing import Any
 
 from kravia_schedule._version import __version__
-from kravia_schedule.calendar import HOLIDAYS_VERSION, BusinessCalendar, CalendarKind, DateRoll
+from kravia_schedule.calendar import (
+    HOLIDAYS_VERSION,
+    BusinessCalendar,
+    CalendarKind,
+    DateRoll,
+    describe_skipped,
+)
 from kravia_schedule.cli_identifiers import add_commands as add_identifier_commands
 from kravia_schedule.cli_ledger import add_commands as add_ledger_commands
 from kravia_schedule.config import B2B_USUAL_MAX_DAYS, KraviaConfig, parse_configuration
@@ -32,7 +38,7 @@ from kravia_schedule.errors import ConfigurationError, KraviaScheduleError
 from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
 from kravia_schedule.planning import InvoicePlan, plan_invoices
-from kravia_schedule.report import describe_skipped, plan_to_json, write_csv, write_table
+from kravia_schedule.report import plan_to_json, write_csv, write_table
 
 __all__ = ["main"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any, TextIO
 
-from kravia_schedule.calendar import SkippedDay
+from kravia_schedule.calendar import describe_skipped
 from kravia_schedule.planning import Invoice, InvoicePlan
 
 __all__ = [
@@ -29,11 +29,6 @@ def format_money(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     major, cents = divmod(abs(minor), 100)
     return f"{sign}{major:,}.{cents:02d} {currency}".replace(",", " ")
-
-
-def describe_skipped(days: Iterable[SkippedDay]) -> str:
-    """``"1 Apr Maundy Thursday, 2 Apr Good Friday"``."""
-    return ", ".join(f"{d.day.day} {d.day.strftime('%b')} {d.reason}" for d in days)
 
 
 def _iso(day: date | None) -> str | None:

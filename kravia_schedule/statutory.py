@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from kravia_schedule.calendar import BusinessCalendar, CalendarKind, SkippedDay
+from kravia_schedule.calendar import BusinessCalendar, CalendarKind, SkippedDay, describe_skipped
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.errors import CalendarRangeError
 
@@ -78,8 +78,7 @@ class PaymentDeadline:
         """``"2025-05-19 (gjeldsbrevloven § 5: 17 May Constitution Day (Saturday), …)"``."""
         if not self.skipped:
             return f"{self.last_on_time} (the due date itself)"
-        days = ", ".join(f"{d.day.day} {d.day.strftime('%b')} {d.reason}" for d in self.skipped)
-        return f"{self.last_on_time} ({self.rule.law}: moved past {days})"
+        return f"{self.last_on_time} ({self.rule.law}: moved past {describe_skipped(self.skipped)})"
 
 
 @lru_cache(maxsize=65536)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import marshal
+import sys
 from datetime import datetime
 
 import pytest
 
-from benchmarks import baselines, suite
+from benchmarks import baselines, generate, suite
 from benchmarks._one import ENGINES, TIMED, check_agreement, measure, measure_plan_memory
-from benchmarks.generate import purchases, typed
+from benchmarks.generate import cache_path, load_cache, purchases, typed, write_cache
 from kravia_schedule import InvalidPurchaseError, Purchase, plan_invoices
 from kravia_schedule.testing import check_plan
 
@@ -55,6 +57,69 @@ def test_typed_gives_what_from_dict_gives():
             continue
     assert typed(records) == expected
     assert len(expected) < len(records)
+
+
+def _from_dict(records):
+    out = []
+    for record in records:
+        try:
+            out.append(Purchase.from_dict(record))
+        except InvalidPurchaseError:
+            continue
+    return out
+
+
+def test_typed_leaves_out_what_the_constructor_refuses():
+    assert generate._SETTERS is not None  # the fast path is in use
+    records = purchases(40, seed=2, invalid_share=0.0)
+    odd = [("amount", True), ("amount", 0), ("amount", -5), ("vat_amount", -1),
+           ("vat_amount", 10**12), ("vat_amount", 1.0), ("currency", "nok"),
+           ("currency", "NOKK"), ("created_at", "2024-05-01T10:00:00"), ("id", "")]  # fmt: skip
+    for record, (field, value) in zip(records, odd, strict=False):
+        record[field] = value
+    expected = _from_dict(records)
+    assert len(expected) == len(records) - len(odd)
+    assert typed(records) == expected
+
+
+def _sharing(records):
+    """Each record's billing address, numbered by first appearance of the dict object."""
+    seen: dict[int, int] = {}
+    return [seen.setdefault(id(r["billing_address"]), len(seen)) for r in records]
+
+
+def test_the_cache_gives_back_the_generated_records(tmp_path):
+    records = purchases(N, seed=4, invalid_share=0.05)
+    path = cache_path(tmp_path, N, seed=4, invalid_share=0.05)
+    assert write_cache(records, path) == path.stat().st_size > 0
+    loaded = load_cache(path)
+    assert loaded == records
+    # The same sharing: one dict per customer and reference, which typed() relies on.
+    assert _sharing(loaded) == _sharing(records)
+    assert len(set(_sharing(loaded))) < N
+    # Field names interned as in the generated dicts, so lookups cost the same.
+    assert all(sys.intern(key) is key for key in loaded[0])
+    assert typed(loaded) == typed(records)
+    assert list(tmp_path.iterdir()) == [path]  # no partial file left
+
+
+def test_cache_files_are_keyed_by_every_data_option(tmp_path):
+    paths = {
+        cache_path(tmp_path, 100),
+        cache_path(tmp_path, 101),
+        cache_path(tmp_path, 100, seed=2),
+        cache_path(tmp_path, 100, years=3),
+        cache_path(tmp_path, 100, invalid_share=0.02),
+    }
+    assert len(paths) == 5
+    assert all(generate.GENERATOR_VERSION in path.name for path in paths)
+
+
+def test_a_cache_of_another_generator_is_refused(tmp_path):
+    path = tmp_path / "old.marshal"
+    path.write_bytes(marshal.dumps(("0ld", 1, [{}])))
+    with pytest.raises(ValueError, match="not a cache of this generator"):
+        load_cache(path)
 
 
 def test_floors_group_every_record_by_the_raw_key():

@@ -1,18 +1,23 @@
 """One measurement in a process of its own; prints one JSON line.
 
     python -m benchmarks._one --n 100000 --engine plan_dicts [--repeat 3] [--seed 1]
+                              [--cache-dir DIR]
 
 ``python -m benchmarks`` runs this once per size and engine, so each peak memory figure
 belongs to one engine on one size. The process warms up (imports, holiday tables, time
-zones) and records its RSS (``rss_base_kib``); generates the data from the seed (every
-process of a run gets the same records) and records the RSS again (``rss_data_kib``);
-resets the peak RSS to that value where Linux allows it (``/proc/self/clear_refs``);
-then runs the engine ``repeat`` times. ``engine_peak_kib`` = ``ru_maxrss`` after the runs
-minus ``rss_data_kib``: the engine's own peak, its input not included.
+zones) and records its RSS (``rss_base_kib``); gets the data (loads the records from
+``--cache-dir``, where ``--engine generate`` wrote them once for the whole run, or
+generates them from the seed without it: either way every process of a run gets the
+same records), prepares the engine's input (``Purchase`` objects, a Polars frame) and
+records the RSS again (``rss_data_kib``); resets the peak RSS to that value where Linux
+allows it (``/proc/self/clear_refs``); then runs the engine ``repeat`` times.
+``engine_peak_kib`` = ``ru_maxrss`` after the runs minus ``rss_data_kib``: the engine's
+own peak, its input not included. Loading and preparing are not timed.
 
 Engines: ``floor_typed``, ``plan_typed``, ``floor_dicts``, ``plan_dicts``, ``pandas``,
 ``polars`` (timed); ``memory_typed``, ``memory_dicts`` (what a plan holds, traced with
-``tracemalloc``); ``check`` (do the pandas and polars baselines agree with the plan?).
+``tracemalloc``); ``check`` (do the pandas and polars baselines agree with the plan?);
+``generate`` (generate the records and write them to ``--cache-dir``).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from benchmarks import baselines, memory
-from benchmarks.generate import purchases, typed
+from benchmarks.generate import cache_path, load_cache, purchases, typed, write_cache
 from kravia_schedule import KraviaConfig, plan_invoices
 
-__all__ = ["ENGINES", "TIMED", "main", "measure"]
+__all__ = ["ENGINES", "TIMED", "generate_data", "load_records", "main", "measure"]
 
 CONFIG = KraviaConfig.all_enabled()
 
@@ -42,6 +48,25 @@ def _plan(data: Any) -> Any:
 
 def _dicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
+
+
+def load_records(
+    n: int,
+    *,
+    seed: int = 1,
+    years: int = 2,
+    invalid_share: float = 0.01,
+    cache_dir: str | Path | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """The ``n`` records of a run, and where they came from (``cache`` or ``generated``).
+
+    With ``cache_dir``, the file :func:`generate_data` wrote there must exist: a run
+    generates each size once, so an engine that regenerates would be a bug to notice.
+    """
+    if cache_dir is None:
+        return purchases(n, seed=seed, years=years, invalid_share=invalid_share), "generated"
+    path = cache_path(cache_dir, n, seed=seed, years=years, invalid_share=invalid_share)
+    return load_cache(path), "cache"
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,7 @@ def measure(
     seed: int = 1,
     years: int = 2,
     invalid_share: float = 0.01,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Time one engine on ``n`` generated purchases; the row ``_one`` prints."""
     engine = ENGINES[engine_name]
@@ -129,8 +155,14 @@ def measure(
     rss_base = memory.rss_kib()
 
     start = time.perf_counter()
-    data = engine.prepare(purchases(n, seed=seed, years=years, invalid_share=invalid_share))
-    generate_s = time.perf_counter() - start
+    raw, source = load_records(
+        n, seed=seed, years=years, invalid_share=invalid_share, cache_dir=cache_dir
+    )
+    data_s = time.perf_counter() - start
+    start = time.perf_counter()
+    data = engine.prepare(raw)
+    prepare_s = time.perf_counter() - start
+    del raw
     n_input = len(data) if isinstance(data, list) else int(getattr(data, "height", n))
     memory.release()
     rss_data = memory.rss_kib()
@@ -160,7 +192,9 @@ def measure(
         "stages_best_s": {name: min(run[name] for run in runs) for name in runs[0]},
         "purchases_per_s": n_input / best if best > 0 else None,
         "groups": _groups(result),
-        "generate_s": generate_s,
+        "data_source": source,
+        "data_s": data_s,
+        "prepare_s": prepare_s,
         "rss_base_kib": rss_base,
         "rss_data_kib": rss_data,
         "generation_peak_kib": generation_peak,
@@ -170,11 +204,11 @@ def measure(
         # after the reset can lag the RSS read before it by a few pages.
         "engine_peak_kib": max(0, peak - rss_data) if rss_data is not None else None,
         "peak_method": (
-            "ru_maxrss after the runs minus RSS after data generation; peak reset to that "
+            "ru_maxrss after the runs minus RSS once the input was ready; peak reset to that "
             "RSS before the runs (/proc/self/clear_refs)"
             if reset
-            else "ru_maxrss after the runs minus RSS after data generation (peak not "
-            "resettable here: a higher generation peak would hide the engine's)"
+            else "ru_maxrss after the runs minus RSS once the input was ready (peak not "
+            "resettable here: a higher peak while loading would hide the engine's)"
         ),
     }
     if engine.name == "polars":
@@ -194,7 +228,13 @@ def measure(
 
 
 def measure_plan_memory(
-    input_kind: str, n: int, *, seed: int = 1, years: int = 2, invalid_share: float = 0.01
+    input_kind: str,
+    n: int,
+    *,
+    seed: int = 1,
+    years: int = 2,
+    invalid_share: float = 0.01,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Bytes a plan holds per purchase, traced with ``tracemalloc`` (exact Python
     allocations, but 2-4x slower, hence run on a small ``n`` and extrapolated)."""
@@ -203,7 +243,11 @@ def measure_plan_memory(
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    data = engine.prepare(purchases(n, seed=seed, years=years, invalid_share=invalid_share))
+    raw, _ = load_records(
+        n, seed=seed, years=years, invalid_share=invalid_share, cache_dir=cache_dir
+    )
+    data = engine.prepare(raw)
+    del raw
     n_input = len(data)
     gc.collect()
     with_data = tracemalloc.get_traced_memory()[0]
@@ -224,16 +268,23 @@ def measure_plan_memory(
         "plan_bytes_per_purchase": held / n_input,
         "traced_peak_bytes_per_purchase": (peak - with_data) / n_input,
         "method": "tracemalloc: bytes still allocated after planning and dropping the input, "
-        "minus bytes allocated before the data was generated",
+        "minus bytes allocated before the data was loaded",
     }
 
 
 def check_agreement(
-    n: int, *, seed: int = 1, years: int = 2, invalid_share: float = 0.01
+    n: int,
+    *,
+    seed: int = 1,
+    years: int = 2,
+    invalid_share: float = 0.01,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the pandas and polars baselines and ``plan_invoices`` on the same ``n`` records
     and list every difference (see :func:`baselines.pandas_agreement`)."""
-    records = purchases(n, seed=seed, years=years, invalid_share=invalid_share)
+    records, _ = load_records(
+        n, seed=seed, years=years, invalid_share=invalid_share, cache_dir=cache_dir
+    )
     plan = _plan(records)
     out: dict[str, Any] = {"engine": "check", "n": n, "invoices": len(plan.invoices)}
     try:
@@ -253,19 +304,58 @@ def check_agreement(
     return out
 
 
+def generate_data(
+    n: int, *, seed: int = 1, years: int = 2, invalid_share: float = 0.01, cache_dir: str | Path
+) -> dict[str, Any]:
+    """Generate the ``n`` records once and write them to ``cache_dir`` for the engines.
+
+    Reports the times and this process's memory (``rss_base_kib``, ``process_peak_kib``:
+    the suite's memory check extrapolates the generation's need like any engine's).
+    """
+    memory.release()
+    rss_base = memory.rss_kib()
+    start = time.perf_counter()
+    generated = purchases(n, seed=seed, years=years, invalid_share=invalid_share)
+    generate_s = time.perf_counter() - start
+    path = cache_path(cache_dir, n, seed=seed, years=years, invalid_share=invalid_share)
+    start = time.perf_counter()
+    size = write_cache(generated, path)
+    write_s = time.perf_counter() - start
+    return {
+        "engine": "generate",
+        "n": n,
+        "path": str(path),
+        "format": "marshal",
+        "bytes": size,
+        "generate_s": generate_s,
+        "write_s": write_s,
+        "rss_base_kib": rss_base,
+        "process_peak_kib": memory.peak_kib(),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks._one", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    choices = [*ENGINES, "memory_typed", "memory_dicts", "check"]
+    choices = [*ENGINES, "memory_typed", "memory_dicts", "check", "generate"]
     parser.add_argument("--engine", required=True, choices=choices)
     parser.add_argument("--n", type=int, required=True, help="number of purchases")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--years", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument("--invalid-share", type=float, default=0.01)
+    parser.add_argument(
+        "--cache-dir",
+        help="load the records from here (generate: write them here); default: generate them",
+    )
     args = parser.parse_args(argv)
-    data = {"seed": args.seed, "years": args.years, "invalid_share": args.invalid_share}
-    if args.engine == "check":
+    data = {"seed": args.seed, "years": args.years, "invalid_share": args.invalid_share,
+            "cache_dir": args.cache_dir}  # fmt: skip
+    if args.engine == "generate":
+        if args.cache_dir is None:
+            parser.error("--engine generate needs --cache-dir")
+        row = generate_data(args.n, **data)
+    elif args.engine == "check":
         row = check_agreement(args.n, **data)
     elif args.engine.startswith("memory_"):
         row = measure_plan_memory(args.engine.removeprefix("memory_"), args.n, **data)

@@ -4,6 +4,8 @@
 
 Every size runs each engine in a process of its own (``python -m benchmarks._one``), on
 the same seeded records, so each peak-memory figure belongs to one engine on one size.
+The records of each size are generated once per run (``_one --engine generate``) into a
+cache directory (temporary unless ``--cache-dir``) that every engine process loads.
 Engines: ``plan_invoices`` on typed ``Purchase`` objects and on Dintero-shaped dicts;
 the floor (a bare ``dict.setdefault`` grouping loop) over each; the whole job in pandas;
 a bare polars ``group_by``. Ratios are best wall time / best wall time on the same N.
@@ -20,7 +22,9 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,6 +32,7 @@ from typing import Any
 
 from benchmarks import memory
 from benchmarks._one import ENGINES, TIMED
+from benchmarks.generate import cache_path
 
 __all__ = ["DEFAULT_SIZES", "RESULTS_DIR", "machine_info", "main", "render_table"]
 
@@ -114,7 +119,11 @@ def machine_info() -> dict[str, Any]:
 
 
 def run_one(
-    engine: str, n: int, options: dict[str, Any], repeat: int | None = None
+    engine: str,
+    n: int,
+    options: dict[str, Any],
+    repeat: int | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``python -m benchmarks._one`` and return its JSON line (or an ``error`` row)."""
     command = [sys.executable, "-m", "benchmarks._one", "--engine", engine, "--n", str(n)]
@@ -122,6 +131,8 @@ def run_one(
         command += [f"--{name.replace('_', '-')}", str(value)]
     if repeat is not None:
         command += ["--repeat", str(repeat)]
+    if cache_dir is not None:
+        command += ["--cache-dir", str(cache_dir)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -134,6 +145,53 @@ def run_one(
         why += " (killed: out of memory?)"
     tail = done.stderr.strip().splitlines()[-3:]
     return {"engine": engine, "n": n, "error": "; ".join([why, *tail])}
+
+
+class DataCache:
+    """The records of a run, each size generated once into ``directory`` (by a process of
+    its own, ``_one --engine generate``) and loaded from there by every engine process."""
+
+    def __init__(
+        self, directory: Path, options: dict[str, Any], say: Callable[[str], None]
+    ) -> None:
+        self.directory, self.options, self.say = directory, options, say
+        #: The generation row of each size (``reused`` when the file was already there).
+        self.rows: dict[int, dict[str, Any]] = {}
+
+    def ensure(self, n: int) -> dict[str, Any]:
+        """Generate the ``n`` records unless the directory holds them; the size's row."""
+        if n not in self.rows:
+            path = cache_path(self.directory, n, **self.options)
+            if path.exists():
+                row = {"engine": "generate", "n": n, "path": str(path), "reused": True,
+                       "bytes": path.stat().st_size}  # fmt: skip
+                self.say(f"n={n:,}: records from {path}")
+            else:
+                row = run_one("generate", n, self.options, cache_dir=self.directory)
+                if "error" in row:
+                    self.say(f"n={n:,}: generating the records failed: {row['error']}")
+                else:
+                    self.say(
+                        f"n={n:,}: records generated in {row['generate_s']:.1f} s, written in "
+                        f"{row['write_s']:.1f} s ({_mib(row['bytes'] / 1024)} MiB), "
+                        f"loaded by every engine"
+                    )
+            self.rows[n] = row
+        return self.rows[n]
+
+
+@contextmanager
+def data_cache(
+    directory: str | Path | None, options: dict[str, Any], say: Callable[[str], None] = print
+) -> Iterator[DataCache]:
+    """A :class:`DataCache` in ``directory`` (kept: a later run with the same data options
+    reuses its files), or in a temporary directory removed afterwards."""
+    if directory is not None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        yield DataCache(Path(directory), options, say)
+        return
+    with tempfile.TemporaryDirectory(prefix="kravia-bench-") as temporary:
+        yield DataCache(Path(temporary), options, say)
 
 
 def _repeat_for(n: int, repeat: int | None) -> int:
@@ -237,11 +295,11 @@ def render_table(sizes: Sequence[dict[str, Any]]) -> str:
 
 _LEGEND = (
     "time s: best wall time of the repeats; purchases/s: input records / time s.",
-    "peak MiB: the engine's own peak RSS (ru_maxrss after the runs minus RSS once the data",
-    "  was generated; each engine in its own process, its input not counted).",
+    "peak MiB: the engine's own peak RSS (ru_maxrss after the runs minus RSS once its input",
+    "  was loaded and prepared; each engine in its own process, its input not counted).",
     "vs X: time / X's time on the same N records (20x = twenty times as long).",
     "plan holds (RSS): RSS after planning and dropping the input, minus RSS before the data",
-    "  was generated, per purchase; (tracemalloc): the same difference in traced Python",
+    "  was loaded, per purchase; (tracemalloc): the same difference in traced Python",
     "  allocations, measured at n <= 50,000 and extrapolated per purchase.",
 )
 
@@ -289,8 +347,11 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _agreement(n: int, options: dict[str, Any], engines: Sequence[str]) -> dict[str, Any]:
-    result = run_one("check", n, options)
+def _agreement(
+    n: int, options: dict[str, Any], engines: Sequence[str], data: DataCache
+) -> dict[str, Any]:
+    data.ensure(n)
+    result = run_one("check", n, options, cache_dir=data.directory)
     if "error" in result:
         _say(f"agreement check failed to run: {result['error']}")
         return result
@@ -321,7 +382,9 @@ def _progress(row: dict[str, Any]) -> str:
         return f"  {row['engine']:<12} failed: {row['error']}"
     return (
         f"  {row['engine']:<12} {row['best_s']:9.3f} s  {row['purchases_per_s']:>12,.0f}/s  "
-        f"peak {_mib(row['engine_peak_kib']):>8} MiB  (data generated in {row['generate_s']:.1f} s)"
+        f"peak {_mib(row['engine_peak_kib']):>8} MiB  (records "
+        f"{'loaded' if row['data_source'] == 'cache' else 'generated'} in {row['data_s']:.2f} s, "
+        f"input prepared in {row['prepare_s']:.2f} s)"
     )
 
 
@@ -332,8 +395,14 @@ def run(
     engines: Sequence[str],
     options: dict[str, Any],
     say: Callable[[str], None] = _say,
+    data: DataCache | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure every engine on every size; one result dict per size."""
+    """Measure every engine on every size; one result dict per size. The records come
+    from ``data`` (default: generated into a temporary directory for this call)."""
+    if data is None:
+        with data_cache(None, options, say) as temporary:
+            return run(sizes, repeat=repeat, engines=engines, options=options, say=say,
+                       data=temporary)  # fmt: skip
     results: list[dict[str, Any]] = []
     traced: dict[tuple[str, int], dict[str, Any]] = {}
     measured: list[dict[str, Any]] = []
@@ -343,7 +412,8 @@ def run(
         if n > UNCHECKED_N:
             if not measured:
                 say(f"calibrating memory per purchase at n={CALIBRATION_N:,} (repeat 1) …")
-                measured = [run_one(e, CALIBRATION_N, options, 1) for e in engines]
+                measured = [data.ensure(CALIBRATION_N)]
+                measured += [run_one(e, CALIBRATION_N, options, 1, data.directory) for e in engines]
             needed, free = _needed_kib(measured, n), memory.mem_available_kib()
             size["memory_needed_kib"], size["mem_available_kib"] = needed, free
             if needed is not None and free is not None and free < needed:
@@ -354,10 +424,11 @@ def run(
                 )
                 say(f"n={n:,}: skipped: {size['skipped']}")
                 continue
+        generated = size["data"] = data.ensure(n)
         say(f"n={n:,} (best of {size['repeat']}):")
         rows = {}
         for engine in engines:
-            rows[engine] = run_one(engine, n, options, size["repeat"])
+            rows[engine] = run_one(engine, n, options, size["repeat"], data.directory)
             say(_progress(rows[engine]))
         size["engines"] = rows
         size["ratios"] = ratios(rows)
@@ -366,10 +437,14 @@ def run(
             if f"plan_{kind}" in engines:
                 small = min(n, TRACEMALLOC_N)
                 if (kind, small) not in traced:
-                    traced[kind, small] = run_one(f"memory_{kind}", small, options)
+                    data.ensure(small)
+                    traced[kind, small] = run_one(
+                        f"memory_{kind}", small, options, cache_dir=data.directory
+                    )
                 plan_memory[kind] = traced[kind, small]
         size["plan_memory"] = plan_memory
-        measured = [row for row in rows.values() if "error" not in row] or measured
+        ok = [row for row in [generated, *rows.values()] if "error" not in row]
+        measured = ok if len(ok) > 1 else measured
     return results
 
 
@@ -399,6 +474,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=2, choices=(1, 2, 3))
     parser.add_argument(
         "--invalid-share", type=float, default=0.01, help="share of invalid records (default 0.01)"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="keep the generated records in DIR and reuse those already there (default: a "
+        "temporary directory, removed at the end)",
     )
     args = parser.parse_args(argv)
     try:
@@ -434,19 +515,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             engines.append(name)
 
     agreement = None
-    if {"pandas", "polars"} & set(engines):
-        agreement = _agreement(min(CHECK_N, *sizes), options, engines)
-    results = run(sizes, repeat=args.repeat, engines=engines, options=options)
+    with data_cache(args.cache_dir, options, _say) as data:
+        if {"pandas", "polars"} & set(engines):
+            agreement = _agreement(min(CHECK_N, *sizes), options, engines, data)
+        results = run(sizes, repeat=args.repeat, engines=engines, options=options, data=data)
     table = render_table(results)
     _say("")
     _say(table)
 
     document = {
-        "schema": 1,
+        "schema": 2,
         "machine": machine,
         "options": {**options, "sizes": sizes, "repeat": args.repeat, "engines": engines},
+        "cache_dir": args.cache_dir,
         "skipped_engines": skipped,
         "agreement": agreement,
+        "data": [data.rows[n] for n in sorted(data.rows)],
         "sizes": results,
         "table": table,
     }

@@ -6,11 +6,20 @@ import json
 import marshal
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from benchmarks import baselines, generate, suite
-from benchmarks._one import ENGINES, TIMED, check_agreement, measure, measure_plan_memory
+from benchmarks._one import (
+    ENGINES,
+    TIMED,
+    check_agreement,
+    generate_data,
+    load_records,
+    measure,
+    measure_plan_memory,
+)
 from benchmarks.generate import cache_path, load_cache, purchases, typed, write_cache
 from kravia_schedule import InvalidPurchaseError, Purchase, plan_invoices
 from kravia_schedule.testing import check_plan
@@ -122,6 +131,19 @@ def test_a_cache_of_another_generator_is_refused(tmp_path):
         load_cache(path)
 
 
+def test_engines_load_the_records_generate_wrote(tmp_path):
+    row = generate_data(N, seed=3, cache_dir=tmp_path)
+    assert row["bytes"] == cache_path(tmp_path, N, seed=3).stat().st_size
+    assert row["process_peak_kib"] > 0
+    loaded, source = load_records(N, seed=3, cache_dir=tmp_path)
+    assert source == "cache"
+    assert (loaded, "generated") == load_records(N, seed=3)
+    measured = measure("plan_dicts", N, repeat=1, seed=3, cache_dir=tmp_path)
+    assert measured["data_source"] == "cache"
+    with pytest.raises(FileNotFoundError):  # a run's engines never regenerate
+        load_records(N, seed=4, cache_dir=tmp_path)
+
+
 def test_floors_group_every_record_by_the_raw_key():
     records = purchases(N, invalid_share=0.0)
     by_dict = baselines.floor_dicts(records)
@@ -195,22 +217,28 @@ def test_agreement_check_runs():
 def test_suite_runs_every_engine_in_its_own_process(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(suite, "RESULTS_DIR", tmp_path / "results")
     out = tmp_path / "results.json"
-    assert suite.main(["--sizes", str(N), "--repeat", "1", "--json", str(out)]) == 0
+    assert suite.main(["--sizes", f"{N},{2 * N}", "--repeat", "1", "--json", str(out)]) == 0
     document = json.loads(out.read_text())
     assert json.loads((tmp_path / "results" / "latest.json").read_text()) == document
     assert {"cores", "python", "versions", "git_commit"} <= set(document["machine"])
-    (size,) = document["sizes"]
+    size, _ = document["sizes"]
     assert size["n"] == N
     ran = document["options"]["engines"]
     assert set(ran) | set(document["skipped_engines"]) == set(TIMED)
     for engine in ran:
         assert "error" not in size["engines"][engine], size["engines"][engine]
+        assert size["engines"][engine]["data_source"] == "cache"
+    # Each size generated once, for every engine (the records went with the temporary dir).
+    assert [row["n"] for row in document["data"]] == [N, 2 * N]
+    assert size["data"] == document["data"][0]
+    assert not any(Path(row["path"]).exists() for row in document["data"])
     assert size["ratios"]["plan_typed"]["floor"] > 0
     assert size["ratios"]["plan_dicts"]["floor"] > 0
     assert set(size["plan_memory"]) == {"typed", "dicts"}
     printed = capsys.readouterr().out
     assert "vs floor" in printed
     assert "plan holds B/purchase" in printed
+    assert printed.count("records generated in") == 2
     if "pandas" in ran:
         assert f"pandas baseline agrees with plan_invoices on N={N}" in printed
         assert size["ratios"]["plan_dicts"]["pandas"] > 0
@@ -231,6 +259,29 @@ def test_missing_optional_packages_are_skipped_with_a_message(tmp_path, monkeypa
     assert document["agreement"] is None
 
 
+def test_a_cache_dir_is_kept_and_reused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(suite, "RESULTS_DIR", tmp_path / "results")
+    argv = ["--sizes", "50", "--repeat", "1", "--engines", "floor_dicts",
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert suite.main(argv) == 0
+    assert suite.main(argv) == 0
+    document = json.loads((tmp_path / "results" / "latest.json").read_text())
+    (row,) = document["data"]
+    assert row["reused"]
+    assert Path(row["path"]).exists()
+    assert "records from" in capsys.readouterr().out
+
+
+def test_the_memory_check_counts_the_generation_process_too():
+    rows = [
+        {"engine": "generate", "n": 1000, "rss_base_kib": 1000, "process_peak_kib": 3000},
+        {"engine": "plan_dicts", "n": 1000, "rss_base_kib": 1000, "process_peak_kib": 2000},
+        {"engine": "generate", "n": 1000, "reused": True},
+        {"engine": "pandas", "n": 1000, "error": "exit status -9"},
+    ]
+    assert suite._needed_kib(rows, 10_000) == int((1000 + 2 * 10_000) * suite.MEMORY_MARGIN)
+
+
 def test_a_size_that_does_not_fit_in_memory_is_skipped(monkeypatch):
     monkeypatch.setattr(suite, "UNCHECKED_N", 100)
     monkeypatch.setattr(suite, "CALIBRATION_N", 100)
@@ -241,6 +292,7 @@ def test_a_size_that_does_not_fit_in_memory_is_skipped(monkeypatch):
     )
     assert "MemAvailable" in size["skipped"]
     assert "engines" not in size
+    assert "data" not in size  # not even generated
     assert any("skipped" in line for line in said)
     assert "skipped" in suite.render_table([size])
 

@@ -10,6 +10,8 @@ Engines: ``plan_invoices`` on typed ``Purchase`` objects and on Dintero-shaped d
 the floor (a bare ``dict.setdefault`` grouping loop) over each; the whole job in pandas;
 a bare polars ``group_by``. Ratios are best wall time / best wall time on the same N.
 Before the sizes, the pandas and polars baselines are checked against ``plan_invoices``.
+The table ends with the scaling figure: microseconds per purchase at each size, and that
+at the largest size over that at 10^5 (linear scaling: at most 1.5x).
 Results go to ``benchmarks/results/latest.json`` (and ``--json FILE``) with machine info.
 """
 
@@ -34,7 +36,7 @@ from benchmarks import memory
 from benchmarks._one import ENGINES, TIMED
 from benchmarks.generate import cache_path
 
-__all__ = ["DEFAULT_SIZES", "RESULTS_DIR", "machine_info", "main", "render_table"]
+__all__ = ["DEFAULT_SIZES", "RESULTS_DIR", "machine_info", "main", "render_table", "scaling"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where every run also writes ``latest.json`` (git-ignored).
@@ -49,6 +51,10 @@ TRACEMALLOC_N = 50_000
 UNCHECKED_N = 100_000
 CALIBRATION_N = 100_000
 MEMORY_MARGIN = 1.25
+#: The scaling figure: microseconds per purchase at the largest size over that at this
+#: size, at most SCALING_TARGET for linear scaling.
+SCALING_REFERENCE_N = 100_000
+SCALING_TARGET = 1.5
 
 
 def available(module: str) -> bool:
@@ -236,6 +242,69 @@ def ratios(engines: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def scaling(
+    sizes: Sequence[dict[str, Any]], reference_n: int = SCALING_REFERENCE_N
+) -> dict[str, Any]:
+    """Microseconds per purchase of every engine at every size it ran, and the linear
+    scaling figure: that at the largest size over that at ``reference_n`` (the smallest
+    size measured when ``reference_n`` was not), at most :data:`SCALING_TARGET`."""
+    engines: dict[str, dict[str, Any]] = {}
+    for size in sizes:
+        for name, row in size.get("engines", {}).items():
+            if "error" in row or not row.get("n_input"):
+                continue
+            entry = engines.setdefault(
+                name, {"label": row["label"], "input": row["input"], "us_per_purchase": {}}
+            )
+            entry["us_per_purchase"][str(row["n"])] = row["best_s"] / row["n_input"] * 1e6
+    for entry in engines.values():
+        per = {int(n): us for n, us in entry["us_per_purchase"].items()}
+        largest = max(per)
+        reference = reference_n if reference_n in per else min(per)
+        entry["largest_n"], entry["reference_n"] = largest, reference
+        entry["ratio"] = per[largest] / per[reference] if largest > reference else None
+        entry["within_target"] = (
+            entry["ratio"] <= SCALING_TARGET if entry["ratio"] is not None else None
+        )
+    return {
+        "definition": "us_per_purchase = best time / input records * 10^6; ratio = "
+        "us_per_purchase at largest_n / us_per_purchase at reference_n (linear: ratio <= "
+        "target)",
+        "reference_n": reference_n,
+        "target": SCALING_TARGET,
+        "engines": {name: engines[name] for name in TIMED if name in engines},
+    }
+
+
+def render_scaling(figures: dict[str, Any]) -> list[str]:
+    """The scaling block of the table: microseconds per purchase per engine and size, and
+    the linear scaling figure."""
+    engines = figures["engines"]
+    if not engines:
+        return []
+    ns = sorted({int(n) for entry in engines.values() for n in entry["us_per_purchase"]})
+    reference, target = figures["reference_n"], figures["target"]
+    lines = [
+        "Scaling: µs per purchase (best time / input records) at each N, and linear scaling:",
+        f"  µs/purchase at the largest N / at N={reference:,} (or the smallest N if "
+        f"{reference:,} did not run); target <= {target}x",
+        "  ".join(["engine".ljust(16), "input".ljust(12), *(f"{n:,}".rjust(10) for n in ns),
+                   "largest / reference"]),
+    ]  # fmt: skip
+    for entry in engines.values():
+        per = entry["us_per_purchase"]
+        cells = [entry["label"].ljust(16), entry["input"].ljust(12)]
+        cells += [(f"{per[str(n)]:.3f}" if str(n) in per else "").rjust(10) for n in ns]
+        if entry["ratio"] is not None:
+            verdict = "ok" if entry["within_target"] else f"OVER {target}x"
+            cells.append(
+                f"{entry['ratio']:.2f}x {verdict} "
+                f"({entry['largest_n']:,} / {entry['reference_n']:,})"
+            )
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
 def _mib(kib: float | None) -> str:
     return "" if kib is None else f"{kib / 1024:,.1f}"
 
@@ -289,6 +358,9 @@ def render_table(sizes: Sequence[dict[str, Any]]) -> str:
             )  # fmt: skip
             label = ""
         lines.extend(f"{'':>12}{note}" for note in _notes(size))
+    scaled = render_scaling(scaling(sizes))
+    if scaled:
+        lines.extend(["", *scaled])
     lines.extend(["", *_LEGEND])
     return "\n".join(lines)
 
@@ -532,6 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "agreement": agreement,
         "data": [data.rows[n] for n in sorted(data.rows)],
         "sizes": results,
+        "scaling": scaling(results),
         "table": table,
     }
     _write(RESULTS_DIR / "latest.json", document)

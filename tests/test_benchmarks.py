@@ -232,12 +232,17 @@ def test_suite_runs_every_engine_in_its_own_process(tmp_path, monkeypatch, capsy
     assert [row["n"] for row in document["data"]] == [N, 2 * N]
     assert size["data"] == document["data"][0]
     assert not any(Path(row["path"]).exists() for row in document["data"])
+    scaled = document["scaling"]["engines"]["plan_dicts"]
+    assert set(scaled["us_per_purchase"]) == {str(N), str(2 * N)}
+    assert scaled["ratio"] > 0
+    assert (scaled["largest_n"], scaled["reference_n"]) == (2 * N, N)
     assert size["ratios"]["plan_typed"]["floor"] > 0
     assert size["ratios"]["plan_dicts"]["floor"] > 0
     assert set(size["plan_memory"]) == {"typed", "dicts"}
     printed = capsys.readouterr().out
     assert "vs floor" in printed
     assert "plan holds B/purchase" in printed
+    assert "linear scaling" in printed
     assert printed.count("records generated in") == 2
     if "pandas" in ran:
         assert f"pandas baseline agrees with plan_invoices on N={N}" in printed
@@ -270,6 +275,40 @@ def test_a_cache_dir_is_kept_and_reused(tmp_path, monkeypatch, capsys):
     assert row["reused"]
     assert Path(row["path"]).exists()
     assert "records from" in capsys.readouterr().out
+
+
+def _row(engine, n, seconds, n_input=None):
+    return {"engine": engine, "label": engine, "input": "dicts", "n": n, "best_s": seconds,
+            "n_input": n_input or n, "purchases_per_s": (n_input or n) / seconds}  # fmt: skip
+
+
+def test_scaling_is_time_per_purchase_at_the_largest_size_over_that_at_10_5(monkeypatch):
+    sizes = [
+        {"n": 10_000, "engines": {"a": _row("a", 10_000, 0.1), "b": _row("b", 10_000, 0.1)}},
+        {"n": 100_000, "engines": {"a": _row("a", 100_000, 1.0), "b": _row("b", 100_000, 1.0)}},
+        {"n": 1_000_000, "engines": {"a": _row("a", 1_000_000, 14.0),
+                                     "b": {"engine": "b", "n": 1_000_000, "error": "killed"}}},
+        {"n": 10_000_000, "skipped": "needs ~30 GiB"},
+    ]  # fmt: skip
+    monkeypatch.setattr(suite, "TIMED", ("a", "b"))
+    figures = suite.scaling(sizes)
+    lines = suite.render_scaling(figures)
+    a, b = figures["engines"]["a"], figures["engines"]["b"]
+    assert a["us_per_purchase"] == pytest.approx({"10000": 10, "100000": 10, "1000000": 14})
+    assert (a["largest_n"], a["reference_n"]) == (1_000_000, 100_000)
+    assert a["ratio"] == pytest.approx(1.4)
+    assert a["within_target"] is True
+    assert b["ratio"] is None  # its largest size is the reference: nothing to compare
+    assert "1.40x ok (1,000,000 / 100,000)" in "\n".join(lines)
+    # Without 10^5 the smallest size is the reference; per purchase means per input record.
+    sizes = [{"n": 1000, "engines": {"a": _row("a", 1000, 0.01, n_input=500)}},
+             {"n": 4000, "engines": {"a": _row("a", 4000, 0.08, n_input=2000)}}]  # fmt: skip
+    figures = suite.scaling(sizes)
+    text = "\n".join(suite.render_scaling(figures))
+    a = figures["engines"]["a"]
+    assert a["us_per_purchase"]["1000"] == pytest.approx(20.0)
+    assert (a["reference_n"], a["ratio"], a["within_target"]) == (1000, pytest.approx(2.0), False)
+    assert "OVER 1.5x" in text
 
 
 def test_the_memory_check_counts_the_generation_process_too():

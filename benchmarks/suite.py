@@ -225,7 +225,7 @@ def ratios(engines: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
 
     def best(name: str) -> float | None:
         row = engines.get(name)
-        return row["best_s"] if row and "error" not in row and row["best_s"] > 0 else None
+        return row["best_s"] if row and "best_s" in row and row["best_s"] > 0 else None
 
     pairs = {
         "plan_typed": {"floor": "floor_typed", "pandas": "pandas", "polars": "polars"},
@@ -251,7 +251,7 @@ def scaling(
     engines: dict[str, dict[str, Any]] = {}
     for size in sizes:
         for name, row in size.get("engines", {}).items():
-            if "error" in row or not row.get("n_input"):
+            if "best_s" not in row or not row.get("n_input"):
                 continue
             entry = engines.setdefault(
                 name, {"label": row["label"], "input": row["input"], "us_per_purchase": {}}
@@ -341,10 +341,9 @@ def render_table(sizes: Sequence[dict[str, Any]]) -> str:
             row = engines.get(name)
             if row is None:
                 continue
-            if "error" in row:
-                lines.append(
-                    line([label, ENGINES[name].label, f"failed: {row['error']}", *[""] * 6])
-                )
+            if "error" in row or "skipped" in row:
+                why = f"failed: {row['error']}" if "error" in row else f"skipped: {row['skipped']}"
+                lines.append(line([label, ENGINES[name].label, why, *[""] * 6]))
                 label = ""
                 continue
             mine = rate.get(name, {})
@@ -379,24 +378,25 @@ _LEGEND = (
 def _notes(size: dict[str, Any]) -> list[str]:
     engines = size["engines"]
     notes = []
-    plan = engines.get("plan_dicts") or engines.get("plan_typed")
-    if plan and "error" not in plan:
+    ran = {name: row for name, row in engines.items() if "best_s" in row}
+    plan = ran.get("plan_dicts") or ran.get("plan_typed")
+    if plan:
         notes.append(f"invoices: {plan['groups']:,} (floor groups ignore the period)")
-    pandas = engines.get("pandas")
-    if pandas and "error" not in pandas:
+    pandas = ran.get("pandas")
+    if pandas:
         stages = pandas["stages_best_s"]
         notes.append(
             f"pandas: DataFrame construction {stages['frame']:.3f} s + job {stages['job']:.3f} s"
         )
-    polars = engines.get("polars")
-    if polars and "error" not in polars:
+    polars = ran.get("polars")
+    if polars:
         notes.append(
             f"polars: group_by only, {polars.get('threads')} threads; key columns and period "
             f"start precomputed untimed"
         )
     held = []
     for kind in ("typed", "dicts"):
-        row = engines.get(f"plan_{kind}")
+        row = ran.get(f"plan_{kind}")
         traced = size.get("plan_memory", {}).get(kind)
         parts = []
         if row and "plan_bytes_per_purchase_rss" in row:
@@ -450,6 +450,8 @@ def _agreement(
 
 
 def _progress(row: dict[str, Any]) -> str:
+    if "skipped" in row:
+        return f"  {row['engine']:<12} skipped: {row['skipped']}"
     if "error" in row:
         return f"  {row['engine']:<12} failed: {row['error']}"
     return (
@@ -477,29 +479,40 @@ def run(
                        data=temporary)  # fmt: skip
     results: list[dict[str, Any]] = []
     traced: dict[tuple[str, int], dict[str, Any]] = {}
-    measured: list[dict[str, Any]] = []
+    # The latest row with memory figures of each process kind ("generate" and the engines).
+    measured: dict[str, dict[str, Any]] = {}
     for n in sizes:
         size: dict[str, Any] = {"n": n, "repeat": _repeat_for(n, repeat)}
         results.append(size)
-        if n > UNCHECKED_N:
+        checked = n > UNCHECKED_N
+        needs: dict[str, int | None] = {}
+        if checked:
             if not measured:
                 say(f"calibrating memory per purchase at n={CALIBRATION_N:,} (repeat 1) …")
-                measured = [data.ensure(CALIBRATION_N)]
-                measured += [run_one(e, CALIBRATION_N, options, 1, data.directory) for e in engines]
-            needed, free = _needed_kib(measured, n), memory.mem_available_kib()
-            size["memory_needed_kib"], size["mem_available_kib"] = needed, free
-            if needed is not None and free is not None and free < needed:
-                size["skipped"] = (
-                    f"needs ~{needed / 1024**2:.1f} GiB (measured per purchase at "
-                    f"n={max(r['n'] for r in measured):,}, x{MEMORY_MARGIN}), "
-                    f"MemAvailable is {free / 1024**2:.1f} GiB"
-                )
-                say(f"n={n:,}: skipped: {size['skipped']}")
-                continue
+                calibration = [data.ensure(CALIBRATION_N)]
+                calibration += [
+                    run_one(e, CALIBRATION_N, options, 1, data.directory) for e in engines
+                ]
+                measured = {row["engine"]: row for row in calibration if _has_memory(row)}
+            needs = {name: _needed_kib([row], n) for name, row in measured.items()}
+            size["memory_needed_kib"] = needs
+            if not cache_path(data.directory, n, **options).exists():
+                why = _does_not_fit(needs.get("generate"), measured.get("generate"))
+                if why:
+                    size["skipped"] = f"generating the records {why}"
+                    say(f"n={n:,}: skipped: {size['skipped']}")
+                    continue
         generated = size["data"] = data.ensure(n)
         say(f"n={n:,} (best of {size['repeat']}):")
         rows = {}
         for engine in engines:
+            # An engine never measured (it failed) is assumed as hungry as the hungriest.
+            need = needs.get(engine, max(filter(None, needs.values()), default=None))
+            why = _does_not_fit(need, measured.get(engine))
+            if why:
+                rows[engine] = {"engine": engine, "n": n, "skipped": why}
+                say(f"  {engine:<12} skipped: {why}")
+                continue
             rows[engine] = run_one(engine, n, options, size["repeat"], data.directory)
             say(_progress(rows[engine]))
         size["engines"] = rows
@@ -515,9 +528,26 @@ def run(
                     )
                 plan_memory[kind] = traced[kind, small]
         size["plan_memory"] = plan_memory
-        ok = [row for row in [generated, *rows.values()] if "error" not in row]
-        measured = ok if len(ok) > 1 else measured
+        measured.update(
+            (row["engine"], row) for row in [generated, *rows.values()] if _has_memory(row)
+        )
     return results
+
+
+def _has_memory(row: dict[str, Any]) -> bool:
+    return row.get("rss_base_kib") is not None and row.get("process_peak_kib") is not None
+
+
+def _does_not_fit(needed: int | None, basis: dict[str, Any] | None) -> str | None:
+    """Why a process needing ``needed`` KiB cannot run now (``None``: it can, or unknown)."""
+    free = memory.mem_available_kib()
+    if needed is None or free is None or free >= needed:
+        return None
+    basis_n = f" at n={basis['n']:,}" if basis else ""
+    return (
+        f"needs ~{needed / 1024**2:.1f} GiB (peak per purchase measured{basis_n}, "
+        f"x{MEMORY_MARGIN}), MemAvailable is {free / 1024**2:.1f} GiB"
+    )
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:

@@ -336,6 +336,25 @@ def test_a_size_that_does_not_fit_in_memory_is_skipped(monkeypatch):
     assert "skipped" in suite.render_table([size])
 
 
+def test_an_engine_that_does_not_fit_in_memory_is_skipped_alone(monkeypatch):
+    monkeypatch.setattr(suite, "UNCHECKED_N", 100)
+    monkeypatch.setattr(suite, "CALIBRATION_N", 100)
+    monkeypatch.setattr(suite.memory, "mem_available_kib", lambda: 10**6)
+    hungry = {"plan_dicts": 10**7}
+    monkeypatch.setattr(suite, "_needed_kib", lambda rows, n: hungry.get(rows[0]["engine"], 1))
+    said: list[str] = []
+    (size,) = suite.run(
+        [300], repeat=1, engines=["floor_dicts", "plan_dicts"], options={}, say=said.append
+    )
+    assert size["memory_needed_kib"] == {"generate": 1, "floor_dicts": 1, "plan_dicts": 10**7}
+    floor, plan = size["engines"]["floor_dicts"], size["engines"]["plan_dicts"]
+    assert floor["best_s"] > 0
+    assert "MemAvailable" in plan["skipped"]
+    assert size["ratios"] == {}
+    assert "plan_invoices     skipped: needs" in suite.render_table([size])
+    assert suite.scaling([size])["engines"].keys() == {"floor_dicts"}
+
+
 @pytest.mark.parametrize(
     "argv", [["--sizes", "ten"], ["--sizes", "0"], ["--engines", "numba"], ["--repeat", "0"]]
 )

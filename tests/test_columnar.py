@@ -103,14 +103,14 @@ def example_config() -> KraviaConfig:
 def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each plan_frame call placed on the columnar path."""
     counts: list[int] = []
-    place = columnar._Columnar.place
+    place = columnar._Context.place
 
-    def counting(self: Any) -> Any:
-        result = place(self)
-        counts.append(len(result.rows))
+    def counting(self: Any, frame: Any) -> Any:
+        result = place(self, frame)
+        counts.append(result.height)
         return result
 
-    monkeypatch.setattr(columnar._Columnar, "place", counting)
+    monkeypatch.setattr(columnar._Context, "place", counting)
     return counts
 
 

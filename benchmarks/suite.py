@@ -301,6 +301,8 @@ def render_scaling(figures: dict[str, Any]) -> list[str]:
                 f"{entry['ratio']:.2f}x {verdict} "
                 f"({entry['largest_n']:,} / {entry['reference_n']:,})"
             )
+        else:
+            cells.append(f"n/a (nothing above {entry['reference_n']:,})")
         lines.append("  ".join(cells).rstrip())
     return lines
 

@@ -300,6 +300,7 @@ def test_scaling_is_time_per_purchase_at_the_largest_size_over_that_at_10_5(monk
     assert a["within_target"] is True
     assert b["ratio"] is None  # its largest size is the reference: nothing to compare
     assert "1.40x ok (1,000,000 / 100,000)" in "\n".join(lines)
+    assert "n/a (nothing above 100,000)" in "\n".join(lines)
     # Without 10^5 the smallest size is the reference; per purchase means per input record.
     sizes = [{"n": 1000, "engines": {"a": _row("a", 1000, 0.01, n_input=500)}},
              {"n": 4000, "engines": {"a": _row("a", 4000, 0.08, n_input=2000)}}]  # fmt: skip

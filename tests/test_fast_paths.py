@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kravia_schedule import Country, InvalidPurchaseError, Purchase, parse_purchase, plan_invoices
-from kravia_schedule.planning import _LocalDays
+from kravia_schedule import (
+    BusinessCalendar,
+    Country,
+    DateRoll,
+    Interval,
+    InvalidPurchaseError,
+    Purchase,
+    billing_period,
+    parse_purchase,
+    plan_invoices,
+)
+from kravia_schedule.planning import Invoice, _GroupedDays, _LocalDays
 from kravia_schedule.purchases import RecordReader, row_of
-from kravia_schedule.testing import aware_datetimes, countries, invalid_purchases, purchases
+from kravia_schedule.testing import (
+    aware_datetimes,
+    countries,
+    invalid_purchases,
+    purchase_batches,
+    purchases,
+)
 
 records = st.one_of(purchases(), invalid_purchases())
 
@@ -77,18 +94,62 @@ def test_typed_and_dict_forms_of_one_id_count_as_identical(record):
     ]
 
 
+NORDMANN = {
+    "id": "T0", "created_at": "2025-01-31T23:30:00+00:00", "amount": 100,
+    "vat_amount": 20, "currency": "NOK", "status": "AUTHORIZED",
+    "payment_product_type": "kravia.invoice_b2b_grouped",
+    "billing_address": {
+        "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
+        "organization_number": "923609016", "email": "ola@nordmann.no",
+        "phone_number": "+4799999999", "address_line": "Storgata 1",
+        "postal_code": "0151", "country": "NO",
+    },
+}  # fmt: skip
+
+
 def test_a_timestamp_python_cannot_place_is_rejected_not_a_crash():
-    record = {
-        "id": "T0", "created_at": "0001-01-01T00:00:00+01:00", "amount": 100,
-        "vat_amount": 20, "currency": "NOK", "status": "AUTHORIZED",
-        "payment_product_type": "kravia.invoice_b2b_grouped",
-        "billing_address": {
-            "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
-            "organization_number": "923609016", "email": "ola@nordmann.no",
-            "phone_number": "+4799999999", "address_line": "Storgata 1",
-            "postal_code": "0151", "country": "NO",
-        },
-    }  # fmt: skip
+    record = dict(NORDMANN, created_at="0001-01-01T00:00:00+01:00")
     (rejection,) = plan_invoices([record]).rejected
     assert rejection.field == "created_at"
     assert "outside the dates Python can place" in rejection.reason
+
+
+@given(aware_datetimes(), countries(), st.sampled_from(list(Interval)))
+def test_grouped_days_give_the_period_of_the_local_date(when, country, interval):
+    days = _GroupedDays(country, BusinessCalendar(country), interval, 14, DateRoll.UNADJUSTED)
+    expected = billing_period(when.astimezone(country.zone).date(), interval).start
+    timestamp = when.timestamp()
+    assert days.start(when, timestamp) == expected  # the slow path fills the day's entry
+    entry = days.by_day.get(timestamp // 86400.0)
+    if entry is not None:  # the cached day gives the same answer for any instant in it
+        assert (entry[1] if timestamp < entry[0] else entry[2]) == expected
+
+
+def test_invoices_are_real_frozen_invoices():
+    (built,) = plan_invoices([NORDMANN]).invoices
+    assert type(built) is Invoice
+    assert built.period is not None
+    assert built.period.label == "2025-02"  # 23:30 UTC is 1 February in Oslo
+    plain = Invoice(*(getattr(built, f.name) for f in fields(Invoice)))
+    assert built == plain
+    assert hash(built) == hash(plain)
+    assert repr(built) == repr(plain)
+    with pytest.raises(FrozenInstanceError):
+        built.amount = 1  # type: ignore[misc]
+    assert replace(built, amount=1).amount == 1
+
+
+@settings(max_examples=150)
+@given(purchase_batches(invalid=False, duplicates=False, min_size=1), st.data())
+def test_a_conflicting_repeat_takes_the_id_off_every_list_in_any_order(batch, data):
+    records = batch.records
+    victim = data.draw(st.sampled_from(records))
+    changed = dict(victim, amount=victim["amount"] + 1)
+    for order in ([*records, changed], [changed, *records[::-1]]):
+        plan = plan_invoices(order, batch.config)
+        planned = [t for i in plan.invoices for t in i.transaction_ids]
+        planned += [s.transaction_id for s in plan.skipped]
+        assert victim["id"] not in planned
+        assert [r.transaction_id for r in plan.rejected] == [victim["id"], victim["id"]]
+        without = plan_invoices([r for r in order if r["id"] != victim["id"]], batch.config)
+        assert (plan.invoices, plan.skipped) == (without.invoices, without.skipped)

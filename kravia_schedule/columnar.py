@@ -125,7 +125,7 @@ ISO_TIMESTAMP = (
     r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
     r":[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
-_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
+_NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _DAY_US = 86_400_000_000
 # Instants outside [1800, 2200) go to the residue: the planner's float timestamps keep
 # microseconds apart within it, and the holiday data covers less anyway.
@@ -146,7 +146,9 @@ _ADDRESS_COLUMNS = [f"a.{name}" for name in ADDRESS_FIELDS]
 _CUSTOMER = ["country", "org", "name", "reference"]
 #: The columns of a line placed on an invoice (see _Context.place).
 _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_reference",
-             "currency", "payment_product_type", "address", *_CUSTOMER]  # fmt: skip
+             "currency", "payment_product_type", "address", "customer"]  # fmt: skip
+_COUNTRIES = list(Country)
+_EPOCH_DAY = date(1970, 1, 1)
 
 Records = Callable[[Sequence[int]], list[Any]]
 
@@ -470,8 +472,8 @@ def _frame_plan(
         addresses = (
             known.filter(pl.col("address").is_not_null())
             .select(
-                *(pl.col(f"a.{name}").alias(name) for name in ADDRESS_FIELDS),
-                pl.col("payment_product_type").alias("product"),
+                *(pl.col(f"k.a.{name}").alias(name) for name in ADDRESS_FIELDS),
+                pl.col("k.payment_product_type").alias("product"),
                 "address",
             )
             .sort("address")
@@ -783,7 +785,9 @@ class _Context:
     """The settings of one plan and every per-distinct-value result computed so far.
 
     Shared by the batches of a streamed file, so an address, a day or a period seen in
-    one batch is not looked up again in the next.
+    one batch is not looked up again in the next. Distinct values are keyed by compact
+    integers where possible (a country is its index in ``Country``; an address a 64-bit
+    hash of its fields, checked field by field against the address it stands for).
     """
 
     def __init__(self, config: KraviaConfig, provenance: PlanProvenance) -> None:
@@ -806,17 +810,21 @@ class _Context:
         }
         as_of = provenance.as_of
         self.today = {c: local_date(as_of, c) for c in Country} if as_of is not None else None
-        #: Every distinct (address fields, product type) seen: ``address`` is its index
-        #: among the valid ones (null when the core refuses it), with its customer key.
+        #: Every distinct (address fields, product type) seen, by hash: ``address`` is its
+        #: index among the valid ones (null when the core refuses it), ``customer`` the
+        #: index of its customer key, ``cc`` its country's index.
         self.known: pl.DataFrame | None = None
         self.valid_addresses = 0
         #: Addresses of invoices the core planned (from the residue), by index.
         self.objects: dict[int, BillingAddress] = {}
-        self.helpers = {c: _LocalDays(c) for c in Country}
-        self.local_days: dict[tuple[str, int], tuple[int | None, date | None, date | None]] = {}
-        self.periods: dict[tuple[str, date], tuple[date, int | None]] = {}
-        self.period_dates: dict[tuple[str, date], int | None] = {}
-        self.day_dates: dict[tuple[str, str, date], tuple[int | None]] = {}
+        self.customers: dict[CustomerKey, int] = {}
+        self.customer_keys: list[CustomerKey] = []
+        self._customer_table: pl.DataFrame | None = None
+        self.helpers = [_LocalDays(c) for c in _COUNTRIES]
+        self.local_days: dict[tuple[int], tuple[int | None, date | None, date | None]] = {}
+        self.periods: dict[tuple[int], tuple[date, int | None]] = {}
+        self.period_dates: dict[tuple[int, date], int | None] = {}
+        self.day_dates: dict[tuple[int, str, date], tuple[int | None]] = {}
         self.dates: list[InvoiceDates] = []  # the dates a ``dates`` column points at
         self.states: list[InvoiceState | None] = []  # and the invoice state they give
 
@@ -824,7 +832,7 @@ class _Context:
 
     def place(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The plainly valid rows of ``frame`` that go on an invoice, one per line, with
-        their customer key, ``address`` and ``dates`` indices and (grouped) ``start``."""
+        their ``address``, ``customer`` and ``dates`` indices and (grouped) ``start``."""
         valid = self._with_addresses(self._plain(frame))
         valid = self._with_local_dates(valid)
         is_grouped = pl.col("payment_product_type") == _GROUPED.value
@@ -842,14 +850,6 @@ class _Context:
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
-        created = pl.col("created_at")
-        canonical = pl.concat_str(created.str.slice(0, 10), pl.lit("T"), created.str.slice(11))
-        ts = (
-            pl.when(created.str.contains(ISO_TIMESTAMP))
-            .then(canonical.str.replace("Z$", "+00:00"))
-            .str.to_datetime(_ISO_FORMAT, time_unit="us", time_zone="UTC", strict=False)
-            .dt.epoch("us")
-        )
         amount, vat = pl.col("amount"), pl.col("vat_amount")
         status, product = pl.col("status"), pl.col("payment_product_type")
         standard_types = [
@@ -865,7 +865,9 @@ class _Context:
             & pl.col("has_address")
             & (ident.str.len_bytes() > 0)
             & (key == ident)
-            & ~key.is_duplicated()
+            # A repeated id, or one whose hash another shares: to the core, which settles
+            # repeats (a hash collision only sends a row the long way).
+            & ~key.hash().is_duplicated()
             & (amount > 0)
             & (vat >= 0)
             & (vat <= amount)
@@ -873,42 +875,44 @@ class _Context:
             & invoiced
             & pl.col("ts").is_between(_MIN_US, _MAX_US, closed="left")
         )
-        return frame.with_columns(ts=ts).filter(plain.fill_null(False))
+        return frame.with_columns(ts=_instant(pl.col("created_at"))).filter(plain.fill_null(False))
 
     def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Each distinct (address, product type) validated once by the core; the rows
-        whose address fails are dropped (to the residue)."""
+        whose address fails are dropped (to the residue).
+
+        Rows are matched to the distinct addresses by a hash of their fields, then
+        compared field by field; a row that differs from the address of its hash (a
+        collision) goes to the residue.
+        """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
-        distinct = frame.select(on).unique()
+        hashed = frame.with_columns(ah=_fields_hash(on))
+        distinct = hashed.select("ah", *on).unique(subset="ah", keep="any")
         if self.known is not None:
-            new = distinct.join(self.known.select(on), on=on, how="anti", nulls_equal=True)
+            new = distinct.join(self.known.select("ah"), on="ah", how="anti")
         else:
             new = distinct
-        looked_up = None
         if self.known is None or new.height:
-            ids: list[int | None] = []
-            customer: list[tuple[str | None, ...]] = []
-            for *values, product in _rows(new):
+            addresses: list[int | None] = []
+            customers: list[int | None] = []
+            countries: list[int | None] = []
+            for _, *values, product in _rows(new):
                 given = {k: v for k, v in zip(ADDRESS_FIELDS, values, strict=True) if v is not None}
                 try:
                     address = validate_billing_address(given, product, strict=self.strict)
                 except InvalidBillingAddress:
-                    ids.append(None)
-                    customer.append((None, None, None, None))
+                    addresses.append(None)
+                    customers.append(None)
+                    countries.append(None)
                     continue
-                key = customer_key(address)
-                ids.append(self.valid_addresses)
+                addresses.append(self.valid_addresses)
                 self.valid_addresses += 1
-                customer.append(
-                    (key.country.value, key.organization_number, key.business_name,
-                     key.customer_reference)
-                )  # fmt: skip
-            looked_up = new.with_columns(
-                pl.Series("address", ids, dtype=pl.Int64),
-                *(
-                    pl.Series(name, [c[i] for c in customer], dtype=pl.String)
-                    for i, name in enumerate(_CUSTOMER)
-                ),
+                customers.append(self.customer(customer_key(address)))
+                countries.append(_COUNTRIES.index(address.country))
+            looked_up = new.rename({c: f"k.{c}" for c in on}).with_columns(
+                pl.Series("address", addresses, dtype=pl.Int64),
+                pl.Series("customer", customers, dtype=pl.Int64),
+                pl.Series("cc", countries, dtype=pl.Int64),
             )
             self.known = (
                 looked_up
@@ -916,20 +920,27 @@ class _Context:
                 else pl.concat([self.known, looked_up], rechunk=False)
             )
         assert self.known is not None
-        table = (
-            looked_up
-            if looked_up is not None and new.height == distinct.height
-            else distinct.join(self.known, on=on, nulls_equal=True, validate="1:1")
+        joined = hashed.join(self.known, on="ah", validate="m:1")
+        same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"k.{c}")) for c in on)
+        return joined.filter(same & pl.col("address").is_not_null()).drop(
+            "ah", *(f"k.{c}" for c in on)
         )
-        joined = frame.join(table, on=on, nulls_equal=True, validate="m:1")
-        return joined.filter(pl.col("address").is_not_null())
+
+    def customer(self, key: CustomerKey) -> int:
+        """The index of a customer key."""
+        index = self.customers.get(key)
+        if index is None:
+            index = self.customers[key] = len(self.customer_keys)
+            self.customer_keys.append(key)
+            self._customer_table = None
+        return index
 
     def _lookup(
         self,
         frame: pl.DataFrame,
         on: list[str],
-        compute: Callable[[tuple[Any, ...]], tuple[Any, ...]],
-        table: dict[Any, tuple[Any, ...]],
+        compute: Callable[[Any], tuple[Any, ...]],
+        table: dict[Any, Any],
         columns: Sequence[tuple[str, Any]],
     ) -> pl.DataFrame:
         """``frame`` joined with ``compute`` of each distinct value of its ``on`` columns
@@ -955,16 +966,16 @@ class _Context:
         for sends its rows to the residue.
         """
 
-        def day(value: tuple[Any, ...]) -> tuple[int | None, date | None, date | None]:
-            country, utc_day = value
-            entry = self.helpers[Country(country)]._day(utc_day)
+        def day(value: tuple[int]) -> tuple[int | None, date | None, date | None]:
+            utc_day, country = divmod(value[0], 4)
+            entry = self.helpers[country]._day(utc_day)
             if entry is None or entry[0] != int(entry[0]):
                 return (None, None, None)
             return (int(entry[0]) * 1_000_000, entry[1], entry[2])
 
-        frame = frame.with_columns(day=pl.col("ts") // _DAY_US)
+        frame = frame.with_columns(dk=pl.col("ts") // _DAY_US * 4 + pl.col("cc"))
         joined = self._lookup(
-            frame, ["country", "day"], day, self.local_days,
+            frame, ["dk"], day, self.local_days,
             [("midnight", pl.Int64), ("before", pl.Date), ("after", pl.Date)],
         )  # fmt: skip
         local = (
@@ -984,41 +995,43 @@ class _Context:
         per distinct (country, local date); beyond the holiday data, to the residue."""
         product = self.config.product(_GROUPED)
 
-        def period(value: tuple[Any, ...]) -> tuple[date, int | None]:
-            country, day = value
-            period = billing_period(day, product.interval)
-            if (country, period.start) not in self.period_dates:
+        def period(value: tuple[int]) -> tuple[date, int | None]:
+            days, country_index = divmod(value[0], 4)
+            country = _COUNTRIES[country_index]
+            period = billing_period(_EPOCH_DAY + timedelta(days=days), product.interval)
+            if (country_index, period.start) not in self.period_dates:
                 try:
                     dates = period_invoice_dates(
-                        period, self.calendars[Country(country)], product.days_until_due, self.rule
+                        period, self.calendars[country], product.days_until_due, self.rule
                     )
-                    index: int | None = self._date_index(dates, Country(country))
+                    index: int | None = self._date_index(dates, country)
                 except CalendarRangeError:
                     index = None
-                self.period_dates[country, period.start] = index
-            return (period.start, self.period_dates[country, period.start])
+                self.period_dates[country_index, period.start] = index
+            return (period.start, self.period_dates[country_index, period.start])
 
+        frame = frame.with_columns(pk=pl.col("local").cast(pl.Int64) * 4 + pl.col("cc"))
         joined = self._lookup(
-            frame, ["country", "local"], period, self.periods,
-            [("start", pl.Date), ("dates", pl.Int64)],
-        )  # fmt: skip
+            frame, ["pk"], period, self.periods, [("start", pl.Date), ("dates", pl.Int64)]
+        )
         return joined.filter(pl.col("dates").is_not_null())
 
     def _with_day_dates(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``dates`` of standard invoices per distinct (country, product type, local date)."""
 
-        def day_dates(value: tuple[Any, ...]) -> tuple[int | None]:
-            country, product, day = value
+        def day_dates(value: tuple[int, str, date]) -> tuple[int | None]:
+            country_index, product, day = value
+            country = _COUNTRIES[country_index]
             days = self.config.product(ProductType(product)).days_until_due
             try:
-                dates = day_invoice_dates(day, self.calendars[Country(country)], days, self.rule)
+                dates = day_invoice_dates(day, self.calendars[country], days, self.rule)
             except CalendarRangeError:
                 return (None,)
-            return (self._date_index(dates, Country(country)),)
+            return (self._date_index(dates, country),)
 
         joined = self._lookup(
-            frame, ["country", "payment_product_type", "local"], day_dates,
-            self.day_dates, [("dates", pl.Int64)],
+            frame, ["cc", "payment_product_type", "local"], day_dates, self.day_dates,
+            [("dates", pl.Int64)],
         )  # fmt: skip
         return joined.filter(pl.col("dates").is_not_null())
 
@@ -1028,9 +1041,8 @@ class _Context:
         """The lines of the invoices the core planned, as rows like :meth:`place`'s: an
         invoice the columnar rows share is then merged by the grouping, as
         ``merge_plans`` would merge it (earliest line's address, lines in order)."""
-        columns: dict[str, list[Any]] = {name: [] for name in [*_LINE_ROW, "start", "dates"]}
+        columns: dict[str, list[Any]] = {name: [] for name in _row_schema()}
         for invoice in residue.invoices:
-            key = invoice.customer
             address = self.valid_addresses
             self.valid_addresses += 1
             self.objects[address] = invoice.billing_address
@@ -1047,10 +1059,7 @@ class _Context:
                 "currency": invoice.currency,
                 "payment_product_type": invoice.product_type.value,
                 "address": address,
-                "country": key.country.value,
-                "org": key.organization_number,
-                "name": key.business_name,
-                "reference": key.customer_reference,
+                "customer": self.customer(invoice.customer),
                 "start": invoice.period.start if invoice.period else None,
                 "dates": len(self.dates) - 1,
             }
@@ -1104,6 +1113,32 @@ class _Context:
             },
         )
 
+    def customer_table(self) -> pl.DataFrame:
+        """The customer key columns per ``customer`` index, and ``rank``: its place in
+        the order of keys (as the core orders invoices of one issue date)."""
+        if self._customer_table is None:
+            keys = self.customer_keys
+            order = sorted(
+                range(len(keys)),
+                key=lambda i: (keys[i].country.value, keys[i].organization_number,
+                               keys[i].business_name, keys[i].customer_reference),
+            )  # fmt: skip
+            rank = [0] * len(keys)
+            for position, index in enumerate(order):
+                rank[index] = position
+            self._customer_table = pl.DataFrame(
+                {
+                    "customer": range(len(keys)),
+                    "country": [k.country.value for k in keys],
+                    "org": [k.organization_number for k in keys],
+                    "name": [k.business_name for k in keys],
+                    "reference": [k.customer_reference for k in keys],
+                    "rank": rank,
+                },
+                schema_overrides={"customer": pl.Int64, "rank": pl.Int64},
+            )
+        return self._customer_table
+
     def invoices(
         self, rows: pl.DataFrame, *, lines: bool
     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
@@ -1118,7 +1153,7 @@ class _Context:
         detail = ["created_at", "amount", "vat_amount", "merchant_reference"] if lines else []
         grouped = rows.filter(pl.col("start").is_not_null())
         standard = rows.filter(pl.col("start").is_null())
-        keys = [*_CUSTOMER, "currency", "start"]
+        keys = ["customer", "currency", "start"]
         common = [
             pl.col("address").first(),
             pl.col("dates").first(),
@@ -1147,8 +1182,10 @@ class _Context:
             "payment_product_type",
             *(pl.concat_list(c).alias(f"line.{c}") for c in detail),
         )
-        frame = pl.concat([by_group, singles], how="vertical_relaxed").join(
-            self.dates_table(), on="dates", how="left"
+        frame = (
+            pl.concat([by_group, singles], how="vertical_relaxed")
+            .join(self.dates_table(), on="dates", how="left")
+            .join(self.customer_table(), on="customer", how="left")
         )
         is_grouped = pl.col("start").is_not_null()
         message = (
@@ -1177,16 +1214,14 @@ class _Context:
             .then(pl.concat_str(pl.lit("G-"), "period", pl.lit("-"), "digest"))
             .otherwise(pl.concat_str(pl.lit("S-"), "digest"))
         )
-        frame = frame.with_columns(id=invoice_id)
-        frame = self._checked_ids(frame)
-        order = ["issue_date", *_CUSTOMER, "currency", "id"]
-        frame = frame.sort(order)
+        frame = self._checked_ids(frame.with_columns(id=invoice_id))
+        frame = frame.sort("issue_date", "rank", "currency", "id")
         details = None
         if lines:
-            details = frame.select(f"line.{c}" for c in detail).explode(
-                [f"line.{c}" for c in detail]
+            names = [f"line.{c}" for c in detail]
+            details = (
+                frame.select(names).explode(names).rename(dict(zip(names, detail, strict=True)))
             )
-            details = details.rename({f"line.{c}": c for c in detail})
         amounts = frame.select(pl.col("amount", "vat_amount").abs().max()).row(0)
         money = pl.Int64 if all(m is None or m < 2**63 for m in amounts) else pl.Int128
         invoices = frame.select(
@@ -1246,6 +1281,37 @@ def _key(row: Mapping[str, Any]) -> CustomerKey:
     return CustomerKey(Country(row["country"]), row["org"], row["name"], row["reference"])
 
 
+def _fields_hash(columns: Sequence[str]) -> pl.Expr:
+    """A 64-bit hash of a row's values in ``columns`` (each column hashed with its own
+    seed, so equal values in other columns give other hashes)."""
+    hashes = [pl.col(c).hash(seed=i + 1) for i, c in enumerate(columns)]
+    return pl.reduce(lambda a, b: a ^ b, hashes)
+
+
+def _instant(text: pl.Expr) -> pl.Expr:
+    """The instant (microseconds since the epoch) of an :data:`ISO_TIMESTAMP` text with
+    a "T" (null for other text, or a day the month does not have)."""
+
+    utc = text.str.ends_with("Z")
+    offset_length = pl.when(utc).then(1).otherwise(6)
+    fraction_length = text.str.len_bytes().cast(pl.Int64) - 20 - offset_length  # after "."
+    fraction = (
+        pl.when(fraction_length > 0)
+        .then(text.str.slice(20, fraction_length).str.pad_end(6, "0").cast(pl.Int64, strict=False))
+        .otherwise(0)
+    )
+    suffix = text.str.slice(-6, 6)
+    sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
+    hours = suffix.str.slice(1, 2).cast(pl.Int64, strict=False)
+    minutes = suffix.str.slice(4, 2).cast(pl.Int64, strict=False)
+    offset = pl.when(utc).then(0).otherwise(sign * (hours * 60 + minutes))
+    # The date and time of day: read by Polars (a day the month lacks gives null); a
+    # space instead of the "T" gives null too, and the row goes to the core.
+    local = text.str.slice(0, 19).str.to_datetime(_NAIVE_FORMAT, time_unit="us", strict=False)
+    valid = text.str.contains(ISO_TIMESTAMP)
+    return pl.when(valid).then(local.dt.epoch("us") + fraction - offset * 60_000_000)
+
+
 def _digests(messages: pl.Series) -> pl.Series:
     """The 8-byte BLAKE2b hex digest of each text (the core's ``_digest`` of its parts)."""
     blake2b = hashlib.blake2b
@@ -1260,8 +1326,7 @@ def _row_schema() -> dict[str, Any]:
         "row": pl.Int64, "id": pl.String, "ts": pl.Int64, "created_at": pl.String,
         "amount": pl.Int64, "vat_amount": pl.Int64, "merchant_reference": pl.String,
         "currency": pl.String, "payment_product_type": pl.String, "address": pl.Int64,
-        "country": pl.String, "org": pl.String, "name": pl.String, "reference": pl.String,
-        "start": pl.Date, "dates": pl.Int64,
+        "customer": pl.Int64, "start": pl.Date, "dates": pl.Int64,
     }  # fmt: skip
 
 

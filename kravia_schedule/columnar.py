@@ -1296,9 +1296,9 @@ def _instant(text: pl.Expr) -> pl.Expr:
     offset_length = pl.when(utc).then(1).otherwise(6)
     fraction_length = text.str.len_bytes().cast(pl.Int64) - 20 - offset_length  # after "."
     fraction = (
-        pl.when(fraction_length > 0)
-        .then(text.str.slice(20, fraction_length).str.pad_end(6, "0").cast(pl.Int64, strict=False))
-        .otherwise(0)
+        text.str.slice(20, fraction_length.clip(lower_bound=0))
+        .str.pad_end(6, "0")
+        .cast(pl.Int64, strict=False)
     )
     suffix = text.str.slice(-6, 6)
     sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)

@@ -1,0 +1,257 @@
+"""The columnar result (FramePlan) and the streamed Parquet planner against the core."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+pl = pytest.importorskip("polars")
+pytest.importorskip("pyarrow")
+
+from test_columnar import (  # noqa: E402
+    AS_OF,
+    assert_same,
+    example_config,
+    example_records,
+    flatten,
+    nested,
+    record,
+)
+
+from kravia_schedule import merge_plans, plan_invoices  # noqa: E402
+from kravia_schedule.columnar import (  # noqa: E402
+    ISO_TIMESTAMP,
+    FramePlan,
+    _instant,
+    plan_frames,
+    plan_parquet,
+)
+from kravia_schedule.testing import purchase_batches  # noqa: E402
+
+#: The frame's index columns: positions in tables whose order depends on the input's.
+INDICES = ["address", "dates"]
+
+
+def slow(examples: int) -> Any:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+def check_frame(result: FramePlan, core: Any) -> None:
+    """The frame's invoices are the core plan's, row by row, and its totals the same."""
+    invoices = result.invoices
+    assert invoices.height == len(core.invoices)
+    assert invoices["id"].to_list() == [i.id for i in core.invoices]
+    assert invoices["transaction_ids"].to_list() == [list(i.transaction_ids) for i in core.invoices]
+    assert invoices["amount"].to_list() == [i.amount for i in core.invoices]
+    assert invoices["vat_amount"].to_list() == [i.vat_amount for i in core.invoices]
+    assert invoices["purchases"].to_list() == [len(i.lines) for i in core.invoices]
+    assert invoices["issue_date"].to_list() == [i.issue_date for i in core.invoices]
+    assert invoices["due_date"].to_list() == [i.due_date for i in core.invoices]
+    assert invoices["last_on_time_payment_date"].to_list() == [
+        i.last_on_time_payment_date for i in core.invoices
+    ]
+    assert invoices["period"].to_list() == [
+        i.period.label if i.period else None for i in core.invoices
+    ]
+    assert invoices["state"].to_list() == [
+        i.state.value if i.state else None for i in core.invoices
+    ]
+    keys = invoices.select(
+        "country", "organization_number", "business_name", "customer_reference"
+    ).rows()
+    assert keys == [
+        (k.country.value, k.organization_number, k.business_name, k.customer_reference)
+        for k in (i.customer for i in core.invoices)
+    ]
+    addresses = result.billing_addresses(invoices["address"].to_list())
+    assert [addresses[a] for a in invoices["address"]] == [i.billing_address for i in core.invoices]
+    assert result.totals() == core.totals()
+    assert result.skipped == core.skipped
+    assert result.rejected == core.rejected
+
+
+# -- FramePlan -----------------------------------------------------------------------
+
+
+@slow(150)
+@given(purchase_batches(), st.sampled_from([None, AS_OF]))
+def test_the_frame_plan_is_the_core_plan(batch, as_of):
+    core = plan_invoices(batch.records, batch.config, as_of=as_of)
+    result = plan_frames(flatten(batch.records), batch.config, as_of=as_of)
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+
+
+def test_the_example_as_a_frame():
+    records, config = example_records(), example_config()
+    core = plan_invoices(records, config, as_of=AS_OF)
+    result = plan_frames(flatten(records), config, as_of=AS_OF)
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+    assert result.invoices.schema["transaction_ids"] == pl.List(pl.String)
+    assert result.lines is not None
+    assert result.lines.height == result.invoices["purchases"].sum()
+
+
+def test_an_invoice_shared_by_columnar_rows_and_the_core_is_one_row():
+    # " T2" is stripped by the core: that row goes to the residue, but its invoice is
+    # the same customer's and period's as T1's.
+    records = [record(), record(id=" T2", created_at="2025-01-31T23:00:00Z"), record(id="T3")]
+    core = plan_invoices(records)
+    result = plan_frames(flatten(records))
+    assert result.invoices.height == len(core.invoices) == 1
+    assert result.invoices["transaction_ids"].to_list() == [["T2", "T1", "T3"]]
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+
+
+def test_without_lines_only_ids_are_kept():
+    records, config = example_records(), example_config()
+    full = plan_frames(flatten(records), config)
+    lean = plan_frames(flatten(records), config, lines=False)
+    assert lean.lines is None
+    assert lean.invoices.drop(INDICES).equals(full.invoices.drop(INDICES))
+    with pytest.raises(ValueError, match="lines=True"):
+        lean.to_plan()
+
+
+def test_an_empty_frame():
+    result = plan_frames(pl.DataFrame())
+    assert result.invoices.height == 0
+    assert result.to_plan() == plan_invoices([])
+
+
+# -- timestamps ----------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(datetime(1800, 1, 2), datetime(2199, 12, 30)),
+    st.integers(-23 * 60 - 59, 23 * 60 + 59),
+    st.sampled_from(["seconds", "milliseconds", "microseconds", "z"]),
+    st.integers(1, 6),
+)
+def test_instants_are_the_cores(when, offset, spec, digits):
+    zone = UTC if spec == "z" else timezone(timedelta(minutes=offset))
+    text = when.replace(tzinfo=zone).isoformat(timespec="seconds" if spec == "z" else spec)
+    if spec == "z":
+        text = text.replace("+00:00", "Z")
+    elif spec == "microseconds":
+        text = text[:20] + text[20 : 20 + digits] + text[26:]  # 1 to 6 fraction digits
+    parsed = datetime.fromisoformat(text)
+    micros = (parsed - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    got = pl.select(_instant(pl.lit(text))).item()
+    assert got == micros, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-02-29T10:00:00Z", "2025-01-31 10:00:00Z", "2025-01-31T10:00:00", "x" * 25, ""],
+)
+def test_other_timestamps_have_no_instant(text):
+    assert pl.select(_instant(pl.lit(text))).item() is None
+    assert ISO_TIMESTAMP  # the form they fail
+
+
+# -- streaming -----------------------------------------------------------------------
+
+
+def parquet_of(tmp_path: Path, records: list[dict[str, Any]], name: str = "p.parquet") -> Path:
+    """A Parquet file of ``records`` (typed columns: only batches of uniform types)."""
+    frame = flatten(records) if records else pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
+    assume(all(dtype != pl.Object for dtype in frame.dtypes))
+    path = tmp_path / name
+    frame.write_parquet(path)
+    return path
+
+
+@slow(100)
+@given(purchase_batches(max_size=30), st.integers(1, 12), st.sampled_from([None, AS_OF]))
+def test_a_streamed_file_gives_the_core_plan(tmp_path_factory, batch, batch_rows, as_of):
+    path = parquet_of(tmp_path_factory.mktemp("s"), batch.records)
+    core = plan_invoices(batch.records, batch.config, as_of=as_of)
+    result = plan_parquet(path, batch.config, batch_rows=batch_rows, as_of=as_of)
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+    whole = plan_frames(path, batch.config, as_of=as_of)
+    assert result.invoices.drop(INDICES).equals(whole.invoices.drop(INDICES))
+
+
+@slow(60)
+@given(purchase_batches(max_size=30, duplicates=False), st.integers(1, 4), st.randoms())
+def test_a_streamed_file_is_the_merge_of_its_parts(tmp_path_factory, batch, parts, rng):
+    ids = [r.get("id") for r in batch.records]
+    assume(len(set(ids)) == len(ids))
+    directory = tmp_path_factory.mktemp("m")
+    records = list(batch.records)
+    rng.shuffle(records)
+    cut = sorted(rng.randrange(len(records) + 1) for _ in range(parts - 1))
+    pieces = [records[a:b] for a, b in zip([0, *cut], [*cut, len(records)], strict=True)]
+    merged = merge_plans(*(plan_invoices(p, batch.config) for p in pieces))
+    path = parquet_of(directory, records)
+    assert plan_parquet(path, batch.config, batch_rows=max(1, len(records) // parts)).to_plan() == (
+        merged
+    )
+
+
+def test_repeats_across_batches_are_settled_as_the_core_settles_them(tmp_path):
+    records = [record(id=f"T{n}", merchant_reference=f"o-{n}") for n in range(10)]
+    records.insert(7, dict(records[1]))  # an identical repeat, batches apart
+    records.append(record(id="T4", amount=60000))  # a conflicting one
+    records.append(record(id=" T5"))  # the core strips ids: a repeat of T5
+    path = parquet_of(tmp_path, records)
+    core = plan_invoices(records)
+    result = plan_parquet(path, batch_rows=3)
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+    rejected = Counter(r.transaction_id for r in result.rejected)
+    assert rejected == {"T1": 1, "T4": 2, "T5": 2}
+
+
+def test_a_larger_stream_in_many_ranges(tmp_path):
+    rng = random.Random(5)
+    records = []
+    for n in range(3000):
+        r = record(id=f"T{n:05d}", amount=rng.randrange(1, 10**6), vat_amount=0)
+        day = date(2024, 1, 1) + timedelta(days=rng.randrange(730))
+        r["created_at"] = f"{day.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
+        r["billing_address"] = dict(r["billing_address"], customer_reference=f"r{n % 7}")
+        if n % 50 == 0:
+            r["status"] = "CAPTURED"
+            r["payment_product_type"] = "kravia.invoice_b2b"
+        records.append(r)
+    path = parquet_of(tmp_path, records)
+    core = plan_invoices(records)
+    result = plan_parquet(path, batch_rows=256)
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
+    lean = plan_parquet(path, batch_rows=1000, lines=False)
+    assert lean.invoices.drop(INDICES).equals(result.invoices.drop(INDICES))
+
+
+def test_a_struct_address_streams_too(tmp_path):
+    records = example_records()
+    records = [r for r in records if not isinstance(r.get("amount"), float)]
+    path = tmp_path / "nested.parquet"
+    nested(records).write_parquet(path)
+    config = example_config()
+    assert_same(plan_parquet(path, config, batch_rows=4).to_plan(), plan_invoices(records, config))
+
+
+def test_stream_arguments(tmp_path):
+    path = parquet_of(tmp_path, [record()])
+    with pytest.raises(ValueError, match="batch_rows"):
+        plan_parquet(path, batch_rows=0)
+    empty = parquet_of(tmp_path, [], "empty.parquet")
+    assert plan_parquet(empty).to_plan() == plan_invoices([])

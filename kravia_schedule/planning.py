@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -363,29 +363,47 @@ def plan_invoices(
         CalendarKind(calendar_kind),
     )  # fmt: skip
 
-    planner = _Planner(config, calendars, rule, strict, as_of)
-    with _cyclic_gc_paused():
+    with _cyclic_gc_paused() as collect_young:
+        planner = _Planner(config, calendars, rule, strict, as_of, collect_young)
         planner.run(purchases)
-        return planner.finish(provenance)
+        plan = planner.finish(provenance)
+        # Free the groups and caches while the collector is paused: otherwise its first
+        # pass afterwards walks every one of them once more.
+        del planner
+    return plan
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a plan is built.
+def _cyclic_gc_paused() -> Iterator[Callable[[], object]]:
+    """Pause Python's automatic cyclic garbage collection while a plan is built.
 
     Planning allocates one small tuple or two per purchase and creates no reference
     cycles, but every few hundred allocations the collector walks the young objects and,
     now and then, the whole growing heap: measured at 10^5 purchases it cost 40 % of the
     run. Reference counting still frees everything as usual; the previous state is
     restored on the way out.
+
+    Yields ``collect_young``, which the planner calls every few ten thousand purchases:
+    one pass over the youngest objects while they are still in the CPU's caches. It
+    finds the invoice lines hold nothing the collector tracks and stops tracking them;
+    left to one pass at the end, the same work over 10^6 lines took 1.7 s of cache
+    misses. It does nothing when the caller had turned the collector off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        yield
+        yield (lambda: gc.collect(0)) if was_enabled else _nothing
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _nothing() -> None:
+    return None
+
+
+#: ``collect_young`` runs once per this many records (a power of two, less one).
+_YOUNG_EVERY = (1 << 15) - 1
 
 
 _ONE_DAY = timedelta(days=1)
@@ -602,11 +620,13 @@ class _Planner:
         rule: DateRoll,
         strict: bool,
         as_of: date | datetime | None,
+        collect_young: Callable[[], object] = lambda: None,
     ) -> None:
         self.products = {p: config.product(p) for p in ProductType}
         self.calendars = calendars
         self.rule = rule
         self.as_of = as_of
+        self.collect_young = collect_young
         self.read = RecordReader(strict=strict)
         self.local_days = {c: _LocalDays(c) for c in Country}
         grouped = self.products[_GROUPED]
@@ -635,7 +655,10 @@ class _Planner:
         first = self.first
         places = self.places
         grouped_enabled = self.products[_GROUPED].enabled
+        collect_young = self.collect_young
         for index, record in enumerate(records):
+            if not index & _YOUNG_EVERY:
+                collect_young()
             row: _Row | None
             if type(record) is Purchase:
                 row = record
@@ -836,7 +859,9 @@ class _Planner:
             self._retract(retracted)
         today = {c: local_date(self.as_of, c) for c in Country} if self.as_of is not None else None
         by_issue_date: dict[date, list[Invoice]] = {}
-        for customer in self._customers():
+        for number, customer in enumerate(self._customers()):
+            if not number & _YOUNG_EVERY >> 2:  # a customer has a few invoices
+                self.collect_young()
             invoices = self._invoices(customer, today[customer.key.country] if today else None)
             if len(invoices) > 1:
                 invoices.sort(key=_within_customer)

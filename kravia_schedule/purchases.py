@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from dateutil.parser import isoparse
@@ -262,8 +263,8 @@ def row_of(purchase: Purchase) -> PurchaseRow:
 
 _STATUSES = {s.value: s for s in TransactionStatus}
 _PRODUCT_TYPES = {p.value: p for p in ProductType}
-_FIELDS = ("id", "created_at", "amount", "vat_amount", "currency", "status",
-           "payment_product_type", "billing_address")  # fmt: skip
+_fields = itemgetter("id", "created_at", "amount", "vat_amount", "currency", "status",
+                     "payment_product_type", "billing_address")  # fmt: skip
 
 
 class RecordReader:
@@ -289,9 +290,7 @@ class RecordReader:
     def _fast(self, record: dict[str, Any]) -> PurchaseRow | None:
         """The row of a plainly valid record, or ``None`` to let the full parser decide."""
         try:
-            pid, created, amount, vat, currency, status, product, address = (
-                record[name] for name in _FIELDS
-            )
+            pid, created, amount, vat, currency, status, product, address = _fields(record)
             status = _STATUSES[status]
             product = _PRODUCT_TYPES[product]
         except (KeyError, TypeError):
@@ -315,7 +314,7 @@ class RecordReader:
             created_at = datetime.fromisoformat(created)
         except ValueError:
             return None
-        if created_at.tzinfo is None or created_at.utcoffset() is None:
+        if created_at.tzinfo is None:  # fromisoformat's zones are fixed offsets, never None
             return None
         billing = self._address(address, product)
         if billing is None:

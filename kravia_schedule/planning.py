@@ -383,7 +383,7 @@ def _cyclic_gc_paused() -> Iterator[Callable[[], object]]:
     run. Reference counting still frees everything as usual; the previous state is
     restored on the way out.
 
-    Yields ``collect_young``, which the planner calls every few ten thousand purchases:
+    Yields ``collect_young``, which the planner calls every few thousand purchases:
     one pass over the youngest objects while they are still in the CPU's caches. It
     finds the invoice lines hold nothing the collector tracks and stops tracking them;
     left to one pass at the end, the same work over 10^6 lines took 1.7 s of cache
@@ -403,7 +403,7 @@ def _nothing() -> None:
 
 
 #: ``collect_young`` runs once per this many records (a power of two, less one).
-_YOUNG_EVERY = (1 << 15) - 1
+_YOUNG_EVERY = (1 << 12) - 1
 
 
 _ONE_DAY = timedelta(days=1)

@@ -2,6 +2,7 @@
 
     python -m benchmarks.columnar --n 1000000            # in memory, all engines
     python -m benchmarks.columnar --n 100000 --check     # also compare with plan_invoices
+    python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --write
     python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --stream
 
 In memory (one process, same data): ``plan_frames`` (the columnar plan: a frame of
@@ -265,9 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with plan_invoices")
     parser.add_argument("--parquet", type=Path, help="the file --stream writes and plans")
     parser.add_argument("--stream", action="store_true", help="plan_parquet of --parquet")
+    parser.add_argument("--write", action="store_true", help="only write --parquet")
     parser.add_argument("--batch-rows", type=int, default=1 << 20)
     args = parser.parse_args(argv)
-    if args.stream:
+    if args.write:
+        if args.parquet is None:
+            parser.error("--write needs --parquet PATH")
+        start = time.perf_counter()
+        write_parquet(args.parquet, args.n, args.seed)
+        print(f"wrote {args.n:,} purchases to {args.parquet} in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+    elif args.stream:
         if args.parquet is None:
             parser.error("--stream needs --parquet PATH")
         streamed(args.n, args.seed, args.parquet, args.batch_rows)

@@ -8,9 +8,21 @@ Requires the ``columnar`` extra (``pip install 'kravia-schedule[columnar]'``)::
     plan = plan_frame(pl.read_parquet("purchases.parquet"), config, as_of=date(2026, 11, 25))
     plan = plan_file("purchases.csv", config)  # Parquet, CSV or JSON Lines
 
-The result is **equal** (``==``) to ``plan_invoices`` on the same records. The rules are not
-written twice: Polars only decides which rows are *plainly valid* and groups them; every
-decision about a value goes through the core:
+The result is **equal** (``==``) to ``plan_invoices`` on the same records. Two more entry
+points keep the result columnar::
+
+    result = plan_frames(df, config)       # FramePlan: result.invoices is a Polars frame
+    plan = result.to_plan()                # the InvoicePlan, materialized on demand
+    result = plan_parquet("huge.parquet", config, lines=False)  # out of core, in batches
+
+:class:`FramePlan` has one row per invoice (ids, customer key, period, dates, totals,
+state, the transaction ids as a list in line order), the core's plan of the residue
+(``skipped``, ``rejected``), and, unless ``lines=False``, the other fields of every line,
+which :meth:`FramePlan.to_plan` needs. :func:`plan_parquet` streams a Parquet file too
+large for memory (see its docstring for how repeats far apart are settled).
+
+The rules are not written twice: Polars only decides which rows are *plainly valid* and
+groups them; every decision about a value goes through the core:
 
 * a row is *plainly valid* when its id is a string without surrounding whitespace that
   occurs once in the whole input, its amounts are integers with ``0 <= vat_amount <=
@@ -26,10 +38,16 @@ decision about a value goes through the core:
   data gives other local dates than zoneinfo in Oslo and Stockholm in 1916–1965 and in all
   three zones from 2100); each distinct (country, date) its billing period and its dates
   from :mod:`kravia_schedule.dates`;
+* invoice ids are the core's digest of the same text (checked against the core's own
+  functions on the first invoice of each kind of every plan);
 * everything else (the *residue*: invalid rows, skipped rows, repeated ids, addresses
-  that fail, dates beyond the holiday data) is handed as Dintero-shaped dicts to
-  ``plan_invoices``, and the two partial plans are combined with
-  :func:`~kravia_schedule.merge_plans` (their transaction ids are disjoint by construction).
+  that fail, dates beyond the holiday data, timestamps in rarer forms) is handed as
+  Dintero-shaped dicts to ``plan_invoices``; its invoices join the columnar ones as
+  ``merge_plans`` would merge them (their transaction ids are disjoint by construction).
+
+Sending a row to the residue is always safe, so the fast path may be conservative: rows
+are matched to distinct addresses and ids checked for repeats by 64-bit hashes, and a
+hash collision only sends the rows involved the long way.
 
 **The record of a row**: its non-null cells; the billing address from a struct column
 ``billing_address`` or from flattened ``billing_address.<field>`` columns (a null cell is
@@ -281,14 +299,7 @@ def plan_frames(
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, **options).provenance  # also checks the options
     with _cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
-        if isinstance(data, str | os.PathLike):
-            path = os.fspath(data)
-            source = _load_path(Path(path))
-            if source is None:  # a file Polars or Arrow cannot read faithfully
-                source = _from_records(list(read_records(path)))
-        else:
-            source = _load(data)
-        frame, records = source
+        frame, records = _source(data)
         context = _Context(config, provenance)
         placed = context.place(frame)
         rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
@@ -326,7 +337,27 @@ def plan_frame(
     ``plan_frames(...).to_plan()``: the invoices are grouped by Polars and materialized.
     """
     options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
-    return plan_frames(data, config, **options).to_plan()
+    try:
+        return plan_frames(data, config, **options).to_plan()
+    except _TooWide:  # an amount no Polars integer holds: the core plans it all
+        frame, records = _source(data)
+        everything = list(range(frame.height))
+        config = config if config is not None else KraviaConfig.all_enabled()
+        return _plan_residue(records(everything), everything, config, options)
+
+
+class _TooWide(OverflowError):
+    """An invoiced amount beyond 128 bits (the core takes any integer)."""
+
+
+def _source(data: object) -> _Input:
+    if isinstance(data, str | os.PathLike):
+        path = os.fspath(data)
+        source = _load_path(Path(path))
+        if source is None:  # a file Polars or Arrow cannot read faithfully
+            source = _from_records(list(read_records(path)))
+        return source
+    return _load(data)
 
 
 def plan_file(
@@ -408,7 +439,7 @@ def plan_parquet(
         invoices: list[pl.DataFrame] = []
         details: list[pl.DataFrame] = []
         scan = pl.scan_parquet(os.path.join(spill, "*.parquet"), schema=_spill_schema())
-        for low, high in _day_ranges(per_day, max(4 * batch_rows, 1 << 20)):
+        for low, high in _day_ranges(per_day, batch_rows):
             rows = scan.filter(pl.col("issue").is_between(low, high)).drop("issue").collect()
             part, detail = context.invoices(rows, lines=lines)
             invoices.append(part)
@@ -1080,7 +1111,7 @@ class _Context:
         money = columns["amount"] + columns["vat_amount"]
         if not all(-(2**63) <= m < 2**63 for m in money):  # the core takes any integer
             if not all(-(2**127) <= m < 2**127 for m in money):
-                raise OverflowError("an invoiced amount beyond 128 bits: use plan_invoices")
+                raise _TooWide("an invoiced amount beyond 128 bits: use plan_invoices")
             schema.update(amount=pl.Int128, vat_amount=pl.Int128)
         return pl.DataFrame(columns, schema=schema)
 
@@ -1228,11 +1259,12 @@ class _Context:
             "id",
             pl.col("payment_product_type").cast(_PRODUCT).alias("product_type"),
             pl.col("country").cast(_COUNTRY),
-            pl.col("org").alias("organization_number"),
-            pl.col("name").alias("business_name"),
-            pl.col("reference").alias("customer_reference"),
-            "currency",
-            "period",
+            # Few distinct values each: categorical (4 bytes a row, not a string each).
+            pl.col("org").cast(pl.Categorical).alias("organization_number"),
+            pl.col("name").cast(pl.Categorical).alias("business_name"),
+            pl.col("reference").cast(pl.Categorical).alias("customer_reference"),
+            pl.col("currency").cast(pl.Categorical),
+            pl.col("period").cast(pl.Categorical),
             "period_start",
             "period_end",
             "issue_date",
@@ -1265,8 +1297,8 @@ class _Context:
             same = same and row["id"] == _standard_id(ProductType(row["payment_product_type"]), tid)
         if same:
             return frame
-        ids = []  # pragma: no cover - only if the core's id format changes
-        for row in frame.iter_rows(named=True):  # pragma: no cover
+        ids = []  # only if the core's id format changes
+        for row in frame.iter_rows(named=True):
             if row["start"] is None:
                 product = ProductType(row["payment_product_type"])
                 ids.append(_standard_id(product, row["transaction_ids"][0]))
@@ -1274,7 +1306,7 @@ class _Context:
                 period = self.dates[row["dates"]].period
                 assert period is not None
                 ids.append(_grouped_id(_key(row), row["currency"], period))
-        return frame.with_columns(id=pl.Series(ids, dtype=pl.String))  # pragma: no cover
+        return frame.with_columns(id=pl.Series(ids, dtype=pl.String))
 
 
 def _key(row: Mapping[str, Any]) -> CustomerKey:

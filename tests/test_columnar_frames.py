@@ -25,16 +25,18 @@ from test_columnar import (  # noqa: E402
     record,
 )
 
-from kravia_schedule import merge_plans, plan_invoices  # noqa: E402
+from kravia_schedule import columnar, merge_plans, plan_invoices  # noqa: E402
 from kravia_schedule.columnar import (  # noqa: E402
     ISO_TIMESTAMP,
     FramePlan,
     _instant,
+    plan_frame,
     plan_frames,
     plan_parquet,
 )
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
+STANDARD = "kravia.invoice_b2b"
 #: The frame's index columns: positions in tables whose order depends on the input's.
 INDICES = ["address", "dates"]
 
@@ -170,7 +172,8 @@ def test_other_timestamps_have_no_instant(text):
 def parquet_of(tmp_path: Path, records: list[dict[str, Any]], name: str = "p.parquet") -> Path:
     """A Parquet file of ``records`` (typed columns: only batches of uniform types)."""
     frame = flatten(records) if records else pl.DataFrame({"id": pl.Series([], dtype=pl.String)})
-    assume(all(dtype != pl.Object for dtype in frame.dtypes))
+    if any(dtype == pl.Object for dtype in frame.dtypes):
+        assume(False)  # mixed types: not a Parquet column
     path = tmp_path / name
     frame.write_parquet(path)
     return path
@@ -255,3 +258,25 @@ def test_stream_arguments(tmp_path):
         plan_parquet(path, batch_rows=0)
     empty = parquet_of(tmp_path, [], "empty.parquet")
     assert plan_parquet(empty).to_plan() == plan_invoices([])
+
+
+def test_amounts_beyond_128_bits_are_planned_by_the_core():
+    records = [record(), record(id="T2", amount=2**130, vat_amount=0)]
+    frame = flatten(records)
+    assert frame.schema["amount"] == pl.Object
+    core = plan_invoices(records)
+    assert core.invoices[0].amount == 2**130 + 50000
+    assert_same(plan_frame(frame), core)
+    with pytest.raises(OverflowError):
+        plan_frames(frame)
+
+
+def test_ids_come_from_the_core_if_its_format_changes(monkeypatch):
+    monkeypatch.setattr(columnar, "_grouped_id", lambda key, currency, period: f"G:{key}")
+    monkeypatch.setattr(columnar, "_standard_id", lambda product, tid: f"S:{tid}")
+    records = [record(), record(id="T2", status="CAPTURED", payment_product_type=STANDARD)]
+    result = plan_frames(flatten(records))
+    assert sorted(result.invoices["id"]) == [
+        "G:NO 923609016 'nordmann as'",
+        "S:T2",
+    ]

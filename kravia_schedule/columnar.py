@@ -211,8 +211,9 @@ class FramePlan:
     addresses: pl.DataFrame
     dates: tuple[InvoiceDates, ...]
     states: tuple[InvoiceState | None, ...]
-    #: Billing addresses of invoices planned by the core, by ``address`` index.
-    residue_addresses: Mapping[int, BillingAddress]
+    #: Billing addresses already validated, by ``address`` index (those of the core's
+    #: invoices; with ``lines``, all): :meth:`billing_addresses` validates the others.
+    address_objects: Mapping[int, BillingAddress]
 
     @property
     def skipped(self) -> tuple[SkippedPurchase, ...]:
@@ -230,7 +231,8 @@ class FramePlan:
     def billing_addresses(self, indices: Iterable[int]) -> dict[int, BillingAddress]:
         """The :class:`BillingAddress` of each ``address`` index, validated by the core."""
         wanted = set(indices)
-        out = {i: self.residue_addresses[i] for i in wanted if i in self.residue_addresses}
+        objects = self.address_objects
+        out = {i: objects[i] for i in wanted if i in objects}
         rows = self.addresses.filter(pl.col("address").is_in(list(wanted - out.keys())))
         for *values, product, index in _rows(rows.select(*ADDRESS_FIELDS, "product", "address")):
             given = {k: v for k, v in zip(ADDRESS_FIELDS, values, strict=True) if v is not None}
@@ -300,7 +302,7 @@ def plan_frames(
     provenance = plan_invoices([], config, **options).provenance  # also checks the options
     with _cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
         frame, records = _source(data)
-        context = _Context(config, provenance)
+        context = _Context(config, provenance, keep_addresses=lines)
         placed = context.place(frame)
         rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
         residue = _plan_residue(records(rest), rest, config, options)
@@ -409,7 +411,7 @@ def plan_parquet(
     repeated = (
         _repeated_ids(parquet, batch_rows) if "id" in columns else pl.Series([], dtype=pl.UInt64)
     )
-    context = _Context(config, provenance)
+    context = _Context(config, provenance, keep_addresses=lines)
     residues: list[InvoicePlan] = []
     held_records: list[Any] = []
     held_rows: list[int] = []
@@ -821,7 +823,9 @@ class _Context:
     hash of its fields, checked field by field against the address it stands for).
     """
 
-    def __init__(self, config: KraviaConfig, provenance: PlanProvenance) -> None:
+    def __init__(
+        self, config: KraviaConfig, provenance: PlanProvenance, *, keep_addresses: bool
+    ) -> None:
         self.config = config
         self.provenance = provenance
         self.strict = provenance.strict
@@ -846,8 +850,10 @@ class _Context:
         #: index of its customer key, ``cc`` its country's index.
         self.known: pl.DataFrame | None = None
         self.valid_addresses = 0
-        #: Addresses of invoices the core planned (from the residue), by index.
+        #: Validated addresses by index: those of invoices the core planned (from the
+        #: residue) and, with ``keep_addresses``, all (for FramePlan.to_plan).
         self.objects: dict[int, BillingAddress] = {}
+        self.keep_addresses = keep_addresses
         self.customers: dict[CustomerKey, int] = {}
         self.customer_keys: list[CustomerKey] = []
         self._customer_table: pl.DataFrame | None = None
@@ -937,6 +943,8 @@ class _Context:
                     countries.append(None)
                     continue
                 addresses.append(self.valid_addresses)
+                if self.keep_addresses:
+                    self.objects[self.valid_addresses] = address
                 self.valid_addresses += 1
                 customers.append(self.customer(customer_key(address)))
                 countries.append(_COUNTRIES.index(address.country))

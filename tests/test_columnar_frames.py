@@ -126,6 +126,14 @@ def test_without_lines_only_ids_are_kept():
     assert lean.invoices.drop(INDICES).equals(full.invoices.drop(INDICES))
     with pytest.raises(ValueError, match="lines=True"):
         lean.to_plan()
+    # Without lines the addresses are validated again when asked for: the same ones.
+    assert shown_addresses(lean) == shown_addresses(full)
+
+
+def shown_addresses(result: FramePlan) -> list[Any]:
+    indices = result.invoices["address"].to_list()
+    addresses = result.billing_addresses(indices)
+    return [addresses[i] for i in indices]
 
 
 def test_an_empty_frame():
@@ -241,6 +249,7 @@ def test_a_larger_stream_in_many_ranges(tmp_path):
     assert_same(result.to_plan(), core)
     lean = plan_parquet(path, batch_rows=1000, lines=False)
     assert lean.invoices.drop(INDICES).equals(result.invoices.drop(INDICES))
+    assert shown_addresses(lean) == shown_addresses(result)
 
 
 def test_a_struct_address_streams_too(tmp_path):

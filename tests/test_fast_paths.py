@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from kravia_schedule import (
     BusinessCalendar,
+    CalendarRangeError,
     Country,
     DateRoll,
     Interval,
@@ -153,3 +155,36 @@ def test_a_conflicting_repeat_takes_the_id_off_every_list_in_any_order(batch, da
         assert [r.transaction_id for r in plan.rejected] == [victim["id"], victim["id"]]
         without = plan_invoices([r for r in order if r["id"] != victim["id"]], batch.config)
         assert (plan.invoices, plan.skipped) == (without.invoices, without.skipped)
+
+
+def test_a_local_date_beyond_year_9999_is_rejected_not_a_crash():
+    # 22:30 UTC on the last day Python knows is already year 10000 in Helsinki.
+    address = dict(NORDMANN["billing_address"], country="FI", postal_code="00100",
+                   organization_number="2617416-4")  # fmt: skip
+    record = dict(NORDMANN, created_at="9999-12-31T22:30:00+00:00", currency="EUR",
+                  billing_address=address)  # fmt: skip
+    (rejection,) = plan_invoices([record]).rejected
+    assert rejection.field == "created_at"
+    assert "outside the dates Python can place" in rejection.reason
+
+
+def test_grouped_days_fall_back_to_astimezone_for_a_day_off_the_pattern(monkeypatch):
+    days = _GroupedDays(Country.FI, BusinessCalendar(Country.FI), Interval.MONTHLY, 14,
+                        DateRoll.UNADJUSTED)  # fmt: skip
+    monkeypatch.setattr(days.local, "_day", lambda day: None)
+    when = datetime(2025, 1, 31, 22, 30, tzinfo=UTC)  # 1 February in Helsinki
+    assert days.start(when, when.timestamp()) == datetime(2025, 2, 1).date()
+    assert days.by_day == {}  # such a day is never cached
+    late = datetime(9999, 12, 31, 22, 30, tzinfo=UTC)
+    with pytest.raises(CalendarRangeError):
+        days.start(late, late.timestamp())
+
+
+def test_mappings_and_purchase_subclasses_take_the_general_path():
+    class Tagged(Purchase):
+        pass
+
+    typed = Purchase.from_dict(NORDMANN)
+    subclassed = Tagged(*(getattr(typed, f.name) for f in fields(Purchase)))
+    for record in (MappingProxyType(NORDMANN), subclassed):
+        assert plan_invoices([record]) == plan_invoices([NORDMANN])

@@ -948,7 +948,10 @@ class _Context:
                 self.valid_addresses += 1
                 customers.append(self.customer(customer_key(address)))
                 countries.append(_COUNTRIES.index(address.country))
-            looked_up = new.rename({c: f"k.{c}" for c in on}).with_columns(
+            # Built from Python strings: a string column derived from ``frame`` would keep
+            # the whole batch's string buffers alive for as long as ``known`` lives.
+            fields = [pl.Series(f"k.{c}", new[c].to_list(), dtype=pl.String) for c in on]
+            looked_up = pl.DataFrame([new["ah"], *fields]).with_columns(
                 pl.Series("address", addresses, dtype=pl.Int64),
                 pl.Series("customer", customers, dtype=pl.Int64),
                 pl.Series("cc", countries, dtype=pl.Int64),

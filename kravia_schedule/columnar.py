@@ -855,6 +855,8 @@ class _Context:
         #: index among the valid ones (null when the core refuses it), ``customer`` the
         #: index of its customer key, ``cc`` its country's index.
         self.known: pl.DataFrame | None = None
+        #: ``known`` without the fields: what each row is joined with.
+        self.known_keys: pl.DataFrame | None = None
         self.valid_addresses = 0
         #: Validated addresses by index: those of invoices the core planned (from the
         #: residue) and, with ``keep_addresses``, all (for FramePlan.to_plan).
@@ -924,17 +926,25 @@ class _Context:
         """Each distinct (address, product type) validated once by the core; the rows
         whose address fails are dropped (to the residue).
 
-        Rows are matched to the distinct addresses by a hash of their fields, then
-        compared field by field; a row that differs from the address of its hash (a
-        collision) goes to the residue.
+        Rows are matched to the distinct addresses by a 64-bit hash of their fields. The
+        distinct (hash, fields) of the frame are checked against the fields the hash
+        stood for so far: a hash two different addresses share (a collision) sends
+        their rows to the residue. Only the hash and small indices are joined per row.
         """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
         hashed = frame.with_columns(ah=_fields_hash(on))
-        distinct = hashed.select("ah", *on).unique(subset="ah", keep="any")
+        distinct = hashed.select("ah", *on).unique()
+        collided = distinct["ah"].is_duplicated()
+        if collided.any():  # pragma: no cover - a 64-bit collision within one frame
+            distinct = distinct.filter(~collided)
         if self.known is not None:
             new = distinct.join(self.known.select("ah"), on="ah", how="anti")
+            seen = distinct.join(self.known, on="ah")
+            same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"k.{c}")) for c in on)
+            verified = seen.filter(same).select("ah")
         else:
             new = distinct
+            verified = distinct.clear().select("ah")
         if self.known is None or new.height:
             addresses: list[int | None] = []
             customers: list[int | None] = []
@@ -957,22 +967,23 @@ class _Context:
             # Built from Python strings: a string column derived from ``frame`` would keep
             # the whole batch's string buffers alive for as long as ``known`` lives.
             fields = [pl.Series(f"k.{c}", new[c].to_list(), dtype=pl.String) for c in on]
-            looked_up = pl.DataFrame([new["ah"], *fields]).with_columns(
+            results = [
                 pl.Series("address", addresses, dtype=pl.Int64),
                 pl.Series("customer", customers, dtype=pl.Int64),
                 pl.Series("cc", countries, dtype=pl.Int64),
-            )
-            self.known = (
-                looked_up
-                if self.known is None
-                else pl.concat([self.known, looked_up], rechunk=False)
-            )
-        assert self.known is not None
-        joined = hashed.join(self.known, on="ah", validate="m:1")
-        same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"k.{c}")) for c in on)
-        return joined.filter(same & pl.col("address").is_not_null()).drop(
-            "ah", *(f"k.{c}" for c in on)
-        )
+            ]
+            looked_up = pl.DataFrame([new["ah"], *fields, *results])
+            keys = pl.DataFrame([new["ah"], *results])
+            if self.known is None or self.known_keys is None:
+                self.known, self.known_keys = looked_up, keys
+            else:
+                self.known = pl.concat([self.known, looked_up], rechunk=False)
+                self.known_keys = pl.concat([self.known_keys, keys]).rechunk()
+            verified = pl.concat([verified, new.select("ah")])
+        assert self.known_keys is not None
+        table = verified.join(self.known_keys, on="ah")
+        joined = hashed.drop(_ADDRESS_COLUMNS).join(table, on="ah", validate="m:1")
+        return joined.filter(pl.col("address").is_not_null()).drop("ah")
 
     def customer(self, key: CustomerKey) -> int:
         """The index of a customer key."""

@@ -166,6 +166,9 @@ _CUSTOMER = ["country", "org", "name", "reference"]
 _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_reference",
              "currency", "payment_product_type", "address", "customer"]  # fmt: skip
 _COUNTRIES = list(Country)
+#: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
+#: planning with ``lines=False``).
+_LINE_ONLY = ["row", "created_at", "merchant_reference"]
 _EPOCH_DAY = date(1970, 1, 1)
 
 Records = Callable[[Sequence[int]], list[Any]]
@@ -422,7 +425,10 @@ def plan_parquet(
     held_records: list[Any] = []
     held_rows: list[int] = []
     per_day: Counter[date] = Counter()
+    drop = [] if lines else _LINE_ONLY
     with tempfile.TemporaryDirectory(prefix="kravia-") as spill, _cyclic_gc_paused():
+        spilled = os.path.join(spill, "lines")
+        os.mkdir(spilled)
         offset = 0
         parts = 0
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
@@ -439,27 +445,35 @@ def plan_parquet(
             plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
             if plan.invoices or plan.skipped or plan.rejected:
                 residues.append(plan)
-            parts += _spill(context, placed, spill, parts, per_day)
+            parts += _spill(context, placed.drop(drop), spilled, parts, per_day)
             offset += batch.num_rows
         residues.append(_plan_residue(held_records, held_rows, config, options))
         residue = merge_plans(*residues)
-        parts += _spill(context, context.residue_rows(residue), spill, parts, per_day)
-        invoices: list[pl.DataFrame] = []
+        del residues, held_records, held_rows
+        rows = context.residue_rows(residue).drop(drop)
+        parts += _spill(context, rows, spilled, parts, per_day)
+        schema = {k: v for k, v in _spill_schema().items() if k not in drop}
+        scan = pl.scan_parquet(os.path.join(spilled, "*.parquet"), schema=schema)
+        # Each range's invoices go to a file too and are read back at the end, so the
+        # grouping's transient frames are freed before the result is loaded (holding
+        # the parts while grouping the next ranges fragmented memory: at 10^8 purchases
+        # the peak was several GiB above the result's size).
+        results: list[str | pl.DataFrame] = []
         details: list[pl.DataFrame] = []
-        scan = pl.scan_parquet(os.path.join(spill, "*.parquet"), schema=_spill_schema())
         for low, high in _day_ranges(per_day, batch_rows):
             rows = scan.filter(pl.col("issue").is_between(low, high)).drop("issue").collect()
             part, detail = context.invoices(rows, lines=lines)
-            invoices.append(part)
+            del rows
+            results.append(_spill_invoices(part, spill, len(results)))
             if detail is not None:
                 details.append(detail)
-        if not invoices:
-            empty = _row_frame(context)
-            part, detail = context.invoices(empty, lines=lines)
-            invoices, details = [part], [detail] if detail is not None else []
+        if not results:
+            part, detail = context.invoices(_row_frame(context).drop(drop), lines=lines)
+            results, details = [part], [detail] if detail is not None else []
+        invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
         return _frame_plan(
             context,
-            pl.concat(invoices, rechunk=False),
+            pl.concat(invoices, how="vertical_relaxed", rechunk=False),
             pl.concat(details, rechunk=False) if lines else None,
             residue,
         )
@@ -1407,6 +1421,16 @@ def _spill(
     per_day.update(dict(rows["issue"].value_counts().iter_rows()))
     rows.write_parquet(os.path.join(spill, f"{part:06d}.parquet"), row_group_size=1 << 16)
     return 1
+
+
+def _spill_invoices(part: pl.DataFrame, spill: str, index: int) -> str | pl.DataFrame:
+    """``part`` written to the spill directory (its path), or ``part`` itself if Parquet
+    cannot hold it (128-bit amounts)."""
+    if part.schema["amount"] != pl.Int64:
+        return part
+    path = os.path.join(spill, f"invoices-{index:06d}.parquet")
+    part.write_parquet(path, statistics=False)
+    return path
 
 
 def _spill_schema() -> dict[str, Any]:

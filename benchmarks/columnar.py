@@ -198,6 +198,8 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 def held_bytes(plan: Any) -> int:
     """Bytes of the Polars frames a FramePlan holds (Arrow buffers)."""
     frames = [plan.invoices, plan.addresses] + ([plan.lines] if plan.lines is not None else [])
+    if plan.stored is not None:  # plan_parquet's skipped purchases and rejections
+        frames += [plan.stored.skipped, plan.stored.rejected, plan.stored.problems]
     return sum(f.estimated_size() for f in frames)
 
 
@@ -253,13 +255,15 @@ def streamed(n: int, seed: int, path: Path, batch_rows: int) -> None:
     start = time.perf_counter()
     plan = plan_parquet(path, batch_rows=batch_rows, lines=False)
     elapsed = time.perf_counter() - start
+    peak = peak_rss()
     held = held_bytes(plan)
+    skipped, rejected = plan.residue_counts()  # not plan.skipped: that builds the objects
     print(f"plan_parquet {path} (batch_rows={batch_rows:,}, lines=False)")
     print(f"  purchases            {n:,}")
     print(f"  invoices             {plan.invoices.height:,}")
-    print(f"  rejected / skipped   {len(plan.rejected):,} / {len(plan.skipped):,}")
+    print(f"  rejected / skipped   {rejected:,} / {skipped:,}")
     print(f"  time                 {elapsed:8.1f} s  ({n / elapsed:,.0f} purchases/s)")
-    print(f"  peak RSS             {peak_rss() / 2**30:8.2f} GiB (before planning "
+    print(f"  peak RSS             {peak / 2**30:8.2f} GiB (before planning "
           f"{base / 2**30:.2f} GiB)")  # fmt: skip
     print(f"  plan holds           {held / n:8.1f} B/purchase (Arrow buffers)")
 

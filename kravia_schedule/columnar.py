@@ -69,6 +69,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -93,7 +94,7 @@ from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey, customer_key
 from kravia_schedule.dates import InvoiceDates, day_invoice_dates, local_date, period_invoice_dates
-from kravia_schedule.errors import CalendarRangeError, InvalidBillingAddress
+from kravia_schedule.errors import CalendarRangeError, FieldProblem, InvalidBillingAddress
 from kravia_schedule.io import _unflatten, read_records
 from kravia_schedule.periods import billing_period
 from kravia_schedule.planning import (
@@ -104,12 +105,14 @@ from kravia_schedule.planning import (
     PlanProvenance,
     Rejection,
     SkippedPurchase,
+    SkipReason,
     _cyclic_gc_paused,
     _grouped_id,
     _LocalDays,
     _make_invoice,
     _standard_id,
     _state,
+    _transaction_id,
     merge_plans,
     plan_invoices,
 )
@@ -199,9 +202,11 @@ class FramePlan:
     its earliest purchase's; see :meth:`billing_address`) and ``dates`` (into
     ``dates``/``states``).
 
-    ``residue`` is the core's plan of the rows that were not plainly valid: its
-    ``skipped`` and ``rejected`` are the plan's, its invoices are included in
-    ``invoices``. ``lines`` (unless planned with ``lines=False``) holds the other fields
+    ``residue`` is the core's plan of the rows that were not plainly valid: its invoices
+    are included in ``invoices``; its ``skipped`` and ``rejected`` are the plan's, except
+    that :func:`plan_parquet` keeps those as frames (``stored``): read them from
+    :attr:`skipped` and :attr:`rejected` (built on first use), or count them with
+    :meth:`residue_counts`. ``lines`` (unless planned with ``lines=False``) holds the other fields
     of every line, one row per line in ``invoices``' order: ``created_at`` (the text
     given), ``amount, vat_amount, merchant_reference``; :meth:`to_plan` needs it.
     """
@@ -217,14 +222,34 @@ class FramePlan:
     #: Billing addresses already validated, by ``address`` index (those of the core's
     #: invoices; with ``lines``, all): :meth:`billing_addresses` validates the others.
     address_objects: Mapping[int, BillingAddress]
+    #: :func:`plan_parquet`'s skipped purchases and rejections kept as frames rather
+    #: than objects (besides ``residue``'s own); :attr:`skipped` and :attr:`rejected`
+    #: build the objects on first use.
+    stored: _StoredResidue | None = None
 
-    @property
+    @cached_property
     def skipped(self) -> tuple[SkippedPurchase, ...]:
-        return self.residue.skipped
+        """The skipped purchases, by transaction id (as ``plan_invoices``)."""
+        if self.stored is None:
+            return self.residue.skipped
+        everything = [*self.residue.skipped, *self.stored.skipped_purchases()]
+        return tuple(sorted(everything, key=_transaction_id))
 
-    @property
+    @cached_property
     def rejected(self) -> tuple[Rejection, ...]:
-        return self.residue.rejected
+        """The rejections, in ``plan_invoices``' order."""
+        if self.stored is None:
+            return self.residue.rejected
+        everything = [*self.residue.rejected, *self.stored.rejections()]
+        return tuple(sorted(everything, key=Rejection.sort_key))
+
+    def residue_counts(self) -> tuple[int, int]:
+        """``(len(self.skipped), len(self.rejected))``, without building the objects."""
+        stored = self.stored
+        skipped, rejected = len(self.residue.skipped), len(self.residue.rejected)
+        if stored is None:
+            return skipped, rejected
+        return skipped + stored.skipped.height, rejected + stored.rejected.height
 
     def totals(self) -> dict[str, int]:
         """Invoiced amount per currency (as :meth:`InvoicePlan.totals`)."""
@@ -401,7 +426,9 @@ def plan_parquet(
        invoice order without sorting the whole result.
 
     Peak memory is the result (``lines=False`` keeps 16 bytes per transaction id), one
-    batch, and the lines of one range of issue dates. The result equals
+    batch, and the lines of one range of issue dates; the skipped purchases and
+    rejections are kept as frames (:attr:`FramePlan.stored`) and built into objects
+    when :attr:`FramePlan.skipped` and :attr:`FramePlan.rejected` are first read. The result equals
     :func:`plan_frames` of the whole file and ``merge_plans`` of the plans of its parts.
 
     Polars' allocator keeps the pages each batch frees for a while, and over a long run
@@ -422,6 +449,9 @@ def plan_parquet(
     )
     context = _Context(config, provenance, keep_addresses=lines)
     residues: list[InvoicePlan] = []
+    # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
+    # at 10^8 purchases, ~3M objects would take about a gigabyte.
+    stored = _StoredResidue()
     held_records: list[Any] = []
     held_rows: list[int] = []
     per_day: Counter[date] = Counter()
@@ -443,11 +473,12 @@ def plan_parquet(
             placed = context.place(frame)
             rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
             plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
+            plan = stored.keep(plan)
             if plan.invoices or plan.skipped or plan.rejected:
                 residues.append(plan)
             parts += _spill(context, placed.drop(drop), spilled, parts, per_day)
             offset += batch.num_rows
-        residues.append(_plan_residue(held_records, held_rows, config, options))
+        residues.append(stored.keep(_plan_residue(held_records, held_rows, config, options)))
         residue = merge_plans(*residues)
         del residues, held_records, held_rows
         rows = context.residue_rows(residue).drop(drop)
@@ -476,6 +507,7 @@ def plan_parquet(
             pl.concat(invoices, how="vertical_relaxed", rechunk=False),
             pl.concat(details, rechunk=False) if lines else None,
             residue,
+            stored.done(),
         )
 
 
@@ -514,6 +546,7 @@ def _frame_plan(
     invoices: pl.DataFrame,
     details: pl.DataFrame | None,
     residue: InvoicePlan,
+    stored: _StoredResidue | None = None,
 ) -> FramePlan:
     known = context.known
     if known is None:
@@ -540,10 +573,142 @@ def _frame_plan(
         tuple(context.dates),
         tuple(context.states),
         dict(context.objects),
+        stored,
     )
 
 
 # -- streaming -----------------------------------------------------------------------
+
+
+_SKIP_REASON = pl.Enum([r.value for r in SkipReason])
+_STATUS = pl.Enum([s.value for s in TransactionStatus])
+
+
+def _int64(value: object) -> bool:
+    return type(value) is int and -(2**63) <= value < 2**63
+
+
+class _StoredResidue:
+    """Skipped purchases and rejections kept as frames, built back into the same objects.
+
+    ``skipped``: one row per :class:`SkippedPurchase` (its fields); ``rejected``: one row
+    per :class:`Rejection` (``transaction_id, index, problems``: how many) and
+    ``problems`` one row per :class:`FieldProblem` (``path, message``), in order. An
+    object with a value these columns would not give back exactly (another type, an
+    amount beyond 64 bits) stays an object in the plan.
+    """
+
+    def __init__(self) -> None:
+        self._skipped: list[pl.DataFrame] = []
+        self._rejected: list[pl.DataFrame] = []
+        self._problems: list[pl.DataFrame] = []
+        self.skipped = pl.DataFrame(schema=self._skipped_schema())
+        self.rejected = pl.DataFrame(
+            schema={"transaction_id": pl.String, "index": pl.Int64, "problems": pl.Int64}
+        )
+        self.problems = pl.DataFrame(schema={"path": pl.String, "message": pl.String})
+
+    @staticmethod
+    def _skipped_schema() -> dict[str, Any]:
+        return {
+            "transaction_id": pl.String, "reason": _SKIP_REASON, "detail": pl.Categorical,
+            "product_type": _PRODUCT, "status": _STATUS, "currency": pl.String,
+            "amount": pl.Int64, "vat_amount": pl.Int64,
+        }  # fmt: skip
+
+    def keep(self, plan: InvoicePlan) -> InvoicePlan:
+        """``plan`` without the skipped purchases and rejections stored here."""
+        skipped, kept_skipped = [], []
+        for s in plan.skipped:
+            if (
+                type(s) is SkippedPurchase
+                and type(s.transaction_id) is str
+                and type(s.detail) is str
+                and type(s.currency) is str
+                and _int64(s.amount)
+                and _int64(s.vat_amount)
+            ):
+                skipped.append(s)
+            else:
+                kept_skipped.append(s)
+        rejected, kept_rejected = [], []
+        for r in plan.rejected:
+            if (
+                type(r) is Rejection
+                and (r.transaction_id is None or type(r.transaction_id) is str)
+                and (r.index is None or _int64(r.index))
+                and type(r.problems) is tuple
+                and all(
+                    type(p) is FieldProblem and type(p.path) is str and type(p.message) is str
+                    for p in r.problems
+                )
+            ):
+                rejected.append(r)
+            else:
+                kept_rejected.append(r)
+        if skipped:
+            columns = list(zip(*(
+                (s.transaction_id, s.reason.value, s.detail, s.product_type.value,
+                 s.status.value, s.currency, s.amount, s.vat_amount)
+                for s in skipped
+            ), strict=True))  # fmt: skip
+            schema = self._skipped_schema()
+            self._skipped.append(
+                pl.DataFrame(
+                    [
+                        pl.Series(n, c, dtype=t)
+                        for (n, t), c in zip(schema.items(), columns, strict=True)
+                    ]
+                )
+            )
+        if rejected:
+            self._rejected.append(
+                pl.DataFrame(
+                    {
+                        "transaction_id": [r.transaction_id for r in rejected],
+                        "index": [r.index for r in rejected],
+                        "problems": [len(r.problems) for r in rejected],
+                    },
+                    schema=self.rejected.schema,
+                )
+            )
+            problems = [p for r in rejected for p in r.problems]
+            self._problems.append(
+                pl.DataFrame(
+                    {"path": [p.path for p in problems], "message": [p.message for p in problems]},
+                    schema=self.problems.schema,
+                )
+            )
+        return replace(plan, skipped=tuple(kept_skipped), rejected=tuple(kept_rejected))
+
+    def done(self) -> _StoredResidue:
+        """Self, its parts concatenated."""
+        for name, parts in (
+            ("skipped", self._skipped), ("rejected", self._rejected), ("problems", self._problems)
+        ):  # fmt: skip
+            if parts:
+                setattr(self, name, pl.concat([getattr(self, name), *parts]).rechunk())
+            parts.clear()
+        return self
+
+    def skipped_purchases(self) -> list[SkippedPurchase]:
+        reasons = {r.value: r for r in SkipReason}
+        products = {p.value: p for p in ProductType}
+        statuses = {s.value: s for s in TransactionStatus}
+        return [
+            SkippedPurchase(tid, reasons[reason], detail, products[product], statuses[status],
+                            currency, amount, vat)
+            for tid, reason, detail, product, status, currency, amount, vat in _rows(self.skipped)
+        ]  # fmt: skip
+
+    def rejections(self) -> list[Rejection]:
+        problems = list(map(FieldProblem, self.problems["path"], self.problems["message"]))
+        out = []
+        first = 0
+        for tid, index, count in _rows(self.rejected):
+            out.append(Rejection(tid, tuple(problems[first : first + count]), index))
+            first += count
+        return out
 
 
 def _id_hash(ids: pl.Series) -> pl.Series:

@@ -289,3 +289,41 @@ def test_ids_come_from_the_core_if_its_format_changes(monkeypatch):
         "G:NO 923609016 'nordmann as'",
         "S:T2",
     ]
+
+
+def test_a_streamed_residue_is_kept_as_frames(tmp_path):
+    records = [record(id=f"T{n}", merchant_reference=f"o-{n}") for n in range(12)]
+    records[2]["status"] = "AUTHORIZATION_VOIDED"
+    records[5]["status"] = "AUTHORIZATION_VOIDED"
+    del records[3]["amount"]
+    records[8]["currency"] = "nok"
+    records[9]["vat_amount"] = 10**9
+    path = parquet_of(tmp_path, records)
+    core = plan_invoices(records)
+    result = plan_parquet(path, batch_rows=4, lines=False)
+    assert result.stored is not None
+    assert (result.stored.skipped.height, result.stored.rejected.height) == (2, 3)
+    assert not result.residue.skipped
+    assert not result.residue.rejected
+    assert result.residue_counts() == (len(core.skipped), len(core.rejected)) == (2, 3)
+    assert result.skipped == core.skipped
+    assert result.rejected == core.rejected
+    assert [r.index for r in result.rejected] == [r.index for r in core.rejected]
+    assert result.skipped is result.skipped  # built once
+
+
+def test_a_residue_object_frames_cannot_hold_stays_an_object():
+    records = [
+        record(id="T1", status="AUTHORIZATION_VOIDED", amount=2**70, vat_amount=0),
+        record(id="T2", status="AUTHORIZATION_VOIDED"),
+        record(id="T3", currency="nok"),
+    ]
+    core = plan_invoices(records)
+    stored = columnar._StoredResidue()
+    left = stored.keep(core)
+    assert [s.transaction_id for s in left.skipped] == ["T1"]
+    assert not left.rejected
+    done = stored.done()
+    assert [*left.skipped, *done.skipped_purchases()] == list(core.skipped)
+    assert done.rejections() == list(core.rejected)
+    assert stored.keep(plan_invoices([])) == plan_invoices([])

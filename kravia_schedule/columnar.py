@@ -503,6 +503,7 @@ def plan_parquet(
         if not results:
             part, detail = context.invoices(_row_frame(context).drop(drop), lines=lines)
             results, details = [part], [detail] if detail is not None else []
+        context.release()
         invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
         return _frame_plan(
             context,
@@ -1053,6 +1054,13 @@ class _Context:
         self.day_dates: dict[tuple[int, str, date], tuple[int | None]] = {}
         self.dates: list[InvoiceDates] = []  # the dates a ``dates`` column points at
         self.states: list[InvoiceState | None] = []  # and the invoice state they give
+
+    def release(self) -> None:
+        """Drop what only placing and grouping rows need (the customer keys and the
+        per-day and per-period look-ups), before a streamed result is loaded."""
+        self.customers, self.customer_keys, self._customer_table = {}, [], None
+        self.local_days, self.periods, self.period_dates, self.day_dates = {}, {}, {}, {}
+        self.known_keys = None
 
     # -- placing rows
 

@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 # Polars' allocator (jemalloc) keeps freed pages for a while; over a long out-of-core run
-# the pages freed by each batch and range pile up faster than they are returned (at 10^8
-# purchases RSS passed 13 GiB). Return them at once. Read when Polars loads: set before
-# the import, unless the caller set it.
+# the pages freed by each batch and range pile up faster than they are returned. Return
+# them at once. Read when Polars loads: set before the import, unless the caller set it.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 import numpy as np

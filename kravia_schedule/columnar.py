@@ -425,14 +425,15 @@ def plan_parquet(
        (a grouped invoice's lines share their issue date), which gives the plan's
        invoice order without sorting the whole result.
 
-    Peak memory is the result (``lines=False`` keeps 16 bytes per transaction id), one
-    batch, and the lines of one range of issue dates; the skipped purchases and
-    rejections are kept as frames (:attr:`FramePlan.stored`) and built into objects
-    when :attr:`FramePlan.skipped` and :attr:`FramePlan.rejected` are first read. The result equals
-    :func:`plan_frames` of the whole file and ``merge_plans`` of the plans of its parts.
+    Peak memory is the customer keys and addresses seen, one batch (or the lines of one
+    range of issue dates), and, at the end, the result (``lines=False`` keeps 16 bytes
+    per transaction id): each range's invoices are written to a temporary file and read
+    back once grouping is done. The skipped purchases and rejections are kept as frames
+    (:attr:`FramePlan.stored`) and built into objects when :attr:`FramePlan.skipped` and
+    :attr:`FramePlan.rejected` are first read. The result equals :func:`plan_frames` of
+    the whole file and ``merge_plans`` of the plans of its parts.
 
-    Polars' allocator keeps the pages each batch frees for a while, and over a long run
-    they pile up (at 10^8 purchases, RSS passed 13 GiB); set
+    Polars' allocator keeps the pages each batch frees for a while; set
     ``_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0`` in the environment before
     Polars is imported to have them returned at once (``python -m benchmarks.columnar``
     does).

@@ -453,9 +453,7 @@ class _LocalDays:
             if entry is None:
                 return when.astimezone(self.zone).date()
         except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00+01:00 is in year 0 UTC
-            raise CalendarRangeError(
-                f"{when.isoformat()} is outside the dates Python can place in {self.zone.key}"
-            ) from None
+            raise _out_of_range(when, self.zone.key) from None
         return entry[1] if ts < entry[0] else entry[2]
 
 
@@ -628,8 +626,8 @@ class _Planner:
         self.as_of = as_of
         self.collect_young = collect_young
         self.read = RecordReader(strict=strict)
-        self.local_days = {c: _LocalDays(c) for c in Country}
         grouped = self.products[_GROUPED]
+        #: Per country: grouped periods, and (``.local``) the local date of any purchase.
         self.grouped_days = {
             c: _GroupedDays(c, calendars[c], grouped.interval, grouped.days_until_due, rule)
             for c in Country
@@ -757,7 +755,7 @@ class _Planner:
             return
         country = row.billing_address.country
         try:
-            day = self.local_days[country](row.created_at)
+            day = self.grouped_days[country].local(row.created_at)
             calendar = self.calendars[country]
             dates = day_invoice_dates(day, calendar, product.days_until_due, self.rule)
         except CalendarRangeError as error:

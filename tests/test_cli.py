@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _records import nordmann_address
 
 from kravia_schedule.cli import main
 
@@ -79,17 +80,14 @@ def test_plan_reads_csv_and_json_array_inputs(capsys, tmp_path):
         "status",
         "payment_product_type",
     ]
-    address = ["first_name", "last_name", "business_name", "organization_number", "email",
-               "phone_number", "address_line", "postal_code", "country"]  # fmt: skip
+    address = nordmann_address()
     with flat.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns + [f"billing_address.{a}" for a in address])
         writer.writerow(["T1", "2021-03-05T10:00:00+01:00", "5000", "1000", "NOK", "AUTHORIZED",
-                         "kravia.invoice_b2b_grouped", "Ola", "Nordmann", "Nordmann AS",
-                         "923609016", "ola@nordmann.no", "+4799999999", "Storgata 1", "0151", "NO"])  # fmt: skip
+                         "kravia.invoice_b2b_grouped", *address.values()])  # fmt: skip
         writer.writerow(["T2", "2021-03-06T10:00:00+01:00", "12.50", "0", "NOK", "AUTHORIZED",
-                         "kravia.invoice_b2b_grouped", "Ola", "Nordmann", "Nordmann AS",
-                         "923609016", "ola@nordmann.no", "+4799999999", "Storgata 1", "0151", "NO"])  # fmt: skip
+                         "kravia.invoice_b2b_grouped", *address.values()])  # fmt: skip
     status, out, _ = run(capsys, "plan", str(flat), "--interval", "quarterly")
     assert status == 0
     assert "period 2021-Q1, issued 2021-04-06" in out

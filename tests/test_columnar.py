@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 
+from _records import nordmann_record  # noqa: E402
+
 from kravia_schedule import (  # noqa: E402
     KraviaConfig,
     NaiveDatetimeError,
@@ -172,27 +174,7 @@ def test_the_columnar_path_takes_the_plainly_valid_rows(placed):
 
 # -- timestamps, ids and zones at the edge of "plainly valid" ------------------------
 
-BASE = {
-    "id": "T1",
-    "created_at": "2025-01-31T23:30:00Z",
-    "amount": 50000,
-    "vat_amount": 10000,
-    "currency": "NOK",
-    "status": "AUTHORIZED",
-    "payment_product_type": "kravia.invoice_b2b_grouped",
-    "merchant_reference": "order-1",
-    "billing_address": {
-        "first_name": "Ola",
-        "last_name": "Nordmann",
-        "business_name": "Nordmann AS",
-        "organization_number": "923609016",
-        "email": "ola@nordmann.no",
-        "phone_number": "+4799999999",
-        "address_line": "Storgata 1",
-        "postal_code": "0151",
-        "country": "NO",
-    },
-}
+BASE = nordmann_record("T1", "2025-01-31T23:30:00Z", 50000, merchant_reference="order-1")
 
 
 def record(**changes: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import pytest
+from _records import nordmann_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,17 +97,7 @@ def test_typed_and_dict_forms_of_one_id_count_as_identical(record):
     ]
 
 
-NORDMANN = {
-    "id": "T0", "created_at": "2025-01-31T23:30:00+00:00", "amount": 100,
-    "vat_amount": 20, "currency": "NOK", "status": "AUTHORIZED",
-    "payment_product_type": "kravia.invoice_b2b_grouped",
-    "billing_address": {
-        "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
-        "organization_number": "923609016", "email": "ola@nordmann.no",
-        "phone_number": "+4799999999", "address_line": "Storgata 1",
-        "postal_code": "0151", "country": "NO",
-    },
-}  # fmt: skip
+NORDMANN = nordmann_record("T0", "2025-01-31T23:30:00+00:00", 100)
 
 
 def test_a_timestamp_python_cannot_place_is_rejected_not_a_crash():
@@ -159,10 +150,10 @@ def test_a_conflicting_repeat_takes_the_id_off_every_list_in_any_order(batch, da
 
 def test_a_local_date_beyond_year_9999_is_rejected_not_a_crash():
     # 22:30 UTC on the last day Python knows is already year 10000 in Helsinki.
-    address = dict(NORDMANN["billing_address"], country="FI", postal_code="00100",
-                   organization_number="2617416-4")  # fmt: skip
-    record = dict(NORDMANN, created_at="9999-12-31T22:30:00+00:00", currency="EUR",
-                  billing_address=address)  # fmt: skip
+    record = nordmann_record(
+        "T0", "9999-12-31T22:30:00+00:00", 100, currency="EUR",
+        country="FI", postal_code="00100", organization_number="2617416-4",
+    )  # fmt: skip
     (rejection,) = plan_invoices([record]).rejected
     assert rejection.field == "created_at"
     assert "outside the dates Python can place" in rejection.reason

@@ -6,47 +6,23 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from _records import nordmann_record
 
 from kravia_schedule import KraviaConfig, plan_invoices
 from kravia_schedule.testing import check_plan
 
-
-def _record(tid: str, when: str, amount: int = 1000, **overrides: object) -> dict[str, object]:
-    record: dict[str, object] = {
-        "id": tid,
-        "created_at": when,
-        "amount": amount,
-        "vat_amount": amount // 5,
-        "currency": "NOK",
-        "status": "AUTHORIZED",
-        "payment_product_type": "kravia.invoice_b2b_grouped",
-        "billing_address": {
-            "first_name": "Ola",
-            "last_name": "Nordmann",
-            "business_name": "Nordmann AS",
-            "organization_number": "923609016",
-            "email": "ola@nordmann.no",
-            "phone_number": "+4799999999",
-            "address_line": "Storgata 1",
-            "postal_code": "0151",
-            "country": "NO",
-        },
-    }
-    record.update(overrides)
-    return record
-
-
 RECORDS = [
-    _record("T1", "2021-03-05T10:00:00+01:00", 5000),
-    _record("T2", "2021-03-20T10:00:00+01:00", 7000),
-    _record("T3", "2021-03-21T10:00:00+01:00", status="AUTHORIZATION_VOIDED"),
-    _record(
+    nordmann_record("T1", "2021-03-05T10:00:00+01:00", 5000),
+    nordmann_record("T2", "2021-03-20T10:00:00+01:00", 7000),
+    nordmann_record("T3", "2021-03-21T10:00:00+01:00", 1000, status="AUTHORIZATION_VOIDED"),
+    nordmann_record(
         "T4",
         "2021-03-22T10:00:00+01:00",
+        1000,
         payment_product_type="kravia.invoice_b2b",
         status="CAPTURED",
     ),
-    _record("T5", "2021-03-22T10:00:00+01:00", amount=1.5),
+    nordmann_record("T5", "2021-03-22T10:00:00+01:00", amount=1.5),
 ]
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
+from _records import nordmann_address
 
 from kravia_schedule import (
     BillingAddress,
@@ -19,11 +20,7 @@ from kravia_schedule import (
     parse_purchase,
 )
 
-ADDRESS = BillingAddress(
-    first_name="Ola", last_name="Nordmann", address_line="Storgata 1", postal_code="0151",
-    country=Country.NO, phone_number="+4799999999", email="ola@nordmann.no",
-    business_name="Nordmann AS", organization_number="923609016", org_number_key="923609016",
-)  # fmt: skip
+ADDRESS = BillingAddress(**nordmann_address(country=Country.NO), org_number_key="923609016")
 
 
 def _purchase(**changes: object) -> Purchase:

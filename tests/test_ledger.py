@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from _records import DROP, nordmann_record
 
 from kravia_schedule import (
     IllegalTransition,
@@ -74,23 +75,18 @@ def purchase(
     status: str | None = None,
     currency: str = "NOK",
     reference: str | None = None,
-    org: str = "923609016",
 ) -> dict[str, Any]:
-    address = {
-        "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
-        "organization_number": org, "email": "ola@nordmann.no", "phone_number": "+4799999999",
-        "address_line": "Storgata 1", "postal_code": "0151", "country": "NO",
-    }  # fmt: skip
+    address: dict[str, Any] = {}
     if reference is not None:
         address["customer_reference"] = reference
     if product == "kravia.invoice_b2c":
-        del address["business_name"], address["organization_number"]
+        address.update(business_name=DROP, organization_number=DROP)
     grouped = product == "kravia.invoice_b2b_grouped"
-    return {
-        "id": tid, "created_at": created_at, "amount": amount, "vat_amount": amount // 5,
-        "currency": currency, "status": status or ("AUTHORIZED" if grouped else "CAPTURED"),
-        "payment_product_type": product, "billing_address": address,
-    }  # fmt: skip
+    status = status or ("AUTHORIZED" if grouped else "CAPTURED")
+    return nordmann_record(
+        tid, created_at, amount, currency=currency, status=status, payment_product_type=product,
+        **address,
+    )  # fmt: skip
 
 
 JANUARY = [purchase("T1", "2021-01-05T10:00:00+01:00", 5000), purchase("T2", "2021-01-20T10:00:00+01:00", 7000)]  # fmt: skip

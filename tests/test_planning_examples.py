@@ -8,6 +8,7 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+from _records import nordmann_address, nordmann_record
 
 import kravia_schedule
 from kravia_schedule import (
@@ -32,12 +33,7 @@ B2C = "kravia.invoice_b2c"
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 ADDRESSES: dict[str, dict[str, str]] = {
-    "NO": {
-        "first_name": "Ola", "last_name": "Nordmann", "business_name": "Nordmann AS",
-        "organization_number": "923609016", "email": "ola@nordmann.no",
-        "phone_number": "+4799999999", "address_line": "Storgata 1", "postal_code": "0151",
-        "postal_place": "Oslo", "country": "NO",
-    },
+    "NO": nordmann_address(postal_place="Oslo"),
     "SE": {
         "first_name": "Sven", "last_name": "Svensson", "business_name": "Svensson AB",
         "organization_number": "5560360793", "email": "sven@svensson.se",
@@ -67,21 +63,20 @@ def purchase(
     **address: Any,
 ) -> dict[str, Any]:
     """A Dintero-shaped transaction; ``address`` overrides billing-address fields."""
-    billing = dict(ADDRESSES[country])
     if reference is not None:
-        billing["customer_reference"] = reference
-    billing.update(address)
-    return {
-        "id": tid,
-        "created_at": created_at,
-        "amount": amount,
-        "vat_amount": vat_amount,
-        "currency": currency,
-        "status": status,
-        "payment_product_type": product,
-        "merchant_reference": f"order-{tid}",
-        "billing_address": billing,
-    }
+        address = {"customer_reference": reference, **address}
+    return nordmann_record(
+        tid,
+        created_at,
+        amount,
+        vat_amount=vat_amount,
+        currency=currency,
+        status=status,
+        payment_product_type=product,
+        merchant_reference=f"order-{tid}",
+        billing_address=ADDRESSES[country],
+        **address,
+    )
 
 
 def _weekday(day: date) -> int:

@@ -22,7 +22,7 @@ which :meth:`FramePlan.to_plan` needs. :func:`plan_parquet` streams a Parquet fi
 large for memory (see its docstring for how repeats far apart are settled).
 
 The rules are not written twice: Polars only decides which rows are *plainly valid* and
-groups them; every decision about a value goes through the core:
+groups them; every other decision about a value goes through the core:
 
 * a row is *plainly valid* when its id is a string without surrounding whitespace that
   occurs once in the whole input, its amounts are integers with ``0 <= vat_amount <=
@@ -31,9 +31,12 @@ groups them; every decision about a value goes through the core:
   both Polars and ``datetime.fromisoformat`` read the same way, and it would be invoiced
   (product enabled; grouped ``AUTHORIZED``; standard ``CAPTURED``/``PARTIALLY_REFUNDED``/
   ``SETTLED``);
-* each distinct billing address of those rows is validated by
-  :func:`~kravia_schedule.address.validate_billing_address` and keyed by
-  :func:`~kravia_schedule.customers.customer_key`; each distinct (country, UTC day) gets
+* each distinct billing address of those rows is *plainly valid* when
+  :func:`~kravia_schedule.columnar.addresses.recognize` finds it in the usual spellings
+  the core accepts as they are (its customer key computed over columns; property-tested
+  against the core and checked on a sample of every frame); any other address is
+  validated by :func:`~kravia_schedule.address.validate_billing_address` and keyed by
+  :func:`~kravia_schedule.customers.customer_key`. Each distinct (country, UTC day) gets
   its local midnight from the planner's own zoneinfo-based helper (Polars' own time-zone
   data gives other local dates than zoneinfo in Oslo and Stockholm in 1916–1965 and in all
   three zones from 2100); each distinct (country, date) its billing period and its dates
@@ -82,19 +85,21 @@ except ImportError as error:
         "pip install 'kravia-schedule[columnar]'"
     ) from error
 
-from kravia_schedule.address import (
-    _BUSINESS,
-    _COMMON,
-    _OPTIONAL,
-    BillingAddress,
-    validate_billing_address,
-)
+from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar, CalendarKind, DateRoll
+from kravia_schedule.columnar.addresses import (
+    ADDRESS_FIELDS,
+    KEYS,
+    PY_WHITESPACE,
+    agrees,
+    by_core,
+    recognize,
+)
 from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey, customer_key
 from kravia_schedule.dates import InvoiceDates, day_invoice_dates, local_date, period_invoice_dates
-from kravia_schedule.errors import CalendarRangeError, FieldProblem, InvalidBillingAddress
+from kravia_schedule.errors import CalendarRangeError, FieldProblem
 from kravia_schedule.io import _unflatten, read_records
 from kravia_schedule.periods import billing_period
 from kravia_schedule.planning import (
@@ -125,20 +130,12 @@ _MISSING = (
     "pip install 'kravia-schedule[columnar]'"
 )
 
-#: The billing-address fields :func:`validate_billing_address` reads (others are ignored).
-ADDRESS_FIELDS: tuple[str, ...] = (*_COMMON, *_BUSINESS, *_OPTIONAL)
 _MONEY = ("amount", "vat_amount")
 _TOP = ("id", "created_at", "amount", "vat_amount", "currency", "status",
         "payment_product_type", "merchant_reference")  # fmt: skip
 _ADDRESS = "billing_address"
 _PREFIX = "billing_address."
 
-#: Every character ``str.isspace`` (and so ``str.strip``) treats as whitespace; Polars'
-#: own notion of whitespace is Rust's, which lacks U+001C..U+001F.
-PY_WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
 #: The timestamps taken on the columnar path: a form ``datetime.fromisoformat`` and Polars
 #: read to the same instant (no leap second, no hour 24, offset below 24 h, at most
 #: microseconds). Anything else goes to the residue, where the core parses it.
@@ -163,12 +160,11 @@ _SEPARATOR = "\x1f"  # between the parts of an invoice id's digested text, as in
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ADDRESS_COLUMNS = [f"a.{name}" for name in ADDRESS_FIELDS]
-#: The customer key columns (country, organization number, name, reference).
-_CUSTOMER = ["country", "org", "name", "reference"]
 #: The columns of a line placed on an invoice (see _Context.place).
 _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_reference",
              "currency", "payment_product_type", "address", "customer"]  # fmt: skip
 _COUNTRIES = list(Country)
+_COUNTRY_INDEX = {c.value: i for i, c in enumerate(_COUNTRIES)}
 #: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
 #: planning with ``lines=False``).
 _LINE_ONLY = ["row", "created_at", "merchant_reference"]
@@ -330,7 +326,7 @@ def plan_frames(
     provenance = plan_invoices([], config, **options).provenance  # also checks the options
     with _cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
         frame, records = _source(data)
-        context = _Context(config, provenance, keep_addresses=lines)
+        context = _Context(config, provenance)
         placed = context.place(frame)
         rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
         residue = _plan_residue(records(rest), rest, config, options)
@@ -450,7 +446,7 @@ def plan_parquet(
     repeated = (
         _repeated_ids(parquet, batch_rows) if "id" in columns else pl.Series([], dtype=pl.UInt64)
     )
-    context = _Context(config, provenance, keep_addresses=lines)
+    context = _Context(config, provenance)
     residues: list[InvoicePlan] = []
     # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
     # at 10^8 purchases, ~3M objects would take about a gigabyte.
@@ -1012,9 +1008,7 @@ class _Context:
     hash of its fields, checked field by field against the address it stands for).
     """
 
-    def __init__(
-        self, config: KraviaConfig, provenance: PlanProvenance, *, keep_addresses: bool
-    ) -> None:
+    def __init__(self, config: KraviaConfig, provenance: PlanProvenance) -> None:
         self.config = config
         self.provenance = provenance
         self.strict = provenance.strict
@@ -1042,11 +1036,10 @@ class _Context:
         self.known_keys: pl.DataFrame | None = None
         self.valid_addresses = 0
         #: Validated addresses by index: those of invoices the core planned (from the
-        #: residue) and, with ``keep_addresses``, all (for FramePlan.to_plan).
+        #: residue); FramePlan.billing_addresses validates the others when asked.
         self.objects: dict[int, BillingAddress] = {}
-        self.keep_addresses = keep_addresses
-        self.customers: dict[CustomerKey, int] = {}
-        self.customer_keys: list[CustomerKey] = []
+        #: Every customer key seen (columns KEYS) and its ``customer`` index.
+        self.customers = _no_customers()
         self._customer_table: pl.DataFrame | None = None
         self.helpers = [_LocalDays(c) for c in _COUNTRIES]
         self.local_days: dict[tuple[int], tuple[int | None, date | None, date | None]] = {}
@@ -1059,7 +1052,7 @@ class _Context:
     def release(self) -> None:
         """Drop what only placing and grouping rows need (the customer keys and the
         per-day and per-period look-ups), before a streamed result is loaded."""
-        self.customers, self.customer_keys, self._customer_table = {}, [], None
+        self.customers, self._customer_table = _no_customers(), None
         self.local_days, self.periods, self.period_dates, self.day_dates = {}, {}, {}, {}
         self.known_keys = None
 
@@ -1136,34 +1129,8 @@ class _Context:
             new = distinct
             verified = distinct.clear().select("ah")
         if self.known is None or new.height:
-            addresses: list[int | None] = []
-            customers: list[int | None] = []
-            countries: list[int | None] = []
-            for _, *values, product in _rows(new):
-                given = {k: v for k, v in zip(ADDRESS_FIELDS, values, strict=True) if v is not None}
-                try:
-                    address = validate_billing_address(given, product, strict=self.strict)
-                except InvalidBillingAddress:
-                    addresses.append(None)
-                    customers.append(None)
-                    countries.append(None)
-                    continue
-                addresses.append(self.valid_addresses)
-                if self.keep_addresses:
-                    self.objects[self.valid_addresses] = address
-                self.valid_addresses += 1
-                customers.append(self.customer(customer_key(address)))
-                countries.append(_COUNTRIES.index(address.country))
-            # Built from Python strings: a string column derived from ``frame`` would keep
-            # the whole batch's string buffers alive for as long as ``known`` lives.
-            fields = [pl.Series(f"k.{c}", new[c].to_list(), dtype=pl.String) for c in on]
-            results = [
-                pl.Series("address", addresses, dtype=pl.Int64),
-                pl.Series("customer", customers, dtype=pl.Int64),
-                pl.Series("cc", countries, dtype=pl.Int64),
-            ]
-            looked_up = pl.DataFrame([new["ah"], *fields, *results])
-            keys = pl.DataFrame([new["ah"], *results])
+            looked_up = self._looked_up(new, on)
+            keys = looked_up.select("ah", "address", "customer", "cc")
             if self.known is None or self.known_keys is None:
                 self.known, self.known_keys = looked_up, keys
             else:
@@ -1175,14 +1142,53 @@ class _Context:
         joined = hashed.drop(_ADDRESS_COLUMNS).join(table, on="ah", validate="m:1")
         return joined.filter(pl.col("address").is_not_null()).drop("ah")
 
-    def customer(self, key: CustomerKey) -> int:
-        """The index of a customer key."""
-        index = self.customers.get(key)
-        if index is None:
-            index = self.customers[key] = len(self.customer_keys)
-            self.customer_keys.append(key)
+    def _looked_up(self, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+        """The new distinct addresses (``ah`` and the ``on`` columns): ``k.<column>``
+        (the fields as given), ``address`` (its index among the valid ones; null for one
+        the core refuses), ``customer`` (the index of its customer key) and ``cc`` (its
+        country's index). Plain ones are recognized by :func:`recognize`; the others,
+        or all if the core disagrees with it on a sample, are validated by the core."""
+        recognized = recognize(new, strict=self.strict)
+        is_plain = pl.col("plain")
+        plain, other = recognized.filter(is_plain), recognized.filter(~is_plain)
+        if plain.height and not agrees(plain, strict=self.strict):
+            plain, other = plain.clear(), recognized  # only if the core's rules change
+        other = by_core(other.drop(*KEYS), strict=self.strict)
+        columns = ["ah", *on, *KEYS]
+        checked = pl.concat([plain.select(columns), other.filter("valid").select(columns)])
+        refused = other.filter(~pl.col("valid")).select("ah", *on)
+        first = self.valid_addresses
+        self.valid_addresses += checked.height
+        checked = checked.with_columns(
+            address=pl.int_range(first, first + checked.height, dtype=pl.Int64),
+            customer=self._customer_indices(checked.select(KEYS)),
+            cc=pl.col("country").replace_strict(_COUNTRY_INDEX, return_dtype=pl.Int64),
+        )
+        results = ["address", "customer", "cc"]
+        found = pl.concat(
+            [
+                checked.select("ah", *on, *results),
+                refused.with_columns(pl.lit(None, pl.Int64).alias(c) for c in results),
+            ]
+        )
+        # Copied out of the batch's buffers: a string column sliced from ``new`` would
+        # keep the whole batch's strings alive for as long as ``known`` lives.
+        fields = [_compacted(found[c]).alias(f"k.{c}") for c in on]
+        return pl.DataFrame([found["ah"], *fields, *(found[c] for c in results)])
+
+    def _customer_indices(self, keys: pl.DataFrame) -> pl.Series:
+        """The ``customer`` index of each row of ``keys`` (columns KEYS), the keys not
+        seen before appended to :attr:`customers`."""
+        fresh = keys.unique(maintain_order=True).join(self.customers, on=KEYS, how="anti")
+        if fresh.height:
+            first = self.customers.height
+            fresh = fresh.with_columns(
+                customer=pl.int_range(first, first + fresh.height, dtype=pl.Int64)
+            )
+            self.customers = pl.concat([self.customers, fresh]).rechunk()
             self._customer_table = None
-        return index
+        joined = keys.join(self.customers, on=KEYS, how="left", maintain_order="left")
+        return joined["customer"]
 
     def _lookup(
         self,
@@ -1291,6 +1297,7 @@ class _Context:
         invoice the columnar rows share is then merged by the grouping, as
         ``merge_plans`` would merge it (earliest line's address, lines in order)."""
         columns: dict[str, list[Any]] = {name: [] for name in _row_schema()}
+        keys: list[tuple[str, str, str, str]] = []  # each line's customer key
         for invoice in residue.invoices:
             address = self.valid_addresses
             self.valid_addresses += 1
@@ -1308,10 +1315,16 @@ class _Context:
                 "currency": invoice.currency,
                 "payment_product_type": invoice.product_type.value,
                 "address": address,
-                "customer": self.customer(invoice.customer),
+                "customer": None,
                 "start": invoice.period.start if invoice.period else None,
                 "dates": len(self.dates) - 1,
             }
+            key = invoice.customer
+            keys += repeat(
+                (key.country.value, key.organization_number, key.business_name,
+                 key.customer_reference),
+                len(invoice.lines),
+            )  # fmt: skip
             for line in invoice.lines:
                 values = {
                     "row": None,
@@ -1331,7 +1344,9 @@ class _Context:
             if not all(-(2**127) <= m < 2**127 for m in money):
                 raise _TooWide("an invoiced amount beyond 128 bits: use plan_invoices")
             schema.update(amount=pl.Int128, vat_amount=pl.Int128)
-        return pl.DataFrame(columns, schema=schema)
+        frame = pl.DataFrame(columns, schema=schema)
+        key_frame = pl.DataFrame(keys, schema=dict.fromkeys(KEYS, pl.String), orient="row")
+        return frame.with_columns(customer=self._customer_indices(key_frame))
 
     # -- grouping rows into invoices
 
@@ -1366,25 +1381,11 @@ class _Context:
         """The customer key columns per ``customer`` index, and ``rank``: its place in
         the order of keys (as the core orders invoices of one issue date)."""
         if self._customer_table is None:
-            keys = self.customer_keys
-            order = sorted(
-                range(len(keys)),
-                key=lambda i: (keys[i].country.value, keys[i].organization_number,
-                               keys[i].business_name, keys[i].customer_reference),
-            )  # fmt: skip
-            rank = [0] * len(keys)
-            for position, index in enumerate(order):
-                rank[index] = position
-            self._customer_table = pl.DataFrame(
-                {
-                    "customer": range(len(keys)),
-                    "country": [k.country.value for k in keys],
-                    "org": [k.organization_number for k in keys],
-                    "name": [k.business_name for k in keys],
-                    "reference": [k.customer_reference for k in keys],
-                    "rank": rank,
-                },
-                schema_overrides={"customer": pl.Int64, "rank": pl.Int64},
+            # Polars orders strings by their UTF-8 bytes: by code point, as Python does.
+            self._customer_table = (
+                self.customers.sort(KEYS)
+                .with_row_index("rank")
+                .select("customer", *KEYS, pl.col("rank").cast(pl.Int64))
             )
         return self._customer_table
 
@@ -1442,7 +1443,7 @@ class _Context:
             .then(
                 pl.concat_str(
                     pl.lit("grouped"),
-                    *_CUSTOMER,
+                    *KEYS,
                     "currency",
                     "interval",
                     "period",
@@ -1525,6 +1526,15 @@ class _Context:
                 assert period is not None
                 ids.append(_grouped_id(_key(row), row["currency"], period))
         return frame.with_columns(id=pl.Series(ids, dtype=pl.String))
+
+
+def _no_customers() -> pl.DataFrame:
+    return pl.DataFrame(schema={**dict.fromkeys(KEYS, pl.String), "customer": pl.Int64})
+
+
+def _compacted(series: pl.Series) -> pl.Series:
+    """``series`` in buffers of its own (not views into a larger frame's strings)."""
+    return pl.Series(series.name, series.to_arrow(compat_level=pl.CompatLevel.oldest()))
 
 
 def _key(row: Mapping[str, Any]) -> CustomerKey:

@@ -1103,7 +1103,9 @@ class _Context:
             & invoiced
             & pl.col("ts").is_between(_MIN_US, _MAX_US, closed="left")
         )
-        return frame.with_columns(ts=_instant(pl.col("created_at"))).filter(plain.fill_null(False))
+        # Lazily: the optimizer evaluates each repeated subexpression once.
+        timed = frame.lazy().with_columns(ts=_instant(pl.col("created_at")))
+        return timed.filter(plain.fill_null(False)).collect()
 
     def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Each distinct (address, product type) validated once by the core; the rows

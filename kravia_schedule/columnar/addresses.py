@@ -83,7 +83,8 @@ def recognize(addresses: pl.DataFrame, *, strict: bool = False) -> pl.DataFrame:
     (once per distinct number).
     """
     business = pl.col("payment_product_type").is_in(_BUSINESS_TYPES)
-    stripped = addresses.with_columns(_given(name) for name in _CHECKED)  # each once
+    # Lazily, so the optimizer evaluates repeated subexpressions once and in parallel.
+    stripped = addresses.lazy().with_columns(_given(name) for name in _CHECKED)
     given = {name: pl.col(f"s.{name}") for name in _CHECKED}
     country, org = given["country"], given["organization_number"]
     name, reference = given["business_name"], given["customer_reference"]
@@ -113,14 +114,18 @@ def recognize(addresses: pl.DataFrame, *, strict: bool = False) -> pl.DataFrame:
         & pl.when(business).then(name.is_not_null() & org_ok).otherwise(True)
     ).fill_null(False)
     collapse = r" {2,}"
-    out = stripped.with_columns(
-        plain=plain,
-        country=country,
-        org=pl.when(business).then(org_key).otherwise(pl.lit("")),
-        name=name.fill_null("").str.replace_all(collapse, " ").str.to_lowercase(),
-        reference=reference.fill_null("").str.replace_all(collapse, " "),
-    ).select(
-        *addresses.columns, "plain", *(pl.when("plain").then(pl.col(k)).alias(k) for k in KEYS)
+    out = (
+        stripped.with_columns(
+            plain=plain,
+            country=country,
+            org=pl.when(business).then(org_key).otherwise(pl.lit("")),
+            name=name.fill_null("").str.replace_all(collapse, " ").str.to_lowercase(),
+            reference=reference.fill_null("").str.replace_all(collapse, " "),
+        )
+        .select(
+            *addresses.columns, "plain", *(pl.when("plain").then(pl.col(k)).alias(k) for k in KEYS)
+        )
+        .collect()
     )
     if strict:
         out = _strict_org_numbers(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 pl = pytest.importorskip("polars")
 pytest.importorskip("pyarrow")
 
+from _records import nordmann_address  # noqa: E402
 from test_columnar import (  # noqa: E402
     AS_OF,
     assert_same,
@@ -34,6 +36,7 @@ from kravia_schedule.columnar import (  # noqa: E402
     plan_frames,
     plan_parquet,
 )
+from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
 STANDARD = "kravia.invoice_b2b"
@@ -327,3 +330,35 @@ def test_a_residue_object_frames_cannot_hold_stays_an_object():
     assert [*left.skipped, *done.skipped_purchases()] == list(core.skipped)
     assert done.rejections() == list(core.rejected)
     assert stored.keep(plan_invoices([])) == plan_invoices([])
+
+
+@pytest.mark.parametrize("grouped_enabled", [True, False])
+def test_plainly_valid_purchases_on_no_invoice_are_skipped_on_the_columnar_path(
+    monkeypatch, grouped_enabled
+):
+    statuses = ["AUTHORIZATION_VOIDED", "CAPTURED", "AUTHORIZED", "REFUNDED", "SETTLED"]
+    records = [record(id=f"G{n}", status=status) for n, status in enumerate(statuses)] + [
+        record(id=f"S{n}", status=status, payment_product_type=STANDARD)
+        for n, status in enumerate(statuses)
+    ]
+    bad_postal_code = nordmann_address(postal_code="1")
+    records.append(record(id="X1", status="AUTHORIZATION_VOIDED", billing_address=bad_postal_code))
+    config = columnar.KraviaConfig.all_enabled()
+    if not grouped_enabled:
+        config = replace(config, invoice_b2b_grouped=ProductConfig())  # disabled
+    core = plan_invoices(records, config)
+    cores: list[int] = []
+    real = columnar._plan_residue
+
+    def counting(records: Any, *args: Any) -> Any:
+        cores.append(len(records))
+        return real(records, *args)
+
+    monkeypatch.setattr(columnar, "_plan_residue", counting)
+    result = plan_frames(flatten(records), config)
+    assert result.stored is not None
+    assert result.stored.skipped.height == len(core.skipped) >= 7
+    assert cores == [1]  # only the purchase with a bad postal code goes to the core
+    assert [r.transaction_id for r in result.rejected] == ["X1"]
+    assert result.skipped == core.skipped  # the core's reasons, word for word
+    assert result.to_plan() == core

@@ -43,7 +43,10 @@ groups them; every other decision about a value goes through the core:
   from :mod:`kravia_schedule.dates`;
 * invoice ids are the core's digest of the same text (checked against the core's own
   functions on the first invoice of each kind of every plan);
-* everything else (the *residue*: invalid rows, skipped rows, repeated ids, addresses
+* a plainly valid row that goes on no invoice (voided, another status, a disabled
+  product) is skipped with the reason and wording of the core's own ``_skipped``,
+  asked once per (product type, status);
+* everything else (the *residue*: invalid rows, repeated ids, addresses
   that fail, dates beyond the holiday data, timestamps in rarer forms) is handed as
   Dintero-shaped dicts to ``plan_invoices``; its invoices join the columnar ones as
   ``merge_plans`` would merge them (their transaction ids are disjoint by construction).
@@ -115,13 +118,14 @@ from kravia_schedule.planning import (
     _grouped_id,
     _LocalDays,
     _make_invoice,
+    _skipped,
     _standard_id,
     _state,
     _transaction_id,
     merge_plans,
     plan_invoices,
 )
-from kravia_schedule.purchases import TransactionStatus
+from kravia_schedule.purchases import PurchaseRow, TransactionStatus
 
 __all__ = ["FramePlan", "plan_file", "plan_frame", "plan_frames", "plan_parquet"]
 
@@ -169,6 +173,11 @@ _COUNTRY_INDEX = {c.value: i for i, c in enumerate(_COUNTRIES)}
 #: planning with ``lines=False``).
 _LINE_ONLY = ["row", "created_at", "merchant_reference"]
 _EPOCH_DAY = date(1970, 1, 1)
+#: A stand-in purchase for asking the core why a (product type, status) is skipped.
+_SKIP_PROBE = PurchaseRow(
+    "", _EPOCH, 0, 0, "", TransactionStatus.AUTHORIZED, _GROUPED,
+    BillingAddress("", "", "", "", Country.NO, "", ""), None,
+)  # fmt: skip
 
 Records = Callable[[Sequence[int]], list[Any]]
 
@@ -199,8 +208,9 @@ class FramePlan:
     ``dates``/``states``).
 
     ``residue`` is the core's plan of the rows that were not plainly valid: its invoices
-    are included in ``invoices``; its ``skipped`` and ``rejected`` are the plan's, except
-    that :func:`plan_parquet` keeps those as frames (``stored``): read them from
+    are included in ``invoices``. The skipped purchases of the columnar path, and with
+    :func:`plan_parquet` the residue's skipped purchases and rejections too, are kept as
+    frames (``stored``): read them all from
     :attr:`skipped` and :attr:`rejected` (built on first use), or count them with
     :meth:`residue_counts`. ``lines`` (unless planned with ``lines=False``) holds the other fields
     of every line, one row per line in ``invoices``' order: ``created_at`` (the text
@@ -328,11 +338,12 @@ def plan_frames(
         frame, records = _source(data)
         context = _Context(config, provenance)
         placed = context.place(frame)
-        rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
+        stored = _StoredResidue()
+        rest = _rest(frame, placed, context, stored)
         residue = _plan_residue(records(rest), rest, config, options)
         rows = pl.concat([placed, context.residue_rows(residue)], how="vertical_relaxed")
         invoices, details = context.invoices(rows, lines=lines)
-        return _frame_plan(context, invoices, details, residue)
+        return _frame_plan(context, invoices, details, residue, stored.done())
 
 
 def plan_frame(
@@ -470,7 +481,7 @@ def plan_parquet(
             held_rows += [offset + row for row in held_local]
             frame = frame.filter(~held)
             placed = context.place(frame)
-            rest = frame.filter(~pl.col("row").is_in(placed["row"].implode()))["row"].to_list()
+            rest = _rest(frame, placed, context, stored)
             plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
             plan = stored.keep(plan)
             if plan.invoices or plan.skipped or plan.rejected:
@@ -509,6 +520,18 @@ def plan_parquet(
             residue,
             stored.done(),
         )
+
+
+def _rest(
+    frame: pl.DataFrame, placed: pl.DataFrame, context: _Context, stored: _StoredResidue
+) -> list[int]:
+    """The rows of ``frame`` left for the core: neither ``placed`` nor skipped on the
+    columnar path (those are moved from ``context`` to ``stored``)."""
+    skipped = pl.concat(context.skipped)
+    context.skipped.clear()
+    stored.add_skipped(skipped.drop("row"))
+    done = pl.concat([placed["row"], skipped["row"]])
+    return frame.filter(~pl.col("row").is_in(done.implode()))["row"].to_list()
 
 
 def _options(
@@ -680,6 +703,11 @@ class _StoredResidue:
                 )
             )
         return replace(plan, skipped=tuple(kept_skipped), rejected=tuple(kept_rejected))
+
+    def add_skipped(self, skipped: pl.DataFrame) -> None:
+        """Keep ``skipped`` (columns as :attr:`skipped`)."""
+        if skipped.height:
+            self._skipped.append(skipped)
 
     def done(self) -> _StoredResidue:
         """Self, its parts concatenated."""
@@ -1046,6 +1074,8 @@ class _Context:
         self.periods: dict[tuple[int], tuple[date, int | None]] = {}
         self.period_dates: dict[tuple[int, date], int | None] = {}
         self.day_dates: dict[tuple[int, str, date], tuple[int | None]] = {}
+        #: The plainly valid rows that go on no invoice, as skipped purchases per frame.
+        self.skipped: list[pl.DataFrame] = []
         self.dates: list[InvoiceDates] = []  # the dates a ``dates`` column points at
         self.states: list[InvoiceState | None] = []  # and the invoice state they give
 
@@ -1060,9 +1090,12 @@ class _Context:
 
     def place(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The plainly valid rows of ``frame`` that go on an invoice, one per line, with
-        their ``address``, ``customer`` and ``dates`` indices and (grouped) ``start``."""
-        valid = self._with_addresses(self._plain(frame))
-        valid = self._with_local_dates(valid)
+        their ``address``, ``customer`` and ``dates`` indices and (grouped) ``start``.
+
+        The plainly valid rows that go on no invoice are added to :attr:`skipped`."""
+        candidates = self._with_addresses(self._plain(frame))
+        self.skipped.append(self._as_skipped(candidates.filter(~pl.col("invoiced"))))
+        valid = self._with_local_dates(candidates.filter("invoiced"))
         is_grouped = pl.col("payment_product_type") == _GROUPED.value
         grouped = self._with_periods(valid.filter(is_grouped))
         standard = self._with_day_dates(valid.filter(~is_grouped))
@@ -1073,8 +1106,8 @@ class _Context:
         )
 
     def _plain(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The rows whose record is plainly valid and goes on an invoice, with ``ts``
-        (the instant in microseconds since the epoch)."""
+        """The rows whose record is plainly valid, with ``ts`` (the instant in
+        microseconds since the epoch) and ``invoiced`` (whether it goes on an invoice)."""
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
@@ -1100,12 +1133,47 @@ class _Context:
             & (vat >= 0)
             & (vat <= amount)
             & pl.col("currency").str.contains("^[A-Z]{3}$")
-            & invoiced
+            & status.is_in([s.value for s in TransactionStatus])
+            & product.is_in([p.value for p in ProductType])
             & pl.col("ts").is_between(_MIN_US, _MAX_US, closed="left")
         )
         # Lazily: the optimizer evaluates each repeated subexpression once.
         timed = frame.lazy().with_columns(ts=_instant(pl.col("created_at")))
-        return timed.filter(plain.fill_null(False)).collect()
+        marked = timed.filter(plain.fill_null(False)).with_columns(invoiced=invoiced)
+        return marked.collect()
+
+    def _as_skipped(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Plainly valid rows that go on no invoice as skipped purchases (``row`` and the
+        columns of :attr:`_StoredResidue.skipped`); the reason and its wording are the
+        core's, asked once per distinct (product type, status)."""
+        on = ["payment_product_type", "status"]
+        pairs = rows.select(on).unique()
+        reasons, details = [], []
+        for product, status in _rows(pairs):
+            probe = _SKIP_PROBE._replace(
+                status=TransactionStatus(status), product_type=ProductType(product)
+            )
+            skipped = _skipped(probe, self.config.product(probe.product_type).enabled)
+            reasons.append(skipped.reason.value)
+            details.append(skipped.detail)
+        why = pairs.with_columns(
+            reason=pl.Series(reasons, dtype=pl.String), detail=pl.Series(details, dtype=pl.String)
+        )
+        schema = _StoredResidue._skipped_schema()
+        return (
+            rows.join(why, on=on, how="left")
+            .select(
+                "row",
+                pl.col("id").alias("transaction_id"),
+                *(
+                    pl.col(c).cast(t)
+                    for c, t in schema.items()
+                    if c not in ("transaction_id", "product_type")
+                ),
+                pl.col("payment_product_type").cast(schema["product_type"]).alias("product_type"),
+            )
+            .select("row", *schema)
+        )
 
     def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Each distinct (address, product type) validated once by the core; the rows

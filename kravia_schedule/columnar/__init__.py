@@ -1185,7 +1185,7 @@ class _Context:
         their rows to the residue. Only the hash and small indices are joined per row.
         """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
-        hashed = frame.with_columns(ah=_fields_hash(on))
+        hashed = frame.lazy().with_columns(ah=_fields_hash(on)).collect()
         distinct = hashed.select("ah", *on).unique()
         collided = distinct["ah"].is_duplicated()
         if collided.any():  # pragma: no cover - a 64-bit collision within one frame
@@ -1209,8 +1209,9 @@ class _Context:
             verified = pl.concat([verified, new.select("ah")])
         assert self.known_keys is not None
         table = verified.join(self.known_keys, on="ah")
-        joined = hashed.drop(_ADDRESS_COLUMNS).join(table, on="ah", validate="m:1")
-        return joined.filter(pl.col("address").is_not_null()).drop("ah")
+        # ``table`` has one row per hash (``verified`` is distinct): no m:1 check needed.
+        joined = hashed.lazy().drop(_ADDRESS_COLUMNS).join(table.lazy(), on="ah")
+        return joined.filter(pl.col("address").is_not_null()).drop("ah").collect()
 
     def _looked_up(self, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
         """The new distinct addresses (``ah`` and the ``on`` columns): ``k.<column>``
@@ -1281,7 +1282,8 @@ class _Context:
             pl.Series(name, [f[i] for f in found], dtype=dtype)
             for i, (name, dtype) in enumerate(columns)
         )
-        return frame.join(distinct, on=on, validate="m:1")
+        # ``distinct`` is unique on ``on`` by construction: no m:1 check needed.
+        return frame.lazy().join(distinct.lazy(), on=on).collect()
 
     def _with_local_dates(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``local``: the date in the customer's zone, from the planner's own helper.

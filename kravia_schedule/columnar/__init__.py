@@ -210,11 +210,11 @@ class FramePlan:
     ``residue`` is the core's plan of the rows that were not plainly valid: its invoices
     are included in ``invoices``. The skipped purchases of the columnar path, and with
     :func:`plan_parquet` the residue's skipped purchases and rejections too, are kept as
-    frames (``stored``): read them all from
-    :attr:`skipped` and :attr:`rejected` (built on first use), or count them with
-    :meth:`residue_counts`. ``lines`` (unless planned with ``lines=False``) holds the other fields
-    of every line, one row per line in ``invoices``' order: ``created_at`` (the text
-    given), ``amount, vat_amount, merchant_reference``; :meth:`to_plan` needs it.
+    frames (``stored``): read them all from :attr:`skipped` and :attr:`rejected` (built
+    on first use), or count them with :meth:`residue_counts`. ``lines`` (unless planned
+    with ``lines=False``) holds the other fields of every line, one row per line in
+    ``invoices``' order: ``created_at`` (the text given), ``amount, vat_amount,
+    merchant_reference``; :meth:`to_plan` needs it.
     """
 
     invoices: pl.DataFrame
@@ -226,9 +226,9 @@ class FramePlan:
     dates: tuple[InvoiceDates, ...]
     states: tuple[InvoiceState | None, ...]
     #: Billing addresses already validated, by ``address`` index (those of the core's
-    #: invoices; with ``lines``, all): :meth:`billing_addresses` validates the others.
+    #: invoices): :meth:`billing_addresses` validates the others when asked.
     address_objects: Mapping[int, BillingAddress]
-    #: :func:`plan_parquet`'s skipped purchases and rejections kept as frames rather
+    #: Skipped purchases (and :func:`plan_parquet`'s rejections) kept as frames rather
     #: than objects (besides ``residue``'s own); :attr:`skipped` and :attr:`rejected`
     #: build the objects on first use.
     stored: _StoredResidue | None = None
@@ -1159,25 +1159,16 @@ class _Context:
         why = pairs.with_columns(
             reason=pl.Series(reasons, dtype=pl.String), detail=pl.Series(details, dtype=pl.String)
         )
-        schema = _StoredResidue._skipped_schema()
-        return (
-            rows.join(why, on=on, how="left")
-            .select(
-                "row",
-                pl.col("id").alias("transaction_id"),
-                *(
-                    pl.col(c).cast(t)
-                    for c, t in schema.items()
-                    if c not in ("transaction_id", "product_type")
-                ),
-                pl.col("payment_product_type").cast(schema["product_type"]).alias("product_type"),
-            )
-            .select("row", *schema)
+        named = rows.join(why, on=on, how="left").rename(
+            {"id": "transaction_id", "payment_product_type": "product_type"}
         )
+        schema = _StoredResidue._skipped_schema()
+        return named.select("row", *(pl.col(c).cast(t) for c, t in schema.items()))
 
     def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Each distinct (address, product type) validated once by the core; the rows
-        whose address fails are dropped (to the residue).
+        """Each distinct (address, product type) checked once (recognized as plainly
+        valid, or validated by the core); the rows whose address fails are dropped (to
+        the residue).
 
         Rows are matched to the distinct addresses by a 64-bit hash of their fields. The
         distinct (hash, fields) of the frame are checked against the fields the hash

@@ -362,3 +362,22 @@ def test_plainly_valid_purchases_on_no_invoice_are_skipped_on_the_columnar_path(
     assert [r.transaction_id for r in result.rejected] == ["X1"]
     assert result.skipped == core.skipped  # the core's reasons, word for word
     assert result.to_plan() == core
+
+
+def test_two_periods_issued_on_one_day_are_ordered_by_id(tmp_path):
+    # Closed days through February move January's issue date onto February's: one
+    # customer then has two grouped invoices (and a standard one) on one issue date.
+    closed = {"NO": [date(2025, 2, 1) + timedelta(days=n) for n in range(33)]}
+    records = [record(id=f"J{n}", created_at=f"2025-01-{10 + n}T10:00:00Z") for n in range(3)] + [
+        record(id=f"F{n}", created_at=f"2025-02-{10 + n}T10:00:00Z") for n in range(3)
+    ]
+    records.append(
+        record(id="S1", created_at="2025-03-06T10:00:00Z", payment_product_type=STANDARD,
+               status="CAPTURED")
+    )  # fmt: skip
+    core = plan_invoices(records, closed_days=closed)
+    issued = Counter(invoice.issue_date for invoice in core.invoices)
+    assert issued.most_common(1)[0][1] == 3  # the tie this test is about
+    assert plan_frames(flatten(records), closed_days=closed).to_plan() == core
+    streamed = plan_parquet(parquet_of(tmp_path, records), batch_rows=2, closed_days=closed)
+    assert streamed.to_plan() == core

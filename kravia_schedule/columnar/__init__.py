@@ -173,6 +173,11 @@ _COUNTRY_INDEX = {c.value: i for i, c in enumerate(_COUNTRIES)}
 #: planning with ``lines=False``).
 _LINE_ONLY = ["row", "created_at", "merchant_reference"]
 _EPOCH_DAY = date(1970, 1, 1)
+#: The columns every line of an invoice shares (taken from its first).
+_INVOICE_WIDE = ["address", "dates", "payment_product_type", "customer", "currency", "start",
+                 "sid"]  # fmt: skip
+#: Added to a day number (since 1970) to make every date from year 1 positive.
+_DAY_OFFSET = 1 << 20
 #: A stand-in purchase for asking the core why a (product type, status) is skipped.
 _SKIP_PROBE = PurchaseRow(
     "", _EPOCH, 0, 0, "", TransactionStatus.AUTHORIZED, _GROUPED,
@@ -1468,79 +1473,70 @@ class _Context:
         (instant, id) order, its address is its earliest line's. A standard invoice is
         one row. The ids are the core's: the digest of the same text, checked against the
         core's own function on the first invoice of each kind.
+
+        The rows are sorted once, in the plan's order (issue date, customer key,
+        currency, invoice id, then each invoice's lines by instant and id), so each
+        invoice is a run of rows and its lines need no sorting of their own. A grouped
+        invoice's id is known only once it is grouped, but it begins ``G-<period
+        label>-``: among one customer's grouped invoices of one currency and issue date
+        (closed days can move two periods' issue dates onto one day) it sorts as the
+        period start does, which the rows are sorted by. Were the core's ids to change
+        form (see :meth:`_checked_ids`), the invoices are sorted again.
         """
         detail = ["created_at", "amount", "vat_amount", "merchant_reference"] if lines else []
-        grouped = rows.filter(pl.col("start").is_not_null())
-        standard = rows.filter(pl.col("start").is_null())
-        keys = ["customer", "currency", "start"]
-        common = [
-            pl.col("address").first(),
-            pl.col("dates").first(),
-            pl.col("payment_product_type").first(),
-        ]
-        by_group = (
-            grouped.sort("ts", "id")
-            .group_by(keys)
-            .agg(
-                pl.col("id").alias("transaction_ids"),
-                pl.col("amount").cast(pl.Int128).sum(),
-                pl.col("vat_amount").cast(pl.Int128).sum(),
-                pl.len().alias("purchases"),
-                *common,
-                *(pl.col(c).alias(f"line.{c}") for c in detail),
+        standard = pl.col("start").is_null()
+        # A standard invoice's id depends on its one line only.
+        message = pl.when(standard).then(
+            pl.concat_str("payment_product_type", "id", separator=_SEPARATOR)
+        )
+        sid = _digests(rows.select(message).to_series())
+        rows = rows.with_columns(sid=pl.when(standard).then(pl.concat_str(pl.lit("S-"), sid)))
+        dates_table = self.dates_table()  # row i: the dates of index i
+        customers = self.customer_table().sort("customer")  # row i: customer i
+        issue = dates_table["issue_date"].cast(pl.Int64).gather(rows["dates"])
+        rank = customers["rank"].gather(rows["customer"])
+        currencies = sorted(rows["currency"].unique().to_list())
+        currency = rows["currency"].replace_strict(currencies, range(len(currencies)))
+        days = pl.col("start").cast(pl.Int64)
+        order = rows.with_columns(
+            # issue date, then customer (rank); then currency, kind (grouped "G-" ids
+            # sort before standard "S-" ones) and period start.
+            k1=(issue + _DAY_OFFSET) * (1 << 40) + rank,
+            k2=currency.cast(pl.Int64) * (1 << 32)
+            + pl.when(standard).then(1 << 31).otherwise(days + _DAY_OFFSET),
+        ).sort("k1", "k2", "sid", "ts", "id", nulls_last=False)
+        runs = order.with_columns(run=pl.struct("k1", "k2", "sid").rle_id().set_sorted())
+        frame = runs.group_by("run", maintain_order=True).agg(
+            pl.col("id").alias("transaction_ids"),
+            pl.col("amount").cast(pl.Int128).sum(),
+            pl.col("vat_amount").cast(pl.Int128).sum(),
+            pl.len().alias("purchases"),
+            *(pl.col(c).first() for c in _INVOICE_WIDE),
+        )
+        frame = pl.concat(
+            [
+                frame,
+                dates_table.drop("dates")[frame["dates"]],
+                customers.drop("customer")[frame["customer"]],
+            ],
+            how="horizontal",
+        )
+        grouped = pl.col("start").is_not_null()
+        message = pl.when(grouped).then(
+            pl.concat_str(
+                pl.lit("grouped"), *KEYS, "currency", "interval", "period", separator=_SEPARATOR
             )
         )
-        singles = standard.select(
-            *keys,
-            pl.concat_list("id").alias("transaction_ids"),
-            pl.col("amount").cast(pl.Int128),
-            pl.col("vat_amount").cast(pl.Int128),
-            pl.lit(1, pl.UInt32).alias("purchases"),
-            "address",
-            "dates",
-            "payment_product_type",
-            *(pl.concat_list(c).alias(f"line.{c}") for c in detail),
-        )
-        frame = (
-            pl.concat([by_group, singles], how="vertical_relaxed")
-            .join(self.dates_table(), on="dates", how="left")
-            .join(self.customer_table(), on="customer", how="left")
-        )
-        is_grouped = pl.col("start").is_not_null()
-        message = (
-            pl.when(is_grouped)
-            .then(
-                pl.concat_str(
-                    pl.lit("grouped"),
-                    *KEYS,
-                    "currency",
-                    "interval",
-                    "period",
-                    separator=_SEPARATOR,
-                )
-            )
-            .otherwise(
-                pl.concat_str(
-                    "payment_product_type",
-                    pl.col("transaction_ids").list.first(),
-                    separator=_SEPARATOR,
-                )
-            )
-        )
-        frame = frame.with_columns(digest=_digests(frame.select(message).to_series()))
+        digest = _digests(frame.select(message).to_series())
         invoice_id = (
-            pl.when(is_grouped)
-            .then(pl.concat_str(pl.lit("G-"), "period", pl.lit("-"), "digest"))
-            .otherwise(pl.concat_str(pl.lit("S-"), "digest"))
+            pl.when(grouped)
+            .then(pl.concat_str(pl.lit("G-"), "period", pl.lit("-"), digest))
+            .otherwise("sid")
         )
-        frame = self._checked_ids(frame.with_columns(id=invoice_id))
-        frame = frame.sort("issue_date", "rank", "currency", "id")
-        details = None
-        if lines:
-            names = [f"line.{c}" for c in detail]
-            details = (
-                frame.select(names).explode(names).rename(dict(zip(names, detail, strict=True)))
-            )
+        details = order.select(detail) if lines else None
+        frame, replaced = self._checked_ids(frame.with_columns(id=invoice_id))
+        if replaced:  # ids in another format may sort in another order
+            frame, details = _reordered(frame, details)
         amounts = frame.select(pl.col("amount", "vat_amount").abs().max()).row(0)
         money = pl.Int64 if all(m is None or m < 2**63 for m in amounts) else pl.Int128
         invoices = frame.select(
@@ -1568,9 +1564,10 @@ class _Context:
         )
         return invoices, details
 
-    def _checked_ids(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _checked_ids(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
         """``frame`` with the core's own ids if they differ from the ones computed here on
-        the first grouped or standard invoice (the core's format is the reference)."""
+        the first grouped or standard invoice (the core's format is the reference), and
+        whether they did."""
         grouped = frame.filter(pl.col("start").is_not_null()).head(1)
         standard = frame.filter(pl.col("start").is_null()).head(1)
         same = True
@@ -1584,7 +1581,7 @@ class _Context:
             tid = row["transaction_ids"][0]
             same = same and row["id"] == _standard_id(ProductType(row["payment_product_type"]), tid)
         if same:
-            return frame
+            return frame, False
         ids = []  # only if the core's id format changes
         for row in frame.iter_rows(named=True):
             if row["start"] is None:
@@ -1594,7 +1591,20 @@ class _Context:
                 period = self.dates[row["dates"]].period
                 assert period is not None
                 ids.append(_grouped_id(_key(row), row["currency"], period))
-        return frame.with_columns(id=pl.Series(ids, dtype=pl.String))
+        return frame.with_columns(id=pl.Series(ids, dtype=pl.String)), True
+
+
+def _reordered(
+    frame: pl.DataFrame, details: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Invoices (and their lines) sorted in the plan's order, ids included."""
+    first = pl.col("purchases").cum_sum() - pl.col("purchases")
+    frame = frame.with_columns(first_line=first).sort("issue_date", "rank", "currency", "id")
+    if details is not None:
+        starts, counts = frame["first_line"], frame["purchases"]
+        lines = pl.int_ranges(starts, starts + counts, dtype=pl.UInt32, eager=True).explode()
+        details = details[lines]
+    return frame.drop("first_line"), details
 
 
 def _no_customers() -> pl.DataFrame:
@@ -1642,11 +1652,16 @@ def _instant(text: pl.Expr) -> pl.Expr:
 
 
 def _digests(messages: pl.Series) -> pl.Series:
-    """The 8-byte BLAKE2b hex digest of each text (the core's ``_digest`` of its parts)."""
+    """The 8-byte BLAKE2b hex digest of each text (the core's ``_digest`` of its parts);
+    null for null."""
     blake2b = hashlib.blake2b
-    return pl.Series(
-        [blake2b(m, digest_size=8).hexdigest() for m in messages.cast(pl.Binary).to_list()],
-        dtype=pl.String,
+    present = messages.is_not_null()
+    texts = messages.filter(present).cast(pl.Binary).to_list()
+    digests = pl.Series([blake2b(m, digest_size=8).hexdigest() for m in texts], dtype=pl.String)
+    if len(digests) == len(messages):
+        return digests
+    return pl.repeat(None, len(messages), dtype=pl.String, eager=True).scatter(
+        present.arg_true(), digests
     )
 
 

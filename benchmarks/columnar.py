@@ -5,11 +5,12 @@
     python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --write
     python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --stream
 
-In memory (one process, same data): ``plan_frames`` (the columnar plan: a frame of
-invoices), ``FramePlan.to_plan()`` (materializing the ``InvoicePlan``), the pandas job
-(:func:`benchmarks.baselines.pandas_job`) and the bare Polars ``group_by``
-(:func:`benchmarks.baselines.polars_job`) on precomputed keys. Neither baseline's frame
-building is timed; nor is the columnar plan's (the data is a Polars frame already).
+In memory (same data, each engine in a process of its own): ``plan_frames`` (the
+columnar plan: a frame of invoices) and ``FramePlan.to_plan()`` (materializing the
+``InvoicePlan``), the pandas job (:func:`benchmarks.baselines.pandas_job`) and the bare
+Polars ``group_by`` (:func:`benchmarks.baselines.polars_job`) on precomputed keys.
+Neither baseline's frame building is timed; nor is the columnar plan's (the data is a
+Polars frame already).
 
 ``--stream`` writes the data to a Parquet file (unless it exists) and plans it with
 ``plan_parquet(lines=False)``: time, peak RSS and bytes per purchase held by the result.
@@ -24,10 +25,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,11 +185,6 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def rss() -> int:
-    with open("/proc/self/statm") as stream:
-        return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -205,43 +204,84 @@ def held_bytes(plan: Any) -> int:
     return sum(f.estimated_size() for f in frames)
 
 
-def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
-    from kravia_schedule import plan_invoices
-    from kravia_schedule.columnar import plan_frames
+#: The in-memory engines, each timed in a process of its own (as the core suite does), so
+#: one engine's heap and allocator state cannot slow another down.
+ENGINES = ("pandas", "polars", "frames")
 
+
+def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
     start = time.perf_counter()
     df = frame(n, seed)
     print(f"n={n:,}: generated in {time.perf_counter() - start:.1f} s", flush=True)
-    pandas_df = pandas_input(df)
-    polars_df = polars_input(df)
-
-    t_pandas, out = timed(lambda: baselines.pandas_job(pandas_df), repeat)
-    t_polars, groups = timed(lambda: baselines.polars_job(polars_df), max(repeat, 3))
-    before = rss()
-    t_frames, plan = timed(lambda: plan_frames(df), repeat)
-    frame_held = held_bytes(plan)
-    after_frames = rss()
-    t_plan, materialized = timed(plan.to_plan, 1)
-    after_plan = rss()
-    invoices = plan.invoices.height
-    print(f"  invoices: {invoices:,}  (residue: {len(plan.rejected):,} rejected, "
-          f"{len(plan.skipped):,} skipped)")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="kravia-bench-") as tmp:
+        data = Path(tmp) / "purchases.parquet"
+        df.write_parquet(data)
+        del df
+        found = {engine: _in_child(engine, data, repeat, check) for engine in ENGINES}
+    pandas, polars, frames = (found[engine] for engine in ENGINES)
+    t_pandas, t_polars, t_frames = pandas["seconds"], polars["seconds"], frames["seconds"]
+    print(f"  invoices: {frames['invoices']:,}  (residue: {frames['rejected']:,} rejected, "
+          f"{frames['skipped']:,} skipped)")  # fmt: skip
     print(f"  plan_frames          {t_frames:8.2f} s  ({n / t_frames:,.0f} purchases/s)")
-    print(f"  to_plan()            {t_plan:8.2f} s")
+    print(f"  to_plan()            {frames['to_plan']:8.2f} s")
     print(f"  pandas job           {t_pandas:8.2f} s  (frame built beforehand, not timed)")
     print(f"  polars group_by      {t_polars:8.2f} s  (keys and period precomputed)")
     print(f"  plan_frames / pandas {t_frames / t_pandas:8.2f}x")
     print(f"  plan_frames / polars {t_frames / t_polars:8.2f}x")
-    print(f"  frame plan holds     {frame_held / n:8.1f} B/purchase (Arrow buffers; "
-          f"RSS grew {(after_frames - before) / n:.0f} B/purchase)")  # fmt: skip
-    print(f"  to_plan() holds      {(after_plan - after_frames) / n:8.1f} B/purchase (RSS growth)")
-    print(f"  peak RSS             {peak_rss() / 2**30:8.2f} GiB")
-    problems = baselines.pandas_agreement(out, materialized)
-    problems += baselines.polars_agreement(groups, materialized)
+    print(f"  frame plan holds     {frames['held'] / n:8.1f} B/purchase (Arrow buffers)")
+    print(f"  peak RSS             {frames['peak'] / 2**30:8.2f} GiB plan_frames and to_plan, "
+          f"{pandas['peak'] / 2**30:.2f} GiB pandas, {polars['peak'] / 2**30:.2f} GiB polars "
+          "(each process, input included)")  # fmt: skip
+    problems = frames["problems"]
     print("  pandas and polars agree with the plan" if not problems else f"  {problems}")
     if check:
-        core = plan_invoices(records(df))
-        print(f"  to_plan() == plan_invoices: {materialized == core}")
+        print(f"  to_plan() == plan_invoices: {frames['core_equal']}")
+
+
+def _in_child(engine: str, data: Path, repeat: int, check: bool) -> dict[str, Any]:
+    """:func:`run_engine` in a new process; its figures."""
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-m", "benchmarks.columnar", "--engine", engine,
+               "--input", str(data), "--repeat", str(repeat), *(["--check"] if check else [])]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise RuntimeError(f"the {engine} run failed:\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return figures
+
+
+def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, Any]:
+    """Time one engine on the purchases in ``data`` (reading and input building not
+    timed); the plan's run also checks it against the baselines' results, untimed."""
+    df = pl.read_parquet(data)
+    if engine == "pandas":
+        pandas_df = pandas_input(df)
+        seconds, _ = timed(lambda: baselines.pandas_job(pandas_df), repeat)
+        return {"seconds": seconds, "peak": peak_rss()}
+    if engine == "polars":
+        polars_df = polars_input(df)
+        seconds, _ = timed(lambda: baselines.polars_job(polars_df), max(repeat, 3))
+        return {"seconds": seconds, "peak": peak_rss()}
+    from kravia_schedule import plan_invoices
+    from kravia_schedule.columnar import plan_frames
+
+    seconds, plan = timed(lambda: plan_frames(df), repeat)
+    held = held_bytes(plan)
+    t_plan, materialized = timed(plan.to_plan, 1)
+    peak = peak_rss()
+    skipped, rejected = plan.residue_counts()
+    problems = baselines.pandas_agreement(baselines.pandas_job(pandas_input(df)), materialized)
+    problems += baselines.polars_agreement(baselines.polars_job(polars_input(df)), materialized)
+    return {
+        "seconds": seconds, "to_plan": t_plan, "held": held, "peak": peak,
+        "invoices": plan.invoices.height, "skipped": skipped, "rejected": rejected,
+        "problems": problems,
+        "core_equal": materialized == plan_invoices(records(df)) if check else None,
+    }  # fmt: skip
 
 
 def streamed(n: int, seed: int, path: Path, batch_rows: int) -> None:
@@ -280,8 +320,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream", action="store_true", help="plan_parquet of --parquet")
     parser.add_argument("--write", action="store_true", help="only write --parquet")
     parser.add_argument("--batch-rows", type=int, default=1 << 20)
+    # Internal: one engine of the in-memory run, in its own process (see ENGINES).
+    parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.write:
+    if args.engine:
+        if args.input is None:
+            parser.error("--engine needs --input PATH")
+        print(json.dumps(run_engine(args.engine, args.input, args.repeat, args.check)))
+    elif args.write:
         if args.parquet is None:
             parser.error("--write needs --parquet PATH")
         start = time.perf_counter()

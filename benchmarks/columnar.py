@@ -257,7 +257,7 @@ def _in_child(engine: str, data: Path, repeat: int, check: bool) -> dict[str, An
 def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, Any]:
     """Time one engine on the purchases in ``data`` (reading and input building not
     timed); the plan's run also checks it against the baselines' results, untimed."""
-    df = pl.read_parquet(data, rechunk=True)  # contiguous, as the generated frame was
+    df = pl.read_parquet(data).rechunk()  # contiguous, as the generated frame was
     if engine == "pandas":
         pandas_df = pandas_input(df)
         seconds, _ = timed(lambda: baselines.pandas_job(pandas_df), repeat)

@@ -447,8 +447,8 @@ def plan_parquet(
 
     Polars' allocator keeps the pages each batch frees for a while; set
     ``_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0`` in the environment before
-    Polars is imported to have them returned at once (``python -m benchmarks.columnar``
-    does).
+    Polars is imported to have them returned at once (``python -m benchmarks.columnar
+    --stream`` does).
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be positive, got {batch_rows}")

@@ -1116,6 +1116,10 @@ class _Context:
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
+        # Counting distinct hashes is several times cheaper than marking the repeated
+        # ones (0.15 s against 1.3 s at 10^7), and usually shows there are none.
+        distinct = frame.lazy().select(key.hash().n_unique()).collect().item()
+        repeated = pl.lit(False) if distinct == frame.height else key.hash().is_duplicated()
         amount, vat = pl.col("amount"), pl.col("vat_amount")
         status, product = pl.col("status"), pl.col("payment_product_type")
         standard_types = [
@@ -1133,7 +1137,7 @@ class _Context:
             & (key == ident)
             # A repeated id, or one whose hash another shares: to the core, which settles
             # repeats (a hash collision only sends a row the long way).
-            & ~key.hash().is_duplicated()
+            & ~repeated
             & (amount > 0)
             & (vat >= 0)
             & (vat <= amount)

@@ -1209,9 +1209,22 @@ class _Context:
             verified = pl.concat([verified, new.select("ah")])
         assert self.known_keys is not None
         table = verified.join(self.known_keys, on="ah")
-        # ``table`` has one row per hash (``verified`` is distinct): no m:1 check needed.
-        joined = hashed.lazy().drop(_ADDRESS_COLUMNS).join(table.lazy(), on="ah")
-        return joined.filter(pl.col("address").is_not_null()).drop("ah").collect()
+        # ``table`` has one row per hash (``verified`` is distinct): each row's position
+        # in it is mapped in place (cheaper than a join, which gathers every row), and
+        # a row whose hash is not there (a collision) goes to the residue.
+        at = pl.col("ah").replace_strict(
+            table["ah"], pl.int_range(table.height, dtype=pl.UInt32, eager=True), default=None
+        )
+        keyed = (
+            hashed.lazy()
+            .drop(_ADDRESS_COLUMNS)
+            .with_columns(at=at)
+            .with_columns(
+                pl.lit(table[c]).gather(pl.col("at")).alias(c)
+                for c in ("address", "customer", "cc")
+            )
+        )
+        return keyed.filter(pl.col("address").is_not_null()).drop("ah", "at").collect()
 
     def _looked_up(self, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
         """The new distinct addresses (``ah`` and the ``on`` columns): ``k.<column>``
@@ -1282,6 +1295,12 @@ class _Context:
             pl.Series(name, [f[i] for f in found], dtype=dtype)
             for i, (name, dtype) in enumerate(columns)
         )
+        if len(on) == 1:  # a value per key: mapped in place, the rows are not gathered
+            keys = distinct[on[0]]
+            return frame.with_columns(
+                pl.col(on[0]).replace_strict(keys, distinct[name], return_dtype=dtype).alias(name)
+                for name, dtype in columns
+            )
         # ``distinct`` is unique on ``on`` by construction: no m:1 check needed.
         return frame.lazy().join(distinct.lazy(), on=on).collect()
 

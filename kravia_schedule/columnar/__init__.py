@@ -1295,10 +1295,12 @@ class _Context:
             pl.Series(name, [f[i] for f in found], dtype=dtype)
             for i, (name, dtype) in enumerate(columns)
         )
-        if len(on) == 1:  # a value per key: mapped in place, the rows are not gathered
-            keys = distinct[on[0]]
+        # A value per key: mapped in place, the rows are not gathered. (Not on an empty
+        # frame: there Polars 2.1's replace_strict gives Int64 whatever return_dtype.)
+        if len(on) == 1 and distinct.height:
+            keys, key = distinct[on[0]], pl.col(on[0])
             return frame.with_columns(
-                pl.col(on[0]).replace_strict(keys, distinct[name], return_dtype=dtype).alias(name)
+                key.replace_strict(keys, distinct[name], return_dtype=dtype).alias(name)
                 for name, dtype in columns
             )
         # ``distinct`` is unique on ``on`` by construction: no m:1 check needed.

@@ -40,17 +40,22 @@ DROP: Any = object()
 _FIFTH: Any = object()
 
 
+def changed(base: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A copy of ``base`` with ``overrides``; ``DROP`` removes a field."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if value is DROP:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
 def nordmann_address(
     base: Mapping[str, Any] = NORDMANN_ADDRESS, **overrides: Any
 ) -> dict[str, Any]:
     """A copy of ``base`` (the Nordmann AS address) with ``overrides``; ``DROP`` removes a field."""
-    address = dict(base)
-    for key, value in overrides.items():
-        if value is DROP:
-            address.pop(key, None)
-        else:
-            address[key] = value
-    return address
+    return changed(base, **overrides)
 
 
 def nordmann_record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _records import DROP, changed
 
 from kravia_schedule import (
     BillingAddress,
@@ -60,19 +61,6 @@ FI_ADDRESS: dict[str, Any] = {
 }
 
 
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in changes.items():
-        if value is _DROP:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
-
-
-_DROP = object()
-
-
 def _fullwidth(ascii_digits: str) -> str:
     """The same digits in FULLWIDTH DIGIT form (U+FF10..U+FF19); they pass str.isdigit()."""
     return "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in ascii_digits)
@@ -114,7 +102,7 @@ def test_seed_address_fails_strict_on_the_check_digit() -> None:
 @pytest.mark.parametrize("org", ["923609016", "974760673", "923 609 016", "NO923609016MVA"])
 def test_valid_norwegian_numbers_pass_strict(org: str) -> None:
     address = validate_billing_address(
-        _with(SEED_ADDRESS, organization_number=org), ProductType.B2B, strict=True
+        changed(SEED_ADDRESS, organization_number=org), ProductType.B2B, strict=True
     )
     assert address.org_number_key == org.replace(" ", "").removeprefix("NO").removesuffix("MVA")
     assert address.organization_number == org  # the spelling given is kept
@@ -132,9 +120,9 @@ def test_required_fields_per_product_type() -> None:
 @pytest.mark.parametrize("how", ["missing", "empty", "blank", "null"])
 @pytest.mark.parametrize("field", B2C_REQUIRED)
 def test_b2c_required_field(field: str, how: str) -> None:
-    value = {"missing": _DROP, "empty": "", "blank": "   ", "null": None}[how]
+    value = {"missing": DROP, "empty": "", "blank": "   ", "null": None}[how]
     with pytest.raises(InvalidBillingAddress) as error:
-        validate_billing_address(_with(SEED_ADDRESS, **{field: value}), "kravia.invoice_b2c")
+        validate_billing_address(changed(SEED_ADDRESS, **{field: value}), "kravia.invoice_b2c")
     assert _paths(error) == [field]
     assert "required" in error.value.problems[0].message
 
@@ -143,14 +131,14 @@ def test_b2c_required_field(field: str, how: str) -> None:
 @pytest.mark.parametrize("field", B2B_REQUIRED)
 def test_b2b_required_field(field: str, product_type: str) -> None:
     with pytest.raises(InvalidBillingAddress) as error:
-        validate_billing_address(_with(SEED_ADDRESS, **{field: _DROP}), product_type)
+        validate_billing_address(changed(SEED_ADDRESS, **{field: DROP}), product_type)
     assert _paths(error) == [field]
     assert product_type in error.value.problems[0].message
 
 
 def test_b2c_business_fields_are_optional() -> None:
     address = validate_billing_address(
-        _with(SEED_ADDRESS, business_name=_DROP, organization_number=_DROP), "kravia.invoice_b2c"
+        changed(SEED_ADDRESS, business_name=DROP, organization_number=DROP), "kravia.invoice_b2c"
     )
     assert address.business_name is None
     assert address.organization_number is None
@@ -159,7 +147,7 @@ def test_b2c_business_fields_are_optional() -> None:
 @pytest.mark.parametrize("org", ["123456789", "not a number", "12", "556677-8899"])
 def test_b2c_ignores_organization_number(org: str) -> None:
     address = validate_billing_address(
-        _with(SEED_ADDRESS, organization_number=org), "kravia.invoice_b2c", strict=True
+        changed(SEED_ADDRESS, organization_number=org), "kravia.invoice_b2c", strict=True
     )
     assert address.organization_number is None
     assert address.org_number_key is None
@@ -168,7 +156,7 @@ def test_b2c_ignores_organization_number(org: str) -> None:
 
 def test_optional_fields_are_trimmed_and_empty_means_absent() -> None:
     address = validate_billing_address(
-        _with(SEED_ADDRESS, customer_reference="  ", first_name="  Ola ", postal_place=""),
+        changed(SEED_ADDRESS, customer_reference="  ", first_name="  Ola ", postal_place=""),
         "kravia.invoice_b2b_grouped",
     )
     assert address.customer_reference is None
@@ -184,7 +172,7 @@ def test_optional_fields_are_trimmed_and_empty_means_absent() -> None:
     [("no", Country.NO), ("No", Country.NO), (" NO ", Country.NO), ("NO", Country.NO)],
 )
 def test_country_is_normalized(given: str, expected: Country) -> None:
-    address = validate_billing_address(_with(SEED_ADDRESS, country=given), "kravia.invoice_b2b")
+    address = validate_billing_address(changed(SEED_ADDRESS, country=given), "kravia.invoice_b2b")
     assert address.country is expected
     assert address.to_dict()["country"] == "NO"
 
@@ -203,7 +191,7 @@ def test_country_is_normalized(given: str, expected: Country) -> None:
 )
 def test_bad_country(country: str, fragment: str) -> None:
     with pytest.raises(InvalidBillingAddress) as error:
-        validate_billing_address(_with(SEED_ADDRESS, country=country), "kravia.invoice_b2c")
+        validate_billing_address(changed(SEED_ADDRESS, country=country), "kravia.invoice_b2c")
     assert _paths(error) == ["country"]
     assert fragment in error.value.problems[0].message
 
@@ -227,7 +215,7 @@ def test_bad_country(country: str, fragment: str) -> None:
 def test_org_number_key(country_address: dict[str, Any], org: str, key: str) -> None:
     for strict in (False, True):
         address = validate_billing_address(
-            _with(country_address, organization_number=org), "kravia.invoice_b2b", strict=strict
+            changed(country_address, organization_number=org), "kravia.invoice_b2b", strict=strict
         )
         assert address.org_number_key == key
         assert address.organization_number == org
@@ -236,11 +224,13 @@ def test_org_number_key(country_address: dict[str, Any], org: str, key: str) -> 
 def test_fi_format_without_check_digit_in_non_strict_mode() -> None:
     # 1234567-8: weights 7,9,10,5,8,4,2 give 153; 153 % 11 = 10; check 11-10 = 1 != 8.
     org = "1234567-8"
-    address = validate_billing_address(_with(FI_ADDRESS, organization_number=org), ProductType.B2B)
+    address = validate_billing_address(
+        changed(FI_ADDRESS, organization_number=org), ProductType.B2B
+    )
     assert address.org_number_key == "1234567-8"
     with pytest.raises(InvalidBillingAddress) as error:
         validate_billing_address(
-            _with(FI_ADDRESS, organization_number=org), ProductType.B2B, strict=True
+            changed(FI_ADDRESS, organization_number=org), ProductType.B2B, strict=True
         )
     assert _paths(error) == ["organization_number"]
 
@@ -262,7 +252,7 @@ def test_fi_format_without_check_digit_in_non_strict_mode() -> None:
 def test_malformed_org_numbers(country_address: dict[str, Any], org: str) -> None:
     with pytest.raises(InvalidBillingAddress) as error:
         validate_billing_address(
-            _with(country_address, organization_number=org), "kravia.invoice_b2b_grouped"
+            changed(country_address, organization_number=org), "kravia.invoice_b2b_grouped"
         )
     assert _paths(error) == ["organization_number"]
 
@@ -271,7 +261,7 @@ def test_org_number_format_follows_the_address_country() -> None:
     # A valid Norwegian number in a Swedish address is not a Swedish number.
     with pytest.raises(InvalidBillingAddress) as error:
         validate_billing_address(
-            _with(SE_ADDRESS, organization_number="923609016"), "kravia.invoice_b2b"
+            changed(SE_ADDRESS, organization_number="923609016"), "kravia.invoice_b2b"
         )
     assert _paths(error) == ["organization_number"]
 
@@ -301,7 +291,7 @@ def test_org_number_format_follows_the_address_country() -> None:
     ],
 )
 def test_postal_codes(country_address: dict[str, Any], postal: str, ok: bool) -> None:
-    record = _with(country_address, postal_code=postal)
+    record = changed(country_address, postal_code=postal)
     if ok:
         assert validate_billing_address(record, "kravia.invoice_b2b").postal_code == postal
     else:
@@ -313,7 +303,7 @@ def test_postal_codes(country_address: dict[str, Any], postal: str, ok: bool) ->
 
 def test_postal_code_is_trimmed() -> None:
     address = validate_billing_address(
-        _with(SEED_ADDRESS, postal_code=" 0151 "), "kravia.invoice_b2c"
+        changed(SEED_ADDRESS, postal_code=" 0151 "), "kravia.invoice_b2c"
     )
     assert address.postal_code == "0151"
 
@@ -329,7 +319,7 @@ def test_postal_code_is_trimmed() -> None:
 )
 def test_postal_code_must_be_ascii_digits(country_address: dict[str, Any], postal: str) -> None:
     with pytest.raises(InvalidBillingAddress):
-        validate_billing_address(_with(country_address, postal_code=postal), "kravia.invoice_b2c")
+        validate_billing_address(changed(country_address, postal_code=postal), "kravia.invoice_b2c")
 
 
 # -- e-mail and phone ------------------------------------------------------------------------
@@ -349,7 +339,7 @@ def test_postal_code_must_be_ascii_digits(country_address: dict[str, Any], posta
     ],
 )
 def test_email_sanity(email: str, ok: bool) -> None:
-    record = _with(SEED_ADDRESS, email=email)
+    record = changed(SEED_ADDRESS, email=email)
     if ok:
         assert validate_billing_address(record, "kravia.invoice_b2c").email == email
     else:
@@ -374,7 +364,7 @@ def test_email_sanity(email: str, ok: bool) -> None:
     ],
 )
 def test_phone_sanity(phone: str, ok: bool) -> None:
-    record = _with(SEED_ADDRESS, phone_number=phone)
+    record = changed(SEED_ADDRESS, phone_number=phone)
     if ok:
         assert validate_billing_address(record, "kravia.invoice_b2c").phone_number == phone
     else:
@@ -387,9 +377,9 @@ def test_phone_sanity(phone: str, ok: bool) -> None:
 
 
 def test_several_problems_are_listed_at_once() -> None:
-    record = _with(
+    record = changed(
         SEED_ADDRESS,
-        first_name=_DROP,
+        first_name=DROP,
         business_name="",
         organization_number="12345678",
         postal_code="151",
@@ -410,7 +400,7 @@ def test_several_problems_are_listed_at_once() -> None:
 def test_bad_country_and_missing_field_together() -> None:
     with pytest.raises(InvalidBillingAddress) as error:
         validate_billing_address(
-            _with(SEED_ADDRESS, country="DK", email=_DROP), "kravia.invoice_b2c"
+            changed(SEED_ADDRESS, country="DK", email=DROP), "kravia.invoice_b2c"
         )
     assert set(_paths(error)) == {"country", "email"}
 
@@ -428,7 +418,7 @@ def test_bad_country_and_missing_field_together() -> None:
 )
 def test_non_string_field_value(field: str, value: object) -> None:
     with pytest.raises(InvalidBillingAddress) as error:
-        validate_billing_address(_with(SEED_ADDRESS, **{field: value}), "kravia.invoice_b2b")
+        validate_billing_address(changed(SEED_ADDRESS, **{field: value}), "kravia.invoice_b2b")
     assert _paths(error) == [field]
     assert "must be a string" in error.value.problems[0].message
 
@@ -445,7 +435,9 @@ def test_unknown_product_type() -> None:
 
 
 def test_unknown_fields_are_ignored() -> None:
-    address = validate_billing_address(_with(SEED_ADDRESS, fax="+4722222222"), "kravia.invoice_b2c")
+    address = validate_billing_address(
+        changed(SEED_ADDRESS, fax="+4722222222"), "kravia.invoice_b2c"
+    )
     assert "fax" not in address.to_dict()
 
 

@@ -1471,8 +1471,9 @@ class _Context:
         )
 
     def customer_table(self) -> pl.DataFrame:
-        """The customer key columns per ``customer`` index, and ``rank``: its place in
-        the order of keys (as the core orders invoices of one issue date)."""
+        """The customer key columns per ``customer`` index (row i: customer i), and
+        ``rank``: its place in the order of keys (as the core orders invoices of one
+        issue date). Built once per set of customers, not per range grouped."""
         if self._customer_table is None:
             # Polars orders strings by their UTF-8 bytes: by code point, as Python does.
             self._customer_table = (
@@ -1485,6 +1486,7 @@ class _Context:
                     pl.col("org", "name", "reference").cast(pl.Categorical),
                     pl.col("rank").cast(pl.Int64),
                 )
+                .sort("customer")
             )
         return self._customer_table
 
@@ -1517,7 +1519,7 @@ class _Context:
         sid = _digests(rows.select(message).to_series())
         rows = rows.with_columns(sid=pl.when(standard).then(pl.concat_str(pl.lit("S-"), sid)))
         dates_table = self.dates_table()  # row i: the dates of index i
-        customers = self.customer_table().sort("customer")  # row i: customer i
+        customers = self.customer_table()  # row i: customer i
         issue = dates_table["issue_date"].cast(pl.Int64).gather(rows["dates"])
         rank = customers["rank"].gather(rows["customer"])
         currencies = sorted(rows["currency"].unique().to_list())

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ import polars as pl
 
 from benchmarks import baselines
 from benchmarks.generate import VOIDED_SHARE, customers
+from benchmarks.suite import run_json
 
 _CURRENCY = {"NO": "NOK", "SE": "SEK", "FI": "EUR"}
 _START = 1_704_067_200  # 2024-01-01T00:00:00Z
@@ -240,17 +240,10 @@ def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
 
 def _in_child(engine: str, data: Path, repeat: int, check: bool) -> dict[str, Any]:
     """:func:`run_engine` in a new process; its figures."""
-    root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
-    }
-    command = [sys.executable, "-m", "benchmarks.columnar", "--engine", engine,
-               "--input", str(data), "--repeat", str(repeat), *(["--check"] if check else [])]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if done.returncode:
-        raise RuntimeError(f"the {engine} run failed:\n{done.stderr}")
-    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    args = ["--engine", engine, "--input", str(data), "--repeat", str(repeat)]
+    figures, why = run_json("benchmarks.columnar", [*args, *(["--check"] if check else [])])
+    if figures is None:
+        raise RuntimeError(f"the {engine} run failed: {why}")
     return figures
 
 

@@ -139,18 +139,26 @@ def run_one(
         command += ["--repeat", str(repeat)]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
+    row, why = run_json(command[2], command[3:])
+    return row if row is not None else {"engine": engine, "n": n, "error": why}
+
+
+def run_json(module: str, args: list[str]) -> tuple[dict[str, Any] | None, str]:
+    """Run ``python -m module *args`` from the repository root: its last line of output
+    as JSON, or ``None`` and why it failed (exit status and the end of its stderr)."""
+    command = [sys.executable, "-m", module, *args]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     lines = done.stdout.strip().splitlines()
     if done.returncode == 0 and lines:
         row: dict[str, Any] = json.loads(lines[-1])
-        return row
+        return row, ""
     why = f"exit status {done.returncode}"
     if done.returncode == -9:
         why += " (killed: out of memory?)"
     tail = done.stderr.strip().splitlines()[-3:]
-    return {"engine": engine, "n": n, "error": "; ".join([why, *tail])}
+    return None, "; ".join([why, *tail])
 
 
 class DataCache:

@@ -169,6 +169,8 @@ _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_
              "currency", "payment_product_type", "address", "customer"]  # fmt: skip
 _COUNTRIES = list(Country)
 _COUNTRY_INDEX = {c.value: i for i, c in enumerate(_COUNTRIES)}
+_PRODUCTS = list(ProductType)
+_PRODUCT_INDEX = {p.value: i for i, p in enumerate(_PRODUCTS)}
 #: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
 #: planning with ``lines=False``).
 _LINE_ONLY = ["row", "created_at", "merchant_reference"]
@@ -1075,10 +1077,10 @@ class _Context:
         self.customers = _no_customers()
         self._customer_table: pl.DataFrame | None = None
         self.helpers = [_LocalDays(c) for c in _COUNTRIES]
-        self.local_days: dict[tuple[int], tuple[int | None, date | None, date | None]] = {}
-        self.periods: dict[tuple[int], tuple[date, int | None]] = {}
+        self.local_days: dict[int, tuple[int | None, date | None, date | None]] = {}
+        self.periods: dict[int, tuple[date, int | None]] = {}
         self.period_dates: dict[tuple[int, date], int | None] = {}
-        self.day_dates: dict[tuple[int, str, date], tuple[int | None]] = {}
+        self.day_dates: dict[int, tuple[int | None]] = {}
         #: The plainly valid rows that go on no invoice, as skipped purchases per frame.
         self.skipped: list[pl.DataFrame] = []
         self.dates: list[InvoiceDates] = []  # the dates a ``dates`` column points at
@@ -1097,22 +1099,32 @@ class _Context:
         """The plainly valid rows of ``frame`` that go on an invoice, one per line, with
         their ``address``, ``customer`` and ``dates`` indices and (grouped) ``start``.
 
-        The plainly valid rows that go on no invoice are added to :attr:`skipped`."""
-        candidates = self._with_addresses(self._plain(frame))
-        self.skipped.append(self._as_skipped(candidates.filter(~pl.col("invoiced"))))
-        valid = self._with_local_dates(candidates.filter("invoiced"))
+        The plainly valid rows that go on no invoice are added to :attr:`skipped`.
+
+        Every step adds columns to all the rows of ``frame`` (null where a row is out),
+        and the rows are filtered once, at the end: each filter copies every column it
+        keeps (0.5-0.9 s at 10^7 rows), and there used to be four.
+        """
+        rows = self._with_addresses(self._plain(frame))
+        kept = pl.col("address").is_not_null()  # plainly valid, its address too
+        self.skipped.append(self._as_skipped(rows.filter(kept & ~pl.col("invoiced"))))
+        rows = self._with_local_dates(rows, kept & pl.col("invoiced"))
+        dated = pl.col("local").is_not_null()
         is_grouped = pl.col("payment_product_type") == _GROUPED.value
-        grouped = self._with_periods(valid.filter(is_grouped))
-        standard = self._with_day_dates(valid.filter(~is_grouped))
-        columns = [*_LINE_ROW, "start", "dates"]
-        return pl.concat(
-            [grouped.select(columns), standard.with_columns(start=None).select(columns)],
-            how="vertical_relaxed",
+        rows = self._with_periods(rows, dated & is_grouped)
+        rows = self._with_day_dates(rows, dated & ~is_grouped)
+        dates = pl.coalesce("period_dates", "day_dates").alias("dates")
+        return (
+            rows.lazy()
+            .select(*_LINE_ROW, "start", dates)
+            .filter(pl.col("dates").is_not_null())
+            .collect()
         )
 
     def _plain(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The rows whose record is plainly valid, with ``ts`` (the instant in
-        microseconds since the epoch) and ``invoiced`` (whether it goes on an invoice)."""
+        """``frame`` with ``ts`` (the instant in microseconds since the epoch), ``plain``
+        (whether its record is plainly valid) and ``invoiced`` (whether it goes on an
+        invoice)."""
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
@@ -1148,8 +1160,7 @@ class _Context:
         )
         # Lazily: the optimizer evaluates each repeated subexpression once.
         timed = frame.lazy().with_columns(ts=_instant(pl.col("created_at")))
-        marked = timed.filter(plain.fill_null(False)).with_columns(invoiced=invoiced)
-        return marked.collect()
+        return timed.with_columns(plain=plain.fill_null(False), invoiced=invoiced).collect()
 
     def _as_skipped(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Plainly valid rows that go on no invoice as skipped purchases (``row`` and the
@@ -1175,9 +1186,10 @@ class _Context:
         return named.select("row", *(pl.col(c).cast(t) for c, t in schema.items()))
 
     def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Each distinct (address, product type) checked once (recognized as plainly
-        valid, or validated by the core); the rows whose address fails are dropped (to
-        the residue).
+        """``address``, ``customer`` and ``cc`` of each ``plain`` row: each distinct
+        (address, product type) checked once (recognized as plainly valid, or validated
+        by the core). Null for the rows whose address fails (to the residue) and those
+        not plainly valid.
 
         Rows are matched to the distinct addresses by a 64-bit hash of their fields. The
         distinct (hash, fields) of the frame are checked against the fields the hash
@@ -1185,8 +1197,9 @@ class _Context:
         their rows to the residue. Only the hash and small indices are joined per row.
         """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
-        hashed = frame.lazy().with_columns(ah=_fields_hash(on)).collect()
-        distinct = hashed.select("ah", *on).unique()
+        is_plain = pl.col("plain")
+        hashed = frame.lazy().with_columns(ah=pl.when(is_plain).then(_fields_hash(on))).collect()
+        distinct = hashed.lazy().filter(is_plain).select("ah", *on).unique().collect()
         collided = distinct["ah"].is_duplicated()
         if collided.any():  # pragma: no cover - a 64-bit collision within one frame
             distinct = distinct.filter(~collided)
@@ -1224,7 +1237,7 @@ class _Context:
                 for c in ("address", "customer", "cc")
             )
         )
-        return keyed.filter(pl.col("address").is_not_null()).drop("ah", "at").collect()
+        return keyed.drop("ah", "at").collect()
 
     def _looked_up(self, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
         """The new distinct addresses (``ah`` and the ``on`` columns): ``k.<column>``
@@ -1277,53 +1290,51 @@ class _Context:
     def _lookup(
         self,
         frame: pl.DataFrame,
-        on: list[str],
-        compute: Callable[[Any], tuple[Any, ...]],
-        table: dict[Any, Any],
+        on: str,
+        compute: Callable[[int], tuple[Any, ...]],
+        table: dict[int, tuple[Any, ...]],
         columns: Sequence[tuple[str, Any]],
     ) -> pl.DataFrame:
-        """``frame`` joined with ``compute`` of each distinct value of its ``on`` columns
-        (remembered in ``table`` across batches)."""
-        distinct = frame.select(on).unique()
+        """``frame`` with ``columns``: ``compute`` of each distinct value of its integer
+        column ``on`` (remembered in ``table`` across batches); null where ``on`` is."""
+        keys = frame[on].unique().drop_nulls()
+        if not keys.len():  # (Polars 2.1's replace_strict would give Int64 here)
+            return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
         found = []
-        for value in _rows(distinct):
+        for value in keys.to_list():
             result = table.get(value)
             if result is None:
                 result = table[value] = compute(value)
             found.append(result)
-        distinct = distinct.with_columns(
-            pl.Series(name, [f[i] for f in found], dtype=dtype)
+        # A value per key: mapped in place (a join would gather every row).
+        return frame.with_columns(
+            pl.col(on)
+            .replace_strict(keys, pl.Series([f[i] for f in found], dtype=dtype), return_dtype=dtype)
+            .alias(name)
             for i, (name, dtype) in enumerate(columns)
         )
-        # A value per key: mapped in place, the rows are not gathered. (Not on an empty
-        # frame: there Polars 2.1's replace_strict gives Int64 whatever return_dtype.)
-        if len(on) == 1 and distinct.height:
-            keys, key = distinct[on[0]], pl.col(on[0])
-            return frame.with_columns(
-                key.replace_strict(keys, distinct[name], return_dtype=dtype).alias(name)
-                for name, dtype in columns
-            )
-        # ``distinct`` is unique on ``on`` by construction: no m:1 check needed.
-        return frame.lazy().join(distinct.lazy(), on=on).collect()
 
-    def _with_local_dates(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``local``: the date in the customer's zone, from the planner's own helper.
+    def _with_local_dates(self, frame: pl.DataFrame, rows: pl.Expr) -> pl.DataFrame:
+        """``local``: the date in the customer's zone of the ``rows``, from the planner's
+        own helper (null for the others).
 
         For each distinct (country, UTC day) the helper gives the local midnight within
         that day (if any) and the dates before and after it; a day it has no such entry
         for sends its rows to the residue.
         """
 
-        def day(value: tuple[int]) -> tuple[int | None, date | None, date | None]:
-            utc_day, country = divmod(value[0], 4)
+        def day(value: int) -> tuple[int | None, date | None, date | None]:
+            utc_day, country = divmod(value, 4)
             entry = self.helpers[country]._day(utc_day)
             if entry is None or entry[0] != int(entry[0]):
                 return (None, None, None)
             return (int(entry[0]) * 1_000_000, entry[1], entry[2])
 
-        frame = frame.with_columns(dk=pl.col("ts") // _DAY_US * 4 + pl.col("cc"))
+        frame = frame.with_columns(
+            dk=pl.when(rows).then(pl.col("ts") // _DAY_US * 4 + pl.col("cc"))
+        )
         joined = self._lookup(
-            frame, ["dk"], day, self.local_days,
+            frame, "dk", day, self.local_days,
             [("midnight", pl.Int64), ("before", pl.Date), ("after", pl.Date)],
         )  # fmt: skip
         local = (
@@ -1331,20 +1342,21 @@ class _Context:
             .then(pl.col("before"))
             .otherwise(pl.col("after"))
         )
-        return joined.filter(pl.col("midnight").is_not_null()).with_columns(local=local)
+        return joined.with_columns(local=local).drop("dk", "midnight", "before", "after")
 
     def _date_index(self, dates: InvoiceDates, country: Country) -> int:
         self.dates.append(dates)
         self.states.append(_state(dates, self.today[country] if self.today else None))
         return len(self.dates) - 1
 
-    def _with_periods(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``start`` (of the billing period) and ``dates`` (an index into ``self.dates``)
-        per distinct (country, local date); beyond the holiday data, to the residue."""
+    def _with_periods(self, frame: pl.DataFrame, rows: pl.Expr) -> pl.DataFrame:
+        """``start`` (of the billing period) and ``period_dates`` (an index into
+        ``self.dates``) of the grouped ``rows``, per distinct (country, local date);
+        beyond the holiday data (null ``period_dates``), to the residue."""
         product = self.config.product(_GROUPED)
 
-        def period(value: tuple[int]) -> tuple[date, int | None]:
-            days, country_index = divmod(value[0], 4)
+        def period(value: int) -> tuple[date, int | None]:
+            days, country_index = divmod(value, 4)
             country = _COUNTRIES[country_index]
             period = billing_period(_EPOCH_DAY + timedelta(days=days), product.interval)
             if (country_index, period.start) not in self.period_dates:
@@ -1358,30 +1370,35 @@ class _Context:
                 self.period_dates[country_index, period.start] = index
             return (period.start, self.period_dates[country_index, period.start])
 
-        frame = frame.with_columns(pk=pl.col("local").cast(pl.Int64) * 4 + pl.col("cc"))
-        joined = self._lookup(
-            frame, ["pk"], period, self.periods, [("start", pl.Date), ("dates", pl.Int64)]
+        frame = frame.with_columns(
+            pk=pl.when(rows).then(pl.col("local").cast(pl.Int64) * 4 + pl.col("cc"))
         )
-        return joined.filter(pl.col("dates").is_not_null())
+        columns = [("start", pl.Date), ("period_dates", pl.Int64)]
+        return self._lookup(frame, "pk", period, self.periods, columns).drop("pk")
 
-    def _with_day_dates(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``dates`` of standard invoices per distinct (country, product type, local date)."""
+    def _with_day_dates(self, frame: pl.DataFrame, rows: pl.Expr) -> pl.DataFrame:
+        """``day_dates`` of the standard invoices of ``rows``, per distinct (country,
+        product type, local date); null beyond the holiday data (to the residue)."""
 
-        def day_dates(value: tuple[int, str, date]) -> tuple[int | None]:
-            country_index, product, day = value
+        def day_dates(value: int) -> tuple[int | None]:
+            rest, country_index = divmod(value, 4)
+            days_since_epoch, product = divmod(rest, 4)
+            day = _EPOCH_DAY + timedelta(days=days_since_epoch)
             country = _COUNTRIES[country_index]
-            days = self.config.product(ProductType(product)).days_until_due
+            days = self.config.product(_PRODUCTS[product]).days_until_due
             try:
                 dates = day_invoice_dates(day, self.calendars[country], days, self.rule)
             except CalendarRangeError:
                 return (None,)
             return (self._date_index(dates, country),)
 
-        joined = self._lookup(
-            frame, ["cc", "payment_product_type", "local"], day_dates, self.day_dates,
-            [("dates", pl.Int64)],
-        )  # fmt: skip
-        return joined.filter(pl.col("dates").is_not_null())
+        product = pl.col("payment_product_type").replace_strict(
+            _PRODUCT_INDEX, default=None, return_dtype=pl.Int64
+        )
+        key = (pl.col("local").cast(pl.Int64) * 4 + product) * 4 + pl.col("cc")
+        frame = frame.with_columns(sk=pl.when(rows).then(key))
+        columns = [("day_dates", pl.Int64)]
+        return self._lookup(frame, "sk", day_dates, self.day_dates, columns).drop("sk")
 
     # -- the core's invoices, as rows
 

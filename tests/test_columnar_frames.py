@@ -381,3 +381,61 @@ def test_two_periods_issued_on_one_day_are_ordered_by_id(tmp_path):
     assert plan_frames(flatten(records), closed_days=closed).to_plan() == core
     streamed = plan_parquet(parquet_of(tmp_path, records), batch_rows=2, closed_days=closed)
     assert streamed.to_plan() == core
+
+
+# -- the order of the lines ----------------------------------------------------------
+
+
+@st.composite
+def line_keys(draw: st.DrawFn) -> Any:
+    """Keys of lines as :func:`columnar._line_order` takes them, with many ties: few
+    distinct values per field, instants repeated, digests alike in their top bits."""
+    ids = draw(st.lists(st.text("ab1", min_size=1, max_size=4), unique=True, max_size=40))
+    digests = st.integers(0, 2**64 - 1).map(lambda v: f"{v:016x}") | st.sampled_from(
+        ["ffff000000000000", "ffff000000000001", "0000000000000000"]
+    )
+    instants = st.sampled_from([0, 1, -(10**12)]) | st.integers(-(10**15), 10**15)
+    rows = []
+    for purchase_id in ids:
+        standard = draw(st.booleans())
+        rows.append(
+            {
+                "issue": draw(st.integers(20000, 20003)),
+                "rank": draw(st.integers(0, 3)),
+                "currency": draw(st.integers(0, 2)),
+                "start": None if standard else draw(st.integers(19990, 19993)),
+                "sid": draw(digests) if standard else None,
+                "ts": draw(instants),
+                "id": purchase_id,
+            }
+        )
+    schema = {"issue": pl.Int64, "rank": pl.Int64, "currency": pl.Int64, "start": pl.Int64,
+              "sid": pl.String, "ts": pl.Int64, "id": pl.String}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
+
+
+@settings(max_examples=300, deadline=None)
+@given(line_keys(), st.sampled_from([127, 80, 40, 24, 8]))
+def test_the_one_number_sort_orders_lines_as_the_columns_do(keys, bits):
+    # Fewer bits leave fewer for the instant or digest (more ties to put in order
+    # afterwards), or too few for the instants (the columns are sorted instead).
+    expected = columnar._line_order_by_columns(keys)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar, "_ORDER_BITS", bits)
+        positions, first = columnar._line_order(keys)
+    assert positions.to_list() == expected[0].to_list()
+    assert first.to_list() == expected[1].to_list()
+
+
+def test_lines_at_one_instant_are_in_id_order():
+    at = "2025-01-15T10:00:00Z"
+    records = [record(id=f"T{n}", created_at=at) for n in (5, 3, 9, 1)]
+    records += [
+        record(id=f"S{n}", created_at=at, payment_product_type=STANDARD, status="CAPTURED")
+        for n in (2, 1)
+    ]
+    core = plan_invoices(records)
+    result = plan_frames(flatten(records))
+    assert ["T1", "T3", "T5", "T9"] in result.invoices["transaction_ids"].to_list()
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)

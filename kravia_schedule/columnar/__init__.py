@@ -1663,14 +1663,15 @@ def _line_order(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     the positions of the rows in that order, and in that order whether a row is the
     first line of its invoice (issue, rank, currency, start, sid).
 
-    Polars sorts one Int128 column several times as fast as five columns (0.3 against
-    about 2 s at 10^7 rows, plus a gather of every key), so each line gets one number:
-    its invoice's fields in the high bits, each in as many bits as its range needs; then
+    Polars sorts the values of one Int128 column several times as fast as it finds the
+    order of five columns (0.3 s against 1.7-2 s for 10^7 rows), so each line gets one
+    number: its invoice's fields in the high bits, each in as many bits as its range needs; then
     the line's instant (a standard line: the top bits of its id digest, which as 16
     lowercase hex digits sorts like that number); then its position. Lines equal in all
     but position (one customer's purchases at the same microsecond, or digests alike in
     their top bits) are put in order by the full keys afterwards. When the fields need
-    more bits than :data:`_ORDER_BITS`, the columns are sorted as they are.
+    more bits than :data:`_ORDER_BITS`, the columns are sorted as they are. At 10^7
+    lines all of it takes 1.7 s; sorting the rows by the five columns took 3.3 s.
     """
     n = keys.height
     if not n:

@@ -178,7 +178,6 @@ _EPOCH_DAY = date(1970, 1, 1)
 #: The columns every line of an invoice shares (taken from its first).
 _INVOICE_WIDE = ["address", "dates", "payment_product_type", "customer", "currency", "start",
                  "sid"]  # fmt: skip
-#: Added to a day number (since 1970) to make every date from year 1 positive.
 #: The bits of the Int128 sort key of a line (see _line_order); a test lowers it.
 _ORDER_BITS = 127
 #: A stand-in purchase for asking the core why a (product type, status) is skipped.
@@ -1522,12 +1521,12 @@ class _Context:
         The rows are sorted once, in the plan's order (issue date, customer key,
         currency, invoice id, then each invoice's lines by instant and id; see
         :func:`_line_order`), so each invoice is a run of rows and its lines need no
-        sorting of their own. A grouped
-        invoice's id is known only once it is grouped, but it begins ``G-<period
-        label>-``: among one customer's grouped invoices of one currency and issue date
-        (closed days can move two periods' issue dates onto one day) it sorts as the
-        period start does, which the rows are sorted by. Were the core's ids to change
-        form (see :meth:`_checked_ids`), the invoices are sorted again.
+        sorting of their own. A grouped invoice's id is known only once it is grouped,
+        but it begins ``G-<period label>-``: among one customer's grouped invoices of
+        one currency and issue date (closed days can move two periods' issue dates onto
+        one day) it sorts as the period start does, which the rows are sorted by. Were
+        the core's ids to change form (see :meth:`_checked_ids`), the invoices are
+        sorted again.
         """
         detail = ["created_at", "amount", "vat_amount", "merchant_reference"] if lines else []
         standard = pl.col("start").is_null()
@@ -1665,13 +1664,14 @@ def _line_order(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
 
     Polars sorts the values of one Int128 column several times as fast as it finds the
     order of five columns (0.3 s against 1.7-2 s for 10^7 rows), so each line gets one
-    number: its invoice's fields in the high bits, each in as many bits as its range needs; then
-    the line's instant (a standard line: the top bits of its id digest, which as 16
-    lowercase hex digits sorts like that number); then its position. Lines equal in all
-    but position (one customer's purchases at the same microsecond, or digests alike in
-    their top bits) are put in order by the full keys afterwards. When the fields need
-    more bits than :data:`_ORDER_BITS`, the columns are sorted as they are. At 10^7
-    lines all of it takes 1.7 s; sorting the rows by the five columns took 3.3 s.
+    number: its invoice's fields in the high bits, each in as many bits as its range
+    needs; then the line's instant (a standard line: the top bits of its id digest,
+    which as 16 lowercase hex digits sorts like that number); then its position. Lines
+    equal in all but position (one customer's purchases at the same microsecond, or
+    digests alike in their top bits) are put in order by the full keys afterwards. When
+    the fields need more bits than :data:`_ORDER_BITS`, the columns are sorted as they
+    are. At 10^7 lines all of it takes 1.7 s; sorting the rows by the five columns took
+    3.3 s.
     """
     n = keys.height
     if not n:

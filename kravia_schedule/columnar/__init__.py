@@ -1290,14 +1290,15 @@ class _Context:
     def _lookup(
         self,
         frame: pl.DataFrame,
-        on: str,
+        on: pl.Expr,
         compute: Callable[[int], tuple[Any, ...]],
         table: dict[int, tuple[Any, ...]],
         columns: Sequence[tuple[str, Any]],
     ) -> pl.DataFrame:
-        """``frame`` with ``columns``: ``compute`` of each distinct value of its integer
-        column ``on`` (remembered in ``table`` across batches); null where ``on`` is."""
-        keys = frame[on].unique().drop_nulls()
+        """``frame`` with ``columns``: ``compute`` of each distinct value of the integer
+        key ``on`` (remembered in ``table`` across batches); null where ``on`` is."""
+        key = frame.select(on).to_series()
+        keys = key.unique().drop_nulls()
         if not keys.len():  # (Polars 2.1's replace_strict would give Int64 here)
             return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
         found = []
@@ -1308,9 +1309,9 @@ class _Context:
             found.append(result)
         # A value per key: mapped in place (a join would gather every row).
         return frame.with_columns(
-            pl.col(on)
-            .replace_strict(keys, pl.Series([f[i] for f in found], dtype=dtype), return_dtype=dtype)
-            .alias(name)
+            key.replace_strict(
+                keys, pl.Series([f[i] for f in found], dtype=dtype), return_dtype=dtype
+            ).alias(name)
             for i, (name, dtype) in enumerate(columns)
         )
 
@@ -1330,19 +1331,16 @@ class _Context:
                 return (None, None, None)
             return (int(entry[0]) * 1_000_000, entry[1], entry[2])
 
-        frame = frame.with_columns(
-            dk=pl.when(rows).then(pl.col("ts") // _DAY_US * 4 + pl.col("cc"))
-        )
         joined = self._lookup(
-            frame, "dk", day, self.local_days,
-            [("midnight", pl.Int64), ("before", pl.Date), ("after", pl.Date)],
+            frame, pl.when(rows).then(pl.col("ts") // _DAY_US * 4 + pl.col("cc")), day,
+            self.local_days, [("midnight", pl.Int64), ("before", pl.Date), ("after", pl.Date)],
         )  # fmt: skip
         local = (
             pl.when(pl.col("ts") < pl.col("midnight"))
             .then(pl.col("before"))
             .otherwise(pl.col("after"))
         )
-        return joined.with_columns(local=local).drop("dk", "midnight", "before", "after")
+        return joined.with_columns(local=local).drop("midnight", "before", "after")
 
     def _date_index(self, dates: InvoiceDates, country: Country) -> int:
         self.dates.append(dates)
@@ -1370,11 +1368,9 @@ class _Context:
                 self.period_dates[country_index, period.start] = index
             return (period.start, self.period_dates[country_index, period.start])
 
-        frame = frame.with_columns(
-            pk=pl.when(rows).then(pl.col("local").cast(pl.Int64) * 4 + pl.col("cc"))
-        )
+        key = pl.when(rows).then(pl.col("local").cast(pl.Int64) * 4 + pl.col("cc"))
         columns = [("start", pl.Date), ("period_dates", pl.Int64)]
-        return self._lookup(frame, "pk", period, self.periods, columns).drop("pk")
+        return self._lookup(frame, key, period, self.periods, columns)
 
     def _with_day_dates(self, frame: pl.DataFrame, rows: pl.Expr) -> pl.DataFrame:
         """``day_dates`` of the standard invoices of ``rows``, per distinct (country,
@@ -1396,9 +1392,8 @@ class _Context:
             _PRODUCT_INDEX, default=None, return_dtype=pl.Int64
         )
         key = (pl.col("local").cast(pl.Int64) * 4 + product) * 4 + pl.col("cc")
-        frame = frame.with_columns(sk=pl.when(rows).then(key))
         columns = [("day_dates", pl.Int64)]
-        return self._lookup(frame, "sk", day_dates, self.day_dates, columns).drop("sk")
+        return self._lookup(frame, pl.when(rows).then(key), day_dates, self.day_dates, columns)
 
     # -- the core's invoices, as rows
 

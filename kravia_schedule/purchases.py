@@ -13,10 +13,11 @@ Money is in integer minor units (øre, öre, cent); floats are refused, never ro
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -166,6 +167,14 @@ def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purcha
     Raises :class:`InvalidPurchaseError` naming the transaction id and listing every
     problem with its field path. ``strict`` also verifies organization-number check digits.
     """
+    return _parse(record, partial(validate_billing_address, strict=strict))
+
+
+def _parse(
+    record: Mapping[str, Any], billing: Callable[[Any, ProductType], BillingAddress]
+) -> Purchase:
+    """:func:`parse_purchase`, the billing address checked by ``billing`` (which raises
+    :class:`InvalidBillingAddress` as :func:`validate_billing_address` does)."""
     if not isinstance(record, Mapping):
         raise InvalidPurchaseError(None, [FieldProblem("$", "a purchase must be a JSON object")])
     problems: list[FieldProblem] = []
@@ -202,9 +211,7 @@ def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purcha
         problems.append(FieldProblem("billing_address", "is required"))
     elif product_type is not None:
         try:
-            address = validate_billing_address(
-                record["billing_address"], product_type, strict=strict
-            )
+            address = billing(record["billing_address"], product_type)
         except InvalidBillingAddress as error:
             problems.extend(
                 FieldProblem(
@@ -278,14 +285,16 @@ class RecordReader:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
-        self._addresses: dict[tuple[Any, ...], dict[ProductType, BillingAddress]] = {}
+        self._addresses: dict[
+            tuple[Any, ...], dict[ProductType, BillingAddress | tuple[FieldProblem, ...]]
+        ] = {}
         self._field_names: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._currencies: dict[str, str] = {}
 
     def __call__(self, record: Mapping[str, Any]) -> PurchaseRow:
         """The row of ``record``; raises :class:`InvalidPurchaseError` when it is invalid."""
         row = self._fast(record) if type(record) is dict else None
-        return row if row is not None else row_of(parse_purchase(record, strict=self.strict))
+        return row if row is not None else row_of(_parse(record, self._billing))
 
     def _fast(self, record: dict[str, Any]) -> PurchaseRow | None:
         """The row of a plainly valid record, or ``None`` to let the full parser decide."""
@@ -324,6 +333,26 @@ class RecordReader:
         )
 
     def _address(self, address: object, product: ProductType) -> BillingAddress | None:
+        """The validated ``address`` (cached), or ``None`` when it is invalid or is not
+        a plain dict."""
+        checked = self._checked(address, product)
+        return checked if isinstance(checked, BillingAddress) else None
+
+    def _billing(self, address: Any, product: ProductType) -> BillingAddress:
+        """:func:`validate_billing_address`, each distinct plain address checked once
+        (an invalid one too: the full parser asks again for every record it reads)."""
+        checked = self._checked(address, product)
+        if checked is None:
+            return validate_billing_address(address, product, strict=self.strict)
+        if isinstance(checked, BillingAddress):
+            return checked
+        raise InvalidBillingAddress(checked)
+
+    def _checked(
+        self, address: object, product: ProductType
+    ) -> BillingAddress | tuple[FieldProblem, ...] | None:
+        """The validated ``address`` or its problems, remembered per distinct plain
+        address; ``None`` for one that is not a dict of hashable values."""
         if type(address) is not dict:
             return None
         # Keyed by (field names, values); the names tuple is shared by every address of
@@ -337,11 +366,15 @@ class RecordReader:
             return None
         if by_type is None:
             by_type = self._addresses[key] = {}
-        billing = by_type.get(product)
-        if billing is None:
+        checked = by_type.get(product)
+        if checked is None:
             try:
-                billing = validate_billing_address(address, product, strict=self.strict)
-            except InvalidBillingAddress:
-                return None
-            by_type[product] = billing
-        return billing
+                checked = validate_billing_address(address, product, strict=self.strict)
+            except InvalidBillingAddress as error:
+                # Its messages name the types of the values, and 1 == True == 1.0 as
+                # keys: a refusal is remembered only for an address of texts.
+                if not all(type(v) is str or v is None for v in key[1]):
+                    return error.problems
+                checked = error.problems
+            by_type[product] = checked
+        return checked

@@ -12,6 +12,7 @@ from _records import nordmann_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kravia_schedule.purchases as purchases_module
 from kravia_schedule import (
     BusinessCalendar,
     CalendarRangeError,
@@ -48,6 +49,66 @@ def test_record_reader_agrees_with_parse_purchase(record, strict):
         except InvalidPurchaseError as error:
             outcomes.append((error.transaction_id, error.problems))
     assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def _outcome(read, record):
+    try:
+        return read(record)
+    except InvalidPurchaseError as error:
+        return (error.transaction_id, error.problems)
+
+
+@settings(max_examples=200)
+@given(st.lists(records, min_size=1, max_size=6), st.data())
+def test_one_reader_agrees_with_parse_purchase_across_records(batch, data):
+    """Caches filled by one record (a valid address, or an invalid one's problems) give
+    every later record the answer parse_purchase gives it, addresses shared or not."""
+    # Some records share another's address, some the same fields with other types.
+    pool = [r["billing_address"] for r in batch if isinstance(r.get("billing_address"), dict)]
+    shared = []
+    for record in batch:
+        if pool and data.draw(st.booleans()):
+            address = dict(data.draw(st.sampled_from(pool)))
+            if address and data.draw(st.booleans()):
+                name = data.draw(st.sampled_from(sorted(address)))
+                address[name] = data.draw(st.sampled_from([1, True, 1.0, None, "1"]))
+            record = {**record, "billing_address": address}
+        shared.append(record)
+    reader = RecordReader()
+    for record in shared:
+        expected = _outcome(lambda r: row_of(parse_purchase(r)), record)
+        assert _outcome(reader, dict(record)) == expected
+
+
+def test_equal_values_of_other_types_keep_their_own_messages():
+    """1 == True == 1.0 as dictionary keys; the refusals name the type given."""
+    reader = RecordReader()
+    for value, kind in [(1, "int"), (True, "bool"), (1.0, "float"), (1, "int")]:
+        record = nordmann_record("T1", "2025-03-05T10:00:00Z", postal_code=value)
+        with pytest.raises(InvalidPurchaseError) as caught:
+            reader(record)
+        assert f"billing_address.postal_code: must be a string, got {kind}" in str(caught.value)
+
+
+def test_an_invalid_address_is_validated_once_for_all_its_records(monkeypatch):
+    """The full parser, which reads every record the fast path refuses, asks the
+    reader's cache: a billing run's thousand records of one bad address cost one check."""
+    calls = []
+    real = purchases_module.validate_billing_address
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(purchases_module, "validate_billing_address", counted)
+    reader = RecordReader()
+    for i in range(1000):
+        # Missing amount: the fast path gives up before it reaches the address.
+        record = nordmann_record(f"T{i}", "2025-03-05T10:00:00Z", vat_amount=0, email="nope")
+        del record["amount"]
+        problems = _outcome(reader, record)[1]
+        assert [p.path for p in problems] == ["amount", "billing_address.email"]
+    assert len(calls) == 1
 
 
 @given(purchases())

@@ -178,6 +178,7 @@ _EPOCH_DAY = date(1970, 1, 1)
 #: The columns every line of an invoice shares (taken from its first).
 _INVOICE_WIDE = ["address", "dates", "payment_product_type", "customer", "currency", "start",
                  "sid"]  # fmt: skip
+_SLICE = 1 << 16  # texts digested at a time
 #: The bits of the Int128 sort key of a line (see _line_order); a test lowers it.
 _ORDER_BITS = 127
 #: A stand-in purchase for asking the core why a (product type, status) is skipped.
@@ -1807,8 +1808,18 @@ def _digests(messages: pl.Series) -> pl.Series:
     null for null."""
     blake2b = hashlib.blake2b
     present = messages.is_not_null()
-    texts = messages.filter(present).cast(pl.Binary).to_list()
-    digests = pl.Series([blake2b(m, digest_size=8).hexdigest() for m in texts], dtype=pl.String)
+    texts = messages.filter(present).cast(pl.Binary)
+    # A slice at a time: the Python objects of one slice are freed before the next is
+    # made, so their memory is reused (all at once, the page faults of ~160 bytes per
+    # text cost a third as much again: 0.35 s per 3M texts).
+    parts = [
+        pl.Series(
+            [blake2b(m, digest_size=8).hexdigest() for m in texts.slice(at, _SLICE).to_list()],
+            dtype=pl.String,
+        )
+        for at in range(0, len(texts), _SLICE)
+    ]
+    digests = pl.concat(parts, rechunk=True) if parts else pl.Series([], dtype=pl.String)
     if len(digests) == len(messages):
         return digests
     return pl.repeat(None, len(messages), dtype=pl.String, eager=True).scatter(

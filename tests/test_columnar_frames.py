@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter
 from dataclasses import replace
@@ -425,6 +426,18 @@ def test_the_one_number_sort_orders_lines_as_the_columns_do(keys, bits):
         positions, first = columnar._line_order(keys)
     assert positions.to_list() == expected[0].to_list()
     assert first.to_list() == expected[1].to_list()
+
+
+@given(st.lists(st.none() | st.text(max_size=12), max_size=12), st.integers(1, 4))
+def test_digests_a_slice_at_a_time_are_the_digests(texts, size):
+    expected = [
+        None if t is None else hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar, "_SLICE", size)
+        digests = columnar._digests(pl.Series(texts, dtype=pl.String))
+    assert digests.dtype == pl.String
+    assert digests.to_list() == expected
 
 
 def test_lines_at_one_instant_are_in_id_order():

@@ -90,6 +90,16 @@ def test_equal_values_of_other_types_keep_their_own_messages():
         assert f"billing_address.postal_code: must be a string, got {kind}" in str(caught.value)
 
 
+def test_an_address_with_an_unhashable_value_is_judged_uncached():
+    reader = RecordReader()
+    record = nordmann_record("T1", "2025-03-05T10:00:00Z", email=["a@b.no"])
+    for _ in range(2):
+        with pytest.raises(InvalidPurchaseError) as caught:
+            reader(dict(record))
+        assert caught.value.problems == _outcome(parse_purchase, record)[1]
+    assert not reader._addresses
+
+
 def test_an_invalid_address_is_validated_once_for_all_its_records(monkeypatch):
     """The full parser, which reads every record the fast path refuses, asks the
     reader's cache: a billing run's thousand records of one bad address cost one check."""

@@ -1710,7 +1710,7 @@ def _line_order(keys: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         key = key * pl.lit(1 << bits, pl.Int128) + field.cast(pl.Int128)
     key = key * pl.lit(1 << position_bits, pl.Int128) + pl.int_range(n, dtype=pl.Int128)
     unit = pl.lit(1 << position_bits, pl.Int128)
-    ordered = keys.select(key.sort()).to_series().to_frame("key").lazy()
+    ordered = keys.select(key.sort().alias("key")).lazy()
     split = ordered.select(
         position=(pl.col("key") % unit).cast(pl.Int64),
         line=pl.col("key") // unit,

@@ -49,6 +49,7 @@ from kravia_schedule.periods import BillingPeriod, Interval, billing_period, per
 from kravia_schedule.planning import (
     Invoice,
     InvoiceLine,
+    InvoiceLines,
     InvoicePlan,
     InvoiceState,
     PlanProvenance,
@@ -86,6 +87,7 @@ __all__ = [
     "Invoice",
     "InvoiceDates",
     "InvoiceLine",
+    "InvoiceLines",
     "InvoicePlan",
     "InvoiceState",
     "KraviaConfig",

@@ -107,7 +107,6 @@ from kravia_schedule.io import _unflatten, read_records
 from kravia_schedule.periods import billing_period
 from kravia_schedule.planning import (
     STANDARD_INVOICED,
-    InvoiceLine,
     InvoicePlan,
     InvoiceState,
     PlanProvenance,
@@ -155,7 +154,6 @@ _MIN_US = -5_364_662_400_000_000  # 1800-01-01T00:00:00Z
 _MAX_US = 7_258_118_400_000_000  # 2200-01-01T00:00:00Z
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 _GROUPED = ProductType.B2B_GROUPED
-_new_line = tuple.__new__
 
 _PRODUCT = pl.Enum([p.value for p in ProductType])
 _COUNTRY = pl.Enum([c.value for c in Country])
@@ -296,12 +294,14 @@ class FramePlan:
                 lines["merchant_reference"].to_list(),
                 strict=True,
             )
-            built = list(map(_new_line, repeat(InvoiceLine), rows))
+            built = list(rows)  # plain tuples: what an invoice keeps (see InvoiceLines)
             # The core's own line objects where it planned the purchase (the text above
             # is their isoformat(): equal, but the core may keep another tzinfo class).
-            exact = {line.transaction_id: line for i in self.residue.invoices for line in i.lines}
+            exact = {
+                line[1]: line for i in self.residue.invoices for line in tuple.__iter__(i.lines)
+            }
             if exact:
-                built = [exact.get(line.transaction_id, line) for line in built]
+                built = [exact.get(line[1], line) for line in built]
             addresses = self.billing_addresses(invoices["address"].unique().to_list())
             keys = {index: customer_key(address) for index, address in addresses.items()}
             products = {p.value: p for p in ProductType}

@@ -153,6 +153,7 @@ def measure(
     _warm_up(engine, years)
     memory.release()
     rss_base = memory.rss_kib()
+    tracked_base = len(gc.get_objects())
 
     start = time.perf_counter()
     raw, source = load_records(
@@ -224,6 +225,12 @@ def measure(
         if rss_plan is not None and rss_base is not None:
             row["plan_rss_kib"] = rss_plan - rss_base
             row["plan_bytes_per_purchase_rss"] = (rss_plan - rss_base) * 1024 / n_input
+        # What the plan costs the caller's garbage collector: the objects it keeps
+        # tracked, which every full collection walks for as long as the plan lives.
+        row["plan_tracked_per_purchase"] = (len(gc.get_objects()) - tracked_base) / n_input
+        start = time.perf_counter()
+        gc.collect()
+        row["plan_full_collection_s"] = time.perf_counter() - start
     return row
 
 

@@ -382,6 +382,9 @@ _LEGEND = (
     "plan holds (RSS): RSS after planning and dropping the input, minus RSS before the data",
     "  was loaded, per purchase; (tracemalloc): the same difference in traced Python",
     "  allocations, measured at n <= 50,000 and extrapolated per purchase.",
+    "tracked: objects the plan keeps that Python's cyclic garbage collector tracks (each full",
+    "  collection walks them while the plan lives), per purchase, and one full collection's",
+    "  time with only the plan alive.",
 )
 
 
@@ -419,6 +422,14 @@ def _notes(size: dict[str, Any]) -> list[str]:
             held.append(f"{kind} " + " / ".join(parts))
     if held:
         notes.append("plan holds B/purchase: " + "; ".join(held))
+    tracked = [
+        f"{kind} {row['plan_tracked_per_purchase']:.2f} per purchase, a full collection "
+        f"{row['plan_full_collection_s']:.3f} s"
+        for kind in ("typed", "dicts")
+        if (row := ran.get(f"plan_{kind}")) and "plan_tracked_per_purchase" in row
+    ]
+    if tracked:
+        notes.append("plan's objects tracked by the garbage collector: " + "; ".join(tracked))
     return notes
 
 

@@ -165,6 +165,10 @@ def test_every_engine_measures(engine):
     if engine.startswith("plan_") and row["rss_base_kib"] is not None:  # RSS known (Linux)
         # Only its presence: at n=200, inside pytest's heap, the RSS may not even move.
         assert isinstance(row["plan_bytes_per_purchase_rss"], float)
+    if engine.startswith("plan_"):
+        # The plan keeps its invoices tracked (their lines not: tests/test_invoice_lines.py).
+        assert row["plan_tracked_per_purchase"] > 0
+        assert row["plan_full_collection_s"] >= 0
     if engine == "pandas":
         assert set(row["stages_best_s"]) == {"frame", "job"}
 

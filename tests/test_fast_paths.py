@@ -219,6 +219,22 @@ def test_a_conflicting_repeat_takes_the_id_off_every_list_in_any_order(batch, da
         assert (plan.invoices, plan.skipped) == (without.invoices, without.skipped)
 
 
+@settings(max_examples=100)
+@given(purchase_batches(invalid=False, duplicates=False, min_size=1), st.data())
+def test_a_conflicting_repeat_names_each_of_its_records_by_index(batch, data):
+    # The planner finds where a repeated id first came from its list of ids by index:
+    # unreadable records (rejected before their id is known) must not shift it.
+    victim = data.draw(st.sampled_from(batch.records))
+    changed = dict(victim, amount=victim["amount"] + 1)
+    mixed = data.draw(st.permutations([*batch.records, changed, "not a record", 42, None]))
+    plan = plan_invoices(mixed, batch.config)
+    expected = [i for i, r in enumerate(mixed) if r is victim or r is changed]
+    got = sorted(r.index for r in plan.rejected if r.transaction_id == victim["id"])
+    assert got == expected
+    unread = [i for i, r in enumerate(mixed) if not isinstance(r, dict)]
+    assert sorted(r.index for r in plan.rejected if r.transaction_id is None) == unread
+
+
 def test_a_local_date_beyond_year_9999_is_rejected_not_a_crash():
     # 22:30 UTC on the last day Python knows is already year 10000 in Helsinki.
     record = nordmann_record(

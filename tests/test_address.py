@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pytest
 from _records import DROP, changed
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kravia_schedule import (
     BillingAddress,
@@ -15,6 +18,9 @@ from kravia_schedule import (
     required_fields,
     validate_billing_address,
 )
+from kravia_schedule.countries import parse_country
+from kravia_schedule.identifiers import validate_org_number
+from kravia_schedule.testing import billing_addresses
 
 # The grouped-invoices document's example billing address, verbatim.
 SEED_ADDRESS: dict[str, Any] = {
@@ -446,3 +452,43 @@ def test_b2c_ignores_organization_number_whatever_its_type() -> None:
     result = validate_billing_address(address, ProductType.B2C)
     assert result.organization_number is None
     assert result.org_number_key is None
+
+
+_PADDED = st.sampled_from(["", " ", "\t"])
+_OPTIONAL_TEXT = st.none() | st.sampled_from(["", "  ", "c/o Hansen", " Etg. 2 ", "Oslo"])
+
+
+@given(st.sampled_from(list(ProductType)), st.data())
+def test_every_field_lands_in_its_own_slot_and_hashes_as_built_by_keyword(product_type, data):
+    # The validator builds the address positionally, past the frozen __init__: each value
+    # must land in its own field, and the hash must be the one __init__ would give.
+    raw = data.draw(billing_addresses(product_type))
+    for name in ("co_address", "address_line_2", "postal_place", "customer_reference"):
+        value = data.draw(_OPTIONAL_TEXT, label=name)
+        if value is not None:
+            raw[name] = value
+    pad = data.draw(_PADDED, label="pad")
+    raw = {name: f"{pad}{value}{pad}" if value else value for name, value in raw.items()}
+    country = parse_country(raw["country"])
+
+    def text(name: str) -> str | None:
+        return (raw.get(name) or "").strip() or None
+
+    org = text("organization_number") if product_type.is_business else None
+    expected = BillingAddress(
+        first_name=raw["first_name"].strip(), last_name=raw["last_name"].strip(),
+        address_line=raw["address_line"].strip(), postal_code=raw["postal_code"].strip(),
+        country=country, phone_number=raw["phone_number"].strip(),
+        email=raw["email"].strip(), business_name=text("business_name"),
+        organization_number=org,
+        org_number_key=validate_org_number(country.value, org) if org else None,
+        customer_reference=text("customer_reference"), postal_place=text("postal_place"),
+        address_line_2=text("address_line_2"), co_address=text("co_address"),
+    )  # fmt: skip
+    got = validate_billing_address(raw, product_type)
+    assert type(got) is BillingAddress
+    assert got == expected
+    assert hash(got) == hash(expected)
+    assert repr(got) == repr(expected)
+    with pytest.raises(FrozenInstanceError):
+        got.email = "x"  # type: ignore[misc]

@@ -93,6 +93,12 @@ class BillingAddress:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through __init__, so the hash is the loading process's own: text
+        # hashes differ between processes (PYTHONHASHSEED), and a pickled ``_hash`` from
+        # a worker process would not match an equal address made here.
+        return (BillingAddress, tuple(getattr(self, f) for f in _FIELDS))
+
     def to_dict(self) -> dict[str, str]:
         """The address in Dintero's shape (absent optional fields left out)."""
         out: dict[str, str] = {}

@@ -492,3 +492,27 @@ def test_every_field_lands_in_its_own_slot_and_hashes_as_built_by_keyword(produc
     assert repr(got) == repr(expected)
     with pytest.raises(FrozenInstanceError):
         got.email = "x"  # type: ignore[misc]
+
+
+def test_an_address_pickled_in_another_process_hashes_as_one_made_here(tmp_path):
+    # Text hashes differ between processes (PYTHONHASHSEED): a worker's pickled address
+    # must not bring its own hash along, or equal addresses would miss in sets and dicts.
+    import subprocess
+    import sys
+
+    dumped = tmp_path / "address.pickle"
+    make = (
+        "from kravia_schedule import validate_billing_address\n"
+        f"address = validate_billing_address({dict(changed(SEED_ADDRESS))!r}, 'kravia.invoice_b2b')\n"
+    )
+    dump = make + f"import pickle; open({str(dumped)!r}, 'wb').write(pickle.dumps(address))\n"
+    load = make + (
+        f"import pickle; loaded = pickle.loads(open({str(dumped)!r}, 'rb').read())\n"
+        "print(loaded == address, hash(loaded) == hash(address), loaded in {address})\n"
+    )
+    for seed, code in (("1", dump), ("2", load)):
+        env = {"PYTHONHASHSEED": seed, "PATH": ""}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+    assert done.stdout.split() == ["True", "True", "True"]

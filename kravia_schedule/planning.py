@@ -865,7 +865,7 @@ class _Planner:
         repeats = self.repeats
         firsts = {pid: content for pid, content in self._kept() if pid in repeats}
         retracted = set()
-        first_index = self._first_indices()
+        first_index: dict[str, int] | None = None  # found only if some records conflict
         for purchase_id, later in repeats.items():
             content = firsts[purchase_id]
             if all(_content(row) == content for _, row in later):
@@ -877,6 +877,8 @@ class _Planner:
                     "id",
                     f"{len(later) + 1} different records share this transaction id; none is used",
                 )
+                if first_index is None:
+                    first_index = self._first_indices()
                 indices = [first_index[purchase_id], *(i for i, _ in later)]
                 self.rejected.extend(Rejection(purchase_id, (problem,), i) for i in indices)
         return retracted

@@ -452,3 +452,56 @@ def test_lines_at_one_instant_are_in_id_order():
     assert ["T1", "T3", "T5", "T9"] in result.invoices["transaction_ids"].to_list()
     check_frame(result, core)
     assert_same(result.to_plan(), core)
+
+
+# -- addresses whose hashes collide --------------------------------------------------
+
+
+def one_hash(columns: Any) -> Any:
+    """A "hash" every address shares: each is a collision with the first one seen."""
+    return pl.lit(7, dtype=pl.UInt64)
+
+
+def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path):
+    # Four addresses of one company (other references, another e-mail), in turns.
+    addresses = [
+        nordmann_address(customer_reference=f"dept-{n % 2}", email=f"b{n // 2}@example.com")
+        for n in range(4)
+    ]
+    records = [
+        record(id=f"T{n}", merchant_reference=f"o-{n}", billing_address=addresses[n % 4])
+        for n in range(16)
+    ]
+    core = plan_invoices(records)
+    assert len(core.invoices) == 2  # one per reference; the earliest line's address
+    placed: list[int] = []
+    place = columnar._Context.place
+
+    def counting(self: Any, frame: Any) -> Any:
+        result = place(self, frame)
+        placed.append(result.height)
+        return result
+
+    monkeypatch.setattr(columnar._Context, "place", counting)
+    check_frame(plan_frames(flatten(records)), core)
+    assert placed == [16]  # with distinct hashes, every row on the columnar path
+    placed.clear()
+    monkeypatch.setattr(columnar, "_fields_hash", one_hash)
+    check_frame(plan_frames(flatten(records)), core)
+    assert sum(placed) < 16  # the rows of colliding addresses went to the core
+    placed.clear()
+    streamed = plan_parquet(parquet_of(tmp_path, records), batch_rows=3)
+    check_frame(streamed, core)
+    assert_same(streamed.to_plan(), core)
+    assert sum(placed) < 16
+
+
+@slow(40)
+@given(purchase_batches(max_size=30), st.integers(1, 12))
+def test_any_collisions_give_the_core_plan(monkeypatch, tmp_path_factory, batch, batch_rows):
+    with monkeypatch.context() as patched:
+        patched.setattr(columnar, "_fields_hash", one_hash)
+        core = plan_invoices(batch.records, batch.config)
+        check_frame(plan_frames(flatten(batch.records), batch.config), core)
+        path = parquet_of(tmp_path_factory.mktemp("c"), batch.records)
+        check_frame(plan_parquet(path, batch.config, batch_rows=batch_rows), core)

@@ -1203,7 +1203,7 @@ class _Context:
         hashed = frame.lazy().with_columns(ah=pl.when(is_plain).then(_fields_hash(on))).collect()
         distinct = hashed.lazy().filter(is_plain).select("ah", *on).unique().collect()
         collided = distinct["ah"].is_duplicated()
-        if collided.any():  # pragma: no cover - a 64-bit collision within one frame
+        if collided.any():  # a 64-bit collision within one frame
             distinct = distinct.filter(~collided)
         if self.known is not None:
             new = distinct.join(self.known.select("ah"), on="ah", how="anti")

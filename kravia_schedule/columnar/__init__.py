@@ -1550,18 +1550,20 @@ class _Context:
         dates_table = self.dates_table()  # row i: the dates of index i
         customers = self.customer_table()  # row i: customer i
         currencies = sorted(rows["currency"].unique().to_list())
-        keys = pl.DataFrame(
-            {
-                "issue": dates_table["issue_date"].cast(pl.Int64).gather(rows["dates"]),
-                "rank": customers["rank"].gather(rows["customer"]),
-                "currency": rows["currency"].replace_strict(
+        keys = (
+            rows.lazy()
+            .select(
+                issue=pl.lit(dates_table["issue_date"].cast(pl.Int64)).gather(pl.col("dates")),
+                rank=pl.lit(customers["rank"]).gather(pl.col("customer")),
+                currency=pl.col("currency").replace_strict(
                     currencies, range(len(currencies)), return_dtype=pl.Int64
                 ),
-                "start": rows["start"].cast(pl.Int64),
-                "sid": sid,
-                "ts": rows["ts"],
-                "id": rows["id"],
-            }
+                start=pl.col("start").cast(pl.Int64),
+                sid=pl.lit(sid),
+                ts=pl.col("ts"),
+                id=pl.col("id"),
+            )
+            .collect()
         )
         positions, first = _line_order(keys)
         # Only the columns every line needs are gathered in line order; the invoice's

@@ -1593,23 +1593,9 @@ class _Context:
             how="horizontal",
         )
         grouped = pl.col("start").is_not_null()
-        # The digested text begins with the customer's key: made once per customer (from
-        # the key as text; the invoices' categorical key columns cast back to text for
-        # every invoice took ~1 s at 3M invoices).
-        prefix = (
-            self.customers.lazy()
-            .sort("customer")  # row i: customer i
-            .select(pl.concat_str(pl.lit("grouped"), *KEYS, separator=_SEPARATOR))
-            .collect()
-            .to_series()
-        )
         message = pl.when(grouped).then(
             pl.concat_str(
-                pl.lit(prefix).gather(pl.col("customer")),
-                "currency",
-                "interval",
-                "period",
-                separator=_SEPARATOR,
+                pl.lit("grouped"), *KEYS, "currency", "interval", "period", separator=_SEPARATOR
             )
         )
         digest = _digests(frame.lazy().select(message).collect().to_series())

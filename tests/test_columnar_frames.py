@@ -494,6 +494,14 @@ def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path):
     check_frame(streamed, core)
     assert_same(streamed.to_plan(), core)
     assert sum(placed) < 16
+    # One address per batch: the second batch's must be told from the first's by its
+    # fields, the hash being one already seen.
+    placed.clear()
+    ordered = sorted(records, key=lambda r: addresses.index(r["billing_address"]))
+    path = parquet_of(tmp_path, ordered, name="ordered.parquet")
+    streamed = plan_parquet(path, batch_rows=4)
+    check_frame(streamed, plan_invoices(ordered))
+    assert placed == [4, 0, 0, 0]
 
 
 @slow(40)

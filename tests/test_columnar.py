@@ -101,21 +101,6 @@ def example_config() -> KraviaConfig:
     return parse_configuration(read_json_file(EXAMPLES / "config.json"))
 
 
-@pytest.fixture
-def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many rows each plan_frame call placed on the columnar path."""
-    counts: list[int] = []
-    place = columnar._Context.place
-
-    def counting(self: Any, frame: Any) -> Any:
-        result = place(self, frame)
-        counts.append(result.height)
-        return result
-
-    monkeypatch.setattr(columnar._Context, "place", counting)
-    return counts
-
-
 # -- the property --------------------------------------------------------------------
 
 as_of_values = st.one_of(

@@ -462,7 +462,7 @@ def one_hash(columns: Any) -> Any:
     return pl.lit(7, dtype=pl.UInt64)
 
 
-def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path):
+def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path, placed):
     # Four addresses of one company (other references, another e-mail), in turns.
     addresses = [
         nordmann_address(customer_reference=f"dept-{n % 2}", email=f"b{n // 2}@example.com")
@@ -474,15 +474,6 @@ def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path):
     ]
     core = plan_invoices(records)
     assert len(core.invoices) == 2  # one per reference; the earliest line's address
-    placed: list[int] = []
-    place = columnar._Context.place
-
-    def counting(self: Any, frame: Any) -> Any:
-        result = place(self, frame)
-        placed.append(result.height)
-        return result
-
-    monkeypatch.setattr(columnar._Context, "place", counting)
     check_frame(plan_frames(flatten(records)), core)
     assert placed == [16]  # with distinct hashes, every row on the columnar path
     placed.clear()

@@ -1,0 +1,25 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each columnar ``place`` call placed on the columnar path (for the
+    tests of :mod:`kravia_schedule.columnar`, which skip themselves without Polars)."""
+    from kravia_schedule import columnar
+
+    counts: list[int] = []
+    place = columnar._Context.place
+
+    def counting(self: Any, frame: Any) -> Any:
+        result = place(self, frame)
+        counts.append(result.height)
+        return result
+
+    monkeypatch.setattr(columnar._Context, "place", counting)
+    return counts

@@ -1832,19 +1832,23 @@ def _instant(text: pl.Expr) -> pl.Expr:
 def _digests(messages: pl.Series) -> pl.Series:
     """The 8-byte BLAKE2b hex digest of each text (the core's ``_digest`` of its parts);
     null for null."""
-    blake2b = hashlib.blake2b
     present = messages.is_not_null()
     texts = messages.filter(present).cast(pl.Binary)
+    # Copying an empty 8-byte hasher costs less than making one with its keyword
+    # argument (1.0-1.1 s against 1.25 s per 3M texts).
+    fresh = hashlib.blake2b(digest_size=8).copy
+    parts = []
     # A slice at a time: the Python objects of one slice are freed before the next is
     # made, so their memory is reused (all at once, ~160 bytes of fresh memory per text
     # added 0.35 s of page faults per 3M texts to ~1.1 s of hashing).
-    parts = [
-        pl.Series(
-            [blake2b(m, digest_size=8).hexdigest() for m in texts.slice(at, _SLICE).to_list()],
-            dtype=pl.String,
-        )
-        for at in range(0, len(texts), _SLICE)
-    ]
+    for at in range(0, len(texts), _SLICE):
+        hexes: list[str] = []
+        add = hexes.append
+        for text in texts.slice(at, _SLICE).to_list():
+            hasher = fresh()
+            hasher.update(text)
+            add(hasher.hexdigest())
+        parts.append(pl.Series(hexes, dtype=pl.String))
     digests = pl.concat(parts, rechunk=True) if parts else pl.Series([], dtype=pl.String)
     if len(digests) == len(messages):
         return digests

@@ -376,3 +376,42 @@ def test_ledger_benchmark_runs(capsys):
     out = capsys.readouterr().out
     assert "sqlite" in out
     assert "x bare executemany" in out
+
+
+def test_lower_bound_steps_place_every_purchase_once():
+    from benchmarks import lower_bound
+
+    records = purchases(N, seed=3)
+    data = typed(records)
+    plain = [r for r in records if type(r["amount"]) is int]  # what dict_steps keeps
+    for steps, fields in (
+        (lower_bound.typed_steps(data),
+         [(p.id, p.status.value, p.amount, p.vat_amount) for p in data]),
+        (lower_bound.dict_steps(records),
+         [(r["id"], r["status"], r["amount"], r["vat_amount"]) for r in plain]),
+    ):  # fmt: skip
+        step = dict(steps)
+        authorized = {f[0]: f for f in fields if f[1] == "AUTHORIZED"}
+        assert 0 < len(authorized) < len(fields) == len(plain)
+        assert sum(map(len, step["floor"]().values())) == len(fields)
+        assert sum(map(len, step["+ period"]().values())) == len(fields)
+        lines = step["+ lines, ids"]()
+        assert sorted(line[1] for group in lines.values() for line in group) == sorted(authorized)
+        invoices = step["+ invoices"]()
+        assert len(invoices) == len(lines)
+        assert len({invoice[0] for invoice in invoices}) == len(invoices)  # ids tell them apart
+        assert sum(invoice[3] for invoice in invoices) == sum(f[2] for f in authorized.values())
+        assert sum(invoice[4] for invoice in invoices) == sum(f[3] for f in authorized.values())
+        assert step["plan_invoices"]().invoices
+
+
+def test_lower_bound_prints_each_step_against_the_floor(capsys):
+    from benchmarks.lower_bound import main as lower_bound_main
+
+    assert lower_bound_main(["--n", str(N), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for kind in ("typed", "dicts"):
+        assert f"{kind} (n={N}, best of 1):" in out
+    assert out.count("x floor") == 10
+    with pytest.raises(SystemExit):
+        lower_bound_main(["--n", "0"])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from datetime import UTC, date, datetime
 
 import pytest
 from _records import nordmann_address
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kravia_schedule import (
     BillingAddress,
@@ -19,6 +22,7 @@ from kravia_schedule import (
     TransactionStatus,
     parse_purchase,
 )
+from kravia_schedule.customers import normalize_name, normalize_reference
 
 ADDRESS = BillingAddress(**nordmann_address(country=Country.NO), org_number_key="923609016")
 
@@ -109,3 +113,12 @@ def test_customer_key_text():
     assert (
         str(CustomerKey(Country.FI, "0112038-9", "virtanen oy", "")) == "FI 0112038-9 'virtanen oy'"
     )
+
+
+@given(st.one_of(st.none(), st.text(), st.text(alphabet=st.characters(max_codepoint=127))))
+def test_customer_text_is_the_nfkc_form_trimmed_with_whitespace_collapsed(text: str | None) -> None:
+    # The definition, spelled out: normalize_reference skips NFKC for ASCII text (which
+    # NFKC leaves as it is), so the shortcut must give what the definition gives.
+    expected = " ".join(unicodedata.normalize("NFKC", text).split()) if text else ""
+    assert normalize_reference(text) == expected
+    assert normalize_name(text) == expected.casefold()

@@ -944,8 +944,6 @@ class _Planner:
             customer = customers.get(key)
             if customer is None:
                 customers[key] = _Customer(key, place.days, place)
-            elif customer.place is None:
-                customer.place = place
             elif customer.others is None:
                 customer.others = [place]
             else:

@@ -331,8 +331,15 @@ class InvoicePlan:
 # -- helpers -------------------------------------------------------------------------
 
 
+#: A fresh hasher for the invoice ids' digests (8-byte BLAKE2b), the one place their
+#: parameters are set: copying an empty one costs less than making one with a keyword.
+_new_digest = hashlib.blake2b(digest_size=8).copy
+
+
 def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    digest = _new_digest()
+    digest.update("\x1f".join(parts).encode())
+    return digest.hexdigest()
 
 
 def _grouped_id(key: CustomerKey, currency: str, period: BillingPeriod) -> str:
@@ -652,7 +659,8 @@ class _Customer:
             key = self.key
             parts = ("grouped", self.days.code, key.organization_number, key.business_name,
                      key.customer_reference, currency, period.interval.value, "")  # fmt: skip
-            prefix = self.prefix = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8)
+            prefix = self.prefix = _new_digest()
+            prefix.update("\x1f".join(parts).encode())
             self.prefix_currency = currency
         digest = prefix.copy()
         digest.update(period.label.encode())

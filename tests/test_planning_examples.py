@@ -805,3 +805,17 @@ def test_config_product_lookup_used_by_plan() -> None:
     )
     due = {i.transaction_ids[0]: i.due_date for i in plan.invoices}
     assert due == {"G-1": date(2021, 3, 3), "B-1": date(2021, 1, 12), "C-1": date(2021, 1, 15)}
+
+
+def test_invoice_ids_are_stable_across_versions() -> None:
+    # Ids are stored (ledgers, payment references): the digest behind them must not
+    # change. These were computed by the code before the digest was factored out.
+    plan = plan_invoices(
+        [
+            purchase("ID-1", "2021-01-10T09:00:00+01:00"),
+            purchase("ID-2", "2021-01-10T09:00:00+01:00", product="kravia.invoice_b2b",
+                     status="CAPTURED"),
+        ]
+    )  # fmt: skip
+    ids = {invoice.transaction_ids: invoice.id for invoice in plan.invoices}
+    assert ids == {("ID-1",): "G-2021-01-40c1ad4d0bf7a12c", ("ID-2",): "S-522b15ae7e724acb"}

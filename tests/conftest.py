@@ -11,15 +11,15 @@ import pytest
 def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each columnar ``place`` call placed on the columnar path (for the
     tests of :mod:`kravia_schedule.columnar`, which skip themselves without Polars)."""
-    from kravia_schedule import columnar
+    from kravia_schedule.columnar import placing
 
     counts: list[int] = []
-    place = columnar._Context.place
+    place = placing._Context.place
 
     def counting(self: Any, frame: Any) -> Any:
         result = place(self, frame)
         counts.append(result.height)
         return result
 
-    monkeypatch.setattr(columnar._Context, "place", counting)
+    monkeypatch.setattr(placing._Context, "place", counting)
     return counts

@@ -22,11 +22,10 @@ from _records import nordmann_record  # noqa: E402
 from kravia_schedule import (  # noqa: E402
     KraviaConfig,
     NaiveDatetimeError,
-    columnar,
     parse_configuration,
     plan_invoices,
 )
-from kravia_schedule.columnar import plan_file, plan_frame  # noqa: E402
+from kravia_schedule.columnar import addresses, plan_file, plan_frame  # noqa: E402
 from kravia_schedule.io import read_json_file, read_records  # noqa: E402
 from kravia_schedule.testing import check_plan, purchase_batches  # noqa: E402
 
@@ -529,7 +528,7 @@ def test_refuses_what_it_cannot_read(tmp_path):
 
 def test_python_whitespace_is_what_str_strip_strips():
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    assert spaces == columnar.PY_WHITESPACE
+    assert spaces == addresses.PY_WHITESPACE
 
 
 def test_without_polars_the_import_names_the_extra(monkeypatch):

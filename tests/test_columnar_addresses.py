@@ -14,6 +14,7 @@ pl = pytest.importorskip("polars")
 from _records import GROUPED, nordmann_address, nordmann_record  # noqa: E402
 
 from kravia_schedule import columnar, plan_invoices  # noqa: E402
+from kravia_schedule.columnar import placing  # noqa: E402
 from kravia_schedule.columnar.addresses import (  # noqa: E402
     ADDRESS_FIELDS,
     KEYS,
@@ -207,15 +208,15 @@ def test_agrees_notices_another_key():
 
 
 def test_should_the_core_disagree_every_address_takes_the_core_path(monkeypatch):
-    monkeypatch.setattr(columnar, "agrees", lambda *args, **kwargs: False)
+    monkeypatch.setattr(placing, "agrees", lambda *args, **kwargs: False)
     calls: list[int] = []
-    core = columnar.by_core
+    core = placing.by_core
 
     def counting(addresses: Any, **kwargs: Any) -> Any:
         calls.append(addresses.height)
         return core(addresses, **kwargs)
 
-    monkeypatch.setattr(columnar, "by_core", counting)
+    monkeypatch.setattr(placing, "by_core", counting)
     records = [
         nordmann_record("T1", "2025-01-31T23:30:00Z", 5000),
         nordmann_record("T2", "2025-02-01T10:00:00Z", 7000, business_name="NORDMANN  as"),

@@ -28,15 +28,18 @@ from test_columnar import (  # noqa: E402
     record,
 )
 
-from kravia_schedule import columnar, merge_plans, plan_invoices  # noqa: E402
+from kravia_schedule import KraviaConfig, merge_plans, plan_invoices  # noqa: E402
 from kravia_schedule.columnar import (  # noqa: E402
-    ISO_TIMESTAMP,
     FramePlan,
-    _instant,
+    frames,
+    grouping,
+    placing,
     plan_frame,
     plan_frames,
     plan_parquet,
 )
+from kravia_schedule.columnar.placing import ISO_TIMESTAMP, _instant  # noqa: E402
+from kravia_schedule.columnar.result import _StoredResidue  # noqa: E402
 from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
@@ -285,8 +288,8 @@ def test_amounts_beyond_128_bits_are_planned_by_the_core():
 
 
 def test_ids_come_from_the_core_if_its_format_changes(monkeypatch):
-    monkeypatch.setattr(columnar, "_grouped_id", lambda key, currency, period: f"G:{key}")
-    monkeypatch.setattr(columnar, "_standard_id", lambda product, tid: f"S:{tid}")
+    monkeypatch.setattr(grouping, "_grouped_id", lambda key, currency, period: f"G:{key}")
+    monkeypatch.setattr(grouping, "_standard_id", lambda product, tid: f"S:{tid}")
     records = [record(), record(id="T2", status="CAPTURED", payment_product_type=STANDARD)]
     result = plan_frames(flatten(records))
     assert sorted(result.invoices["id"]) == [
@@ -323,7 +326,7 @@ def test_a_residue_object_frames_cannot_hold_stays_an_object():
         record(id="T3", currency="nok"),
     ]
     core = plan_invoices(records)
-    stored = columnar._StoredResidue()
+    stored = _StoredResidue()
     left = stored.keep(core)
     assert [s.transaction_id for s in left.skipped] == ["T1"]
     assert not left.rejected
@@ -344,18 +347,18 @@ def test_plainly_valid_purchases_on_no_invoice_are_skipped_on_the_columnar_path(
     ]
     bad_postal_code = nordmann_address(postal_code="1")
     records.append(record(id="X1", status="AUTHORIZATION_VOIDED", billing_address=bad_postal_code))
-    config = columnar.KraviaConfig.all_enabled()
+    config = KraviaConfig.all_enabled()
     if not grouped_enabled:
         config = replace(config, invoice_b2b_grouped=ProductConfig())  # disabled
     core = plan_invoices(records, config)
     cores: list[int] = []
-    real = columnar._plan_residue
+    real = frames._plan_residue
 
     def counting(records: Any, *args: Any) -> Any:
         cores.append(len(records))
         return real(records, *args)
 
-    monkeypatch.setattr(columnar, "_plan_residue", counting)
+    monkeypatch.setattr(frames, "_plan_residue", counting)
     result = plan_frames(flatten(records), config)
     assert result.stored is not None
     assert result.stored.skipped.height == len(core.skipped) >= 7
@@ -389,7 +392,7 @@ def test_two_periods_issued_on_one_day_are_ordered_by_id(tmp_path):
 
 @st.composite
 def line_keys(draw: st.DrawFn) -> Any:
-    """Keys of lines as :func:`columnar._line_order` takes them, with many ties: few
+    """Keys of lines as :func:`grouping._line_order` takes them, with many ties: few
     distinct values per field, instants repeated, digests alike in their top bits."""
     ids = draw(st.lists(st.text("ab1", min_size=1, max_size=4), unique=True, max_size=40))
     digests = st.integers(0, 2**64 - 1).map(lambda v: f"{v:016x}") | st.sampled_from(
@@ -420,10 +423,10 @@ def line_keys(draw: st.DrawFn) -> Any:
 def test_the_one_number_sort_orders_lines_as_the_columns_do(keys, bits):
     # Fewer bits leave fewer for the instant or digest (more ties to put in order
     # afterwards), or too few for the instants (the columns are sorted instead).
-    expected = columnar._line_order_by_columns(keys)
+    expected = grouping._line_order_by_columns(keys)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(columnar, "_ORDER_BITS", bits)
-        positions, first = columnar._line_order(keys)
+        patch.setattr(grouping, "_ORDER_BITS", bits)
+        positions, first = grouping._line_order(keys)
     assert positions.to_list() == expected[0].to_list()
     assert first.to_list() == expected[1].to_list()
 
@@ -434,8 +437,8 @@ def test_digests_a_slice_at_a_time_are_the_digests(texts, size):
         None if t is None else hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts
     ]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(columnar, "_SLICE", size)
-        digests = columnar._digests(pl.Series(texts, dtype=pl.String))
+        patch.setattr(grouping, "_SLICE", size)
+        digests = grouping._digests(pl.Series(texts, dtype=pl.String))
     assert digests.dtype == pl.String
     assert digests.to_list() == expected
 
@@ -477,7 +480,7 @@ def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path, pl
     check_frame(plan_frames(flatten(records)), core)
     assert placed == [16]  # with distinct hashes, every row on the columnar path
     placed.clear()
-    monkeypatch.setattr(columnar, "_fields_hash", one_hash)
+    monkeypatch.setattr(placing, "_fields_hash", one_hash)
     check_frame(plan_frames(flatten(records)), core)
     assert sum(placed) < 16  # the rows of colliding addresses went to the core
     placed.clear()
@@ -499,7 +502,7 @@ def test_addresses_whose_hashes_collide_are_told_apart(monkeypatch, tmp_path, pl
 @given(purchase_batches(max_size=30), st.integers(1, 12))
 def test_any_collisions_give_the_core_plan(monkeypatch, tmp_path_factory, batch, batch_rows):
     with monkeypatch.context() as patched:
-        patched.setattr(columnar, "_fields_hash", one_hash)
+        patched.setattr(placing, "_fields_hash", one_hash)
         core = plan_invoices(batch.records, batch.config)
         check_frame(plan_frames(flatten(batch.records), batch.config), core)
         path = parquet_of(tmp_path_factory.mktemp("c"), batch.records)

@@ -1,0 +1,188 @@
+"""The entry points for data held in memory: a Polars frame, an Arrow table, a file.
+
+:func:`plan_frames` reads the input, places its plainly valid rows, has the core plan the
+rest (the residue) and groups both into invoices; :func:`plan_frame` materializes the
+result as the core's :class:`~kravia_schedule.InvoicePlan`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from kravia_schedule.calendar import CalendarKind, DateRoll
+from kravia_schedule.columnar.addresses import (
+    ADDRESS_FIELDS,
+)
+from kravia_schedule.columnar.grouping import group_into_invoices
+from kravia_schedule.columnar.placing import _Context, _TooWide
+from kravia_schedule.columnar.reading import _source
+from kravia_schedule.columnar.result import FramePlan, _StoredResidue
+from kravia_schedule.config import KraviaConfig
+from kravia_schedule.countries import Country
+from kravia_schedule.planning import (
+    InvoicePlan,
+    _cyclic_gc_paused,
+    plan_invoices,
+)
+
+
+def plan_frames(
+    data: pl.DataFrame | pl.LazyFrame | Any | str | os.PathLike[str],
+    config: KraviaConfig | None = None,
+    *,
+    lines: bool = True,
+    as_of: date | datetime | None = None,
+    strict: bool = False,
+    weekends_only: bool = False,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+) -> FramePlan:
+    """The plan of the records in ``data``, its invoices as a Polars frame.
+
+    ``data`` and the options are those of :func:`plan_frame`; ``lines=False`` keeps only
+    the transaction ids of each invoice (no :meth:`FramePlan.to_plan`).
+    ``plan_frames(data).to_plan() == plan_invoices(records)``.
+    """
+    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    config = config if config is not None else KraviaConfig.all_enabled()
+    provenance = plan_invoices([], config, **options).provenance  # also checks the options
+    with _cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
+        frame, records = _source(data)
+        context = _Context(config, provenance)
+        placed = context.place(frame)
+        stored = _StoredResidue()
+        rest = _rest(frame, placed, context, stored)
+        residue = _plan_residue(records(rest), rest, config, options)
+        rows = pl.concat([placed, context.residue_rows(residue)], how="vertical_relaxed")
+        invoices, details = group_into_invoices(context, rows, lines=lines)
+        return _frame_plan(context, invoices, details, residue, stored.done())
+
+
+def plan_frame(
+    data: pl.DataFrame | pl.LazyFrame | Any | str | os.PathLike[str],
+    config: KraviaConfig | None = None,
+    *,
+    as_of: date | datetime | None = None,
+    strict: bool = False,
+    weekends_only: bool = False,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+) -> InvoicePlan:
+    """The plan :func:`~kravia_schedule.plan_invoices` makes of the records in ``data``.
+
+    ``data`` is a ``polars.DataFrame``, a ``polars.LazyFrame``, a ``pyarrow.Table`` or the
+    path of a Parquet (``.parquet``, ``.pq``), CSV (``.csv``) or JSON Lines (``.jsonl``,
+    ``.ndjson``) file. Columns: ``id, created_at, amount, vat_amount, currency, status,
+    payment_product_type, merchant_reference`` and the billing address as a struct column
+    ``billing_address`` or as ``billing_address.<field>`` columns; other columns are
+    ignored. The other arguments are those of ``plan_invoices``.
+
+    CSV files are read as the command line reads them (all cells text, an empty cell is
+    absent, integer-looking money is an integer). A CSV or JSON Lines file that Polars or
+    Arrow cannot read faithfully (a cell of another JSON type than its column, invalid
+    JSON, ragged rows) is read record by record with :func:`kravia_schedule.io.read_records`.
+
+    ``plan_frames(...).to_plan()``: the invoices are grouped by Polars and materialized.
+    """
+    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    try:
+        return plan_frames(data, config, **options).to_plan()
+    except _TooWide:  # an amount no Polars integer holds: the core plans it all
+        frame, records = _source(data)
+        everything = list(range(frame.height))
+        config = config if config is not None else KraviaConfig.all_enabled()
+        return _plan_residue(records(everything), everything, config, options)
+
+
+def plan_file(
+    path: str | os.PathLike[str], config: KraviaConfig | None = None, **options: Any
+) -> InvoicePlan:
+    """:func:`plan_frame` of a Parquet, CSV or JSON Lines file (chosen by its suffix)."""
+    return plan_frame(path, config, **options)
+
+
+def _rest(
+    frame: pl.DataFrame, placed: pl.DataFrame, context: _Context, stored: _StoredResidue
+) -> list[int]:
+    """The rows of ``frame`` left for the core: neither ``placed`` nor skipped on the
+    columnar path (those are moved from ``context`` to ``stored``)."""
+    skipped = pl.concat(context.skipped)
+    context.skipped.clear()
+    stored.add_skipped(skipped.drop("row"))
+    done = pl.concat([placed["row"], skipped["row"]])
+    rest = frame.lazy().select("row").filter(~pl.col("row").is_in(done.implode()))
+    return rest.collect()["row"].to_list()
+
+
+def _options(
+    as_of: date | datetime | None,
+    strict: bool,
+    weekends_only: bool,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None,
+    due_date_rule: DateRoll | str,
+    calendar_kind: CalendarKind | str,
+) -> dict[str, Any]:
+    return {
+        "as_of": as_of,
+        "strict": strict,
+        "weekends_only": weekends_only,
+        "closed_days": closed_days,
+        "due_date_rule": due_date_rule,
+        "calendar_kind": calendar_kind,
+    }
+
+
+def _plan_residue(
+    records: list[Any], rows: Sequence[int], config: KraviaConfig, options: dict[str, Any]
+) -> InvoicePlan:
+    """The core's plan of the residue; its rejections carry their position in the input
+    (informative only: Rejection.index takes no part in comparisons)."""
+    residue = plan_invoices(records, config, **options)
+    rejected = tuple(
+        replace(r, index=rows[r.index]) if r.index is not None else r for r in residue.rejected
+    )
+    return replace(residue, rejected=rejected)
+
+
+def _frame_plan(
+    context: _Context,
+    invoices: pl.DataFrame,
+    details: pl.DataFrame | None,
+    residue: InvoicePlan,
+    stored: _StoredResidue | None = None,
+) -> FramePlan:
+    known = context.known
+    if known is None:
+        addresses = pl.DataFrame(
+            schema={**dict.fromkeys(ADDRESS_FIELDS, pl.String), "product": pl.String,
+                    "address": pl.Int64}
+        )  # fmt: skip
+    else:
+        addresses = (
+            known.filter(pl.col("address").is_not_null())
+            .select(
+                *(pl.col(f"k.a.{name}").alias(name) for name in ADDRESS_FIELDS),
+                pl.col("k.payment_product_type").alias("product"),
+                "address",
+            )
+            .sort("address")
+        )
+    return FramePlan(
+        invoices,
+        residue,
+        context.provenance,
+        details,
+        addresses,
+        tuple(context.dates),
+        tuple(context.states),
+        dict(context.objects),
+        stored,
+    )

@@ -1,0 +1,228 @@
+"""Planning a Parquet file too large for memory: :func:`plan_parquet`, in batches.
+
+Placed lines are spilled to temporary Parquet files with their issue date and grouped
+one range of issue dates at a time, which gives the plan's order without sorting the
+whole result.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from kravia_schedule.calendar import CalendarKind, DateRoll
+from kravia_schedule.columnar.addresses import (
+    PY_WHITESPACE,
+)
+from kravia_schedule.columnar.frames import _frame_plan, _options, _plan_residue, _rest
+from kravia_schedule.columnar.grouping import group_into_invoices
+from kravia_schedule.columnar.placing import _Context, _row_schema
+from kravia_schedule.columnar.reading import _as_text, _from_frame, _pyarrow, _wanted
+from kravia_schedule.columnar.result import FramePlan, _StoredResidue
+from kravia_schedule.config import KraviaConfig
+from kravia_schedule.countries import Country
+from kravia_schedule.planning import (
+    InvoicePlan,
+    _cyclic_gc_paused,
+    merge_plans,
+    plan_invoices,
+)
+
+#: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
+#: planning with ``lines=False``).
+_LINE_ONLY = ["row", "created_at", "merchant_reference"]
+
+
+def plan_parquet(
+    path: str | os.PathLike[str],
+    config: KraviaConfig | None = None,
+    *,
+    batch_rows: int = 1 << 20,
+    lines: bool = True,
+    as_of: date | datetime | None = None,
+    strict: bool = False,
+    weekends_only: bool = False,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+) -> FramePlan:
+    """:func:`plan_frames` of a Parquet file too large for memory, read in batches.
+
+    1. A first pass hashes every (stripped) transaction id; the rows of an id that
+       occurs more than once in the file (or shares the hash of one that does) are
+       planned together by the core at the end, so repeats are settled as the core
+       settles them however far apart they are.
+    2. Each batch of ``batch_rows`` rows: its plainly valid rows are placed as in
+       :func:`plan_frames` (addresses, days and periods already seen are not looked up
+       again) and spilled to a temporary Parquet file with their issue date; its other
+       rows are planned by the core (their ids occur once in the file, so the plans of
+       the batches merge with ``merge_plans``).
+    3. The spilled lines are grouped into invoices one range of issue dates at a time
+       (a grouped invoice's lines share their issue date), which gives the plan's
+       invoice order without sorting the whole result.
+
+    Peak memory is the customer keys and addresses seen, one batch (or the lines of one
+    range of issue dates), and, at the end, the result (``lines=False`` keeps 16 bytes
+    per transaction id): each range's invoices are written to a temporary file and read
+    back once grouping is done. The skipped purchases and rejections are kept as frames
+    (:attr:`FramePlan.stored`) and built into objects when :attr:`FramePlan.skipped` and
+    :attr:`FramePlan.rejected` are first read. The result equals :func:`plan_frames` of
+    the whole file and ``merge_plans`` of the plans of its parts.
+
+    Polars' allocator keeps the pages each batch frees for a while; set
+    ``_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0`` in the environment before
+    Polars is imported to have them returned at once (``python -m benchmarks.columnar
+    --stream`` does).
+    """
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be positive, got {batch_rows}")
+    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    config = config if config is not None else KraviaConfig.all_enabled()
+    provenance = plan_invoices([], config, **options).provenance
+    # Not pre-buffered: a pre-buffering reader keeps every column chunk it has read until
+    # it is done with the file (~60 MB per million rows here; at 10^8 purchases, ~6 GB).
+    parquet = _pyarrow("pyarrow.parquet").ParquetFile(os.fspath(path), pre_buffer=False)
+    columns = _wanted(parquet.schema_arrow.names)
+    repeated = (
+        _repeated_ids(parquet, batch_rows) if "id" in columns else pl.Series([], dtype=pl.UInt64)
+    )
+    context = _Context(config, provenance)
+    residues: list[InvoicePlan] = []
+    # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
+    # at 10^8 purchases, ~3M objects would take about a gigabyte.
+    stored = _StoredResidue()
+    held_records: list[Any] = []
+    held_rows: list[int] = []
+    per_day: Counter[date] = Counter()
+    drop = [] if lines else _LINE_ONLY
+    with tempfile.TemporaryDirectory(prefix="kravia-") as spill, _cyclic_gc_paused():
+        spilled = os.path.join(spill, "lines")
+        os.mkdir(spilled)
+        offset = 0
+        parts = 0
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+            converted = pl.from_arrow(batch)
+            assert isinstance(converted, pl.DataFrame)
+            frame, records = _from_frame(converted)
+            held = _id_hash(frame["id"]).is_in(repeated.implode()).fill_null(False)
+            held_local = frame.filter(held)["row"].to_list()
+            held_records += records(held_local)
+            held_rows += [offset + row for row in held_local]
+            frame = frame.filter(~held)
+            placed = context.place(frame)
+            rest = _rest(frame, placed, context, stored)
+            plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
+            plan = stored.keep(plan)
+            if plan.invoices or plan.skipped or plan.rejected:
+                residues.append(plan)
+            parts += _spill(context, placed.drop(drop), spilled, parts, per_day)
+            offset += batch.num_rows
+        residues.append(stored.keep(_plan_residue(held_records, held_rows, config, options)))
+        residue = merge_plans(*residues)
+        del residues, held_records, held_rows
+        rows = context.residue_rows(residue).drop(drop)
+        parts += _spill(context, rows, spilled, parts, per_day)
+        schema = {k: v for k, v in _spill_schema().items() if k not in drop}
+        scan = pl.scan_parquet(os.path.join(spilled, "*.parquet"), schema=schema)
+        # Each range's invoices go to a file too and are read back at the end, so the
+        # grouping's transient frames are freed before the result is loaded (holding
+        # the parts while grouping the next ranges fragmented memory: at 10^8 purchases
+        # the peak was several GiB above the result's size).
+        results: list[str | pl.DataFrame] = []
+        details: list[pl.DataFrame] = []
+        for low, high in _day_ranges(per_day, batch_rows):
+            rows = scan.filter(pl.col("issue").is_between(low, high)).drop("issue").collect()
+            part, detail = group_into_invoices(context, rows, lines=lines)
+            del rows
+            results.append(_spill_invoices(part, spill, len(results)))
+            if detail is not None:
+                details.append(detail)
+        if not results:
+            part, detail = group_into_invoices(context, _row_frame(context).drop(drop), lines=lines)
+            results, details = [part], [detail] if detail is not None else []
+        context.release()
+        invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
+        return _frame_plan(
+            context,
+            pl.concat(invoices, how="vertical_relaxed", rechunk=False),
+            pl.concat(details, rechunk=False) if lines else None,
+            residue,
+            stored.done(),
+        )
+
+
+def _id_hash(ids: pl.Series) -> pl.Series:
+    """A 64-bit hash of the id the core would use (null for a missing id)."""
+    key = pl.col("id").str.strip_chars(PY_WHITESPACE)
+    return ids.to_frame("id").select(pl.when(key.is_not_null()).then(key.hash())).to_series()
+
+
+def _repeated_ids(parquet: Any, batch_rows: int) -> pl.Series:
+    """The hashes of the ids that occur more than once in the file (8 bytes per row,
+    sorted once)."""
+    hashes: list[pl.Series] = []
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=["id"]):
+        column = pl.from_arrow(batch.column(0))
+        assert isinstance(column, pl.Series)
+        text, _ = _as_text(column, len(column))
+        hashes.append(_id_hash(text).drop_nulls())
+    if not hashes:
+        return pl.Series([], dtype=pl.UInt64)
+    everything = pl.concat(hashes, rechunk=True).sort()
+    del hashes
+    same = everything.slice(1) == everything.slice(0, len(everything) - 1)
+    return everything.slice(1).filter(same).unique()
+
+
+def _spill(
+    context: _Context, rows: pl.DataFrame, spill: str, part: int, per_day: Counter[date]
+) -> int:
+    """Write ``rows`` (lines placed on invoices) with their issue date to the spill
+    directory; the number of files written."""
+    if not rows.height:
+        return 0
+    issue = pl.Series([d.issue_date for d in context.dates], dtype=pl.Date)
+    rows = rows.with_columns(issue=issue.gather(rows["dates"])).sort("issue")
+    per_day.update(dict(rows["issue"].value_counts().iter_rows()))
+    rows.write_parquet(os.path.join(spill, f"{part:06d}.parquet"), row_group_size=1 << 16)
+    return 1
+
+
+def _spill_invoices(part: pl.DataFrame, spill: str, index: int) -> str | pl.DataFrame:
+    """``part`` written to the spill directory (its path), or ``part`` itself if Parquet
+    cannot hold it (128-bit amounts)."""
+    if part.schema["amount"] != pl.Int64:
+        return part
+    path = os.path.join(spill, f"invoices-{index:06d}.parquet")
+    part.write_parquet(path, statistics=False)
+    return path
+
+
+def _spill_schema() -> dict[str, Any]:
+    return {**_row_schema(), "issue": pl.Date}
+
+
+def _row_frame(context: _Context) -> pl.DataFrame:
+    return pl.DataFrame(schema=_row_schema())
+
+
+def _day_ranges(per_day: Mapping[date, int], target: int) -> list[tuple[date, date]]:
+    """Consecutive ranges of issue dates of about ``target`` lines each."""
+    ranges: list[tuple[date, date]] = []
+    low: date | None = None
+    count = 0
+    for day in sorted(per_day):
+        low = day if low is None else low
+        count += per_day[day]
+        if count >= target:
+            ranges.append((low, day))
+            low, count = None, 0
+    if low is not None:
+        ranges.append((low, max(per_day)))
+    return ranges

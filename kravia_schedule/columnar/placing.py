@@ -53,39 +53,26 @@ ISO_TIMESTAMP = (
 )
 
 _NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S"
-
 _DAY_US = 86_400_000_000
 
 # Instants outside [1800, 2200) go to the residue: the planner's float timestamps keep
 # microseconds apart within it, and the holiday data covers less anyway.
 _MIN_US = -5_364_662_400_000_000  # 1800-01-01T00:00:00Z
-
 _MAX_US = 7_258_118_400_000_000  # 2200-01-01T00:00:00Z
-
 _GROUPED = ProductType.B2B_GROUPED
-
 _COUNTRY = pl.Enum([c.value for c in Country])
-
 _STATE = pl.Enum([s.value for s in InvoiceState])
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 _MICROSECOND = timedelta(microseconds=1)
-
 _ADDRESS_COLUMNS = [f"a.{name}" for name in ADDRESS_FIELDS]
 
 #: The columns of a line placed on an invoice (see _Context.place).
 _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_reference",
              "currency", "payment_product_type", "address", "customer"]  # fmt: skip
-
 _COUNTRIES = list(Country)
-
 _COUNTRY_INDEX = {c.value: i for i, c in enumerate(_COUNTRIES)}
-
 _PRODUCTS = list(ProductType)
-
 _PRODUCT_INDEX = {p.value: i for i, p in enumerate(_PRODUCTS)}
-
 _EPOCH_DAY = date(1970, 1, 1)
 
 #: A stand-in purchase for asking the core why a (product type, status) is skipped.

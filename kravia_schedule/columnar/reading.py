@@ -32,14 +32,10 @@ _MISSING = (
 )
 
 _MONEY = ("amount", "vat_amount")
-
 _TOP = ("id", "created_at", "amount", "vat_amount", "currency", "status",
         "payment_product_type", "merchant_reference")  # fmt: skip
-
 _ADDRESS = "billing_address"
-
 _PREFIX = "billing_address."
-
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 Records = Callable[[Sequence[int]], list[Any]]

@@ -32,10 +32,9 @@ from kravia_schedule.planning import (
 )
 from kravia_schedule.purchases import TransactionStatus
 
+#: The enums of the values frames keep (1 byte a row, not a string each).
 _PRODUCT = pl.Enum([p.value for p in ProductType])
-
 _SKIP_REASON = pl.Enum([r.value for r in SkipReason])
-
 _STATUS = pl.Enum([s.value for s in TransactionStatus])
 
 

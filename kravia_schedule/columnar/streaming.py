@@ -144,7 +144,7 @@ def plan_parquet(
             if detail is not None:
                 details.append(detail)
         if not results:
-            part, detail = group_into_invoices(context, _row_frame(context).drop(drop), lines=lines)
+            part, detail = group_into_invoices(context, _no_rows().drop(drop), lines=lines)
             results, details = [part], [detail] if detail is not None else []
         context.release()
         invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
@@ -208,7 +208,8 @@ def _spill_schema() -> dict[str, Any]:
     return {**_row_schema(), "issue": pl.Date}
 
 
-def _row_frame(context: _Context) -> pl.DataFrame:
+def _no_rows() -> pl.DataFrame:
+    """No placed lines: an empty frame of their columns."""
     return pl.DataFrame(schema=_row_schema())
 
 

@@ -45,8 +45,7 @@ from kravia_schedule.errors import (
     NaiveDatetimeError,
     UnknownId,
 )
-from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
-from kravia_schedule.planning import (
+from kravia_schedule.invoices import (
     Invoice,
     InvoiceLine,
     InvoiceLines,
@@ -56,9 +55,9 @@ from kravia_schedule.planning import (
     Rejection,
     SkippedPurchase,
     SkipReason,
-    merge_plans,
-    plan_invoices,
 )
+from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
+from kravia_schedule.planning import merge_plans, plan_invoices
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
 from kravia_schedule.statutory import (
     PAYMENT_RULES,

@@ -35,9 +35,10 @@ from kravia_schedule.dates import (
     standard_invoice_dates,
 )
 from kravia_schedule.errors import ConfigurationError, KraviaScheduleError
+from kravia_schedule.invoices import InvoicePlan
 from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
-from kravia_schedule.planning import InvoicePlan, plan_invoices
+from kravia_schedule.planning import plan_invoices
 from kravia_schedule.report import plan_to_json, write_csv, write_table
 
 __all__ = ["main"]

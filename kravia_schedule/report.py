@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, TextIO
 
 from kravia_schedule.calendar import describe_skipped
-from kravia_schedule.planning import Invoice, InvoicePlan
+from kravia_schedule.invoices import Invoice, InvoicePlan
 
 __all__ = [
     "format_money",

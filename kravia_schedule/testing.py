@@ -39,8 +39,8 @@ from kravia_schedule.customers import customer_key
 from kravia_schedule.dates import local_date
 from kravia_schedule.errors import InvalidPurchaseError
 from kravia_schedule.identifiers import fi_ytunnus, no_orgnr, se_orgnr
+from kravia_schedule.invoices import InvoicePlan, InvoiceState, SkipReason
 from kravia_schedule.periods import billing_period
-from kravia_schedule.planning import InvoicePlan, InvoiceState, SkipReason
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
 
 __all__ = [

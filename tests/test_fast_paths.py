@@ -25,7 +25,8 @@ from kravia_schedule import (
     parse_purchase,
     plan_invoices,
 )
-from kravia_schedule.planning import Invoice, _GroupedDays, _LocalDays
+from kravia_schedule.invoices import Invoice
+from kravia_schedule.planning import _GroupedDays, _LocalDays
 from kravia_schedule.purchases import RecordReader, row_of
 from kravia_schedule.testing import (
     aware_datetimes,

@@ -25,11 +25,8 @@ from kravia_schedule.columnar.reading import _source
 from kravia_schedule.columnar.result import FramePlan, _StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
-from kravia_schedule.planning import (
-    InvoicePlan,
-    _cyclic_gc_paused,
-    plan_invoices,
-)
+from kravia_schedule.invoices import InvoicePlan
+from kravia_schedule.planning import _cyclic_gc_paused, plan_invoices
 
 
 def plan_frames(

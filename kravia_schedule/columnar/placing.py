@@ -32,16 +32,9 @@ from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.dates import InvoiceDates, day_invoice_dates, local_date, period_invoice_dates
 from kravia_schedule.errors import CalendarRangeError
+from kravia_schedule.invoices import InvoicePlan, InvoiceState, PlanProvenance
 from kravia_schedule.periods import billing_period
-from kravia_schedule.planning import (
-    STANDARD_INVOICED,
-    InvoicePlan,
-    InvoiceState,
-    PlanProvenance,
-    _LocalDays,
-    _skipped,
-    _state,
-)
+from kravia_schedule.planning import STANDARD_INVOICED, _LocalDays, _skipped, _state
 from kravia_schedule.purchases import PurchaseRow, TransactionStatus
 
 #: The timestamps taken on the columnar path: a form ``datetime.fromisoformat`` and Polars

@@ -19,17 +19,15 @@ from kravia_schedule.config import ProductType
 from kravia_schedule.customers import customer_key
 from kravia_schedule.dates import InvoiceDates
 from kravia_schedule.errors import FieldProblem
-from kravia_schedule.planning import (
+from kravia_schedule.invoices import (
     InvoicePlan,
     InvoiceState,
     PlanProvenance,
     Rejection,
     SkippedPurchase,
     SkipReason,
-    _cyclic_gc_paused,
-    _make_invoice,
-    _transaction_id,
 )
+from kravia_schedule.planning import _cyclic_gc_paused, _make_invoice, _transaction_id
 from kravia_schedule.purchases import TransactionStatus
 
 #: The enums of the values frames keep (1 byte a row, not a string each).

@@ -27,12 +27,8 @@ from kravia_schedule.columnar.reading import _as_text, _from_frame, _pyarrow, _w
 from kravia_schedule.columnar.result import FramePlan, _StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
-from kravia_schedule.planning import (
-    InvoicePlan,
-    _cyclic_gc_paused,
-    merge_plans,
-    plan_invoices,
-)
+from kravia_schedule.invoices import InvoicePlan
+from kravia_schedule.planning import _cyclic_gc_paused, merge_plans, plan_invoices
 
 #: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
 #: planning with ``lines=False``).

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from kravia_schedule.calendar import describe_skipped
 from kravia_schedule.invoices import Invoice, InvoicePlan
+from kravia_schedule.planning import _cyclic_gc_paused
 
 __all__ = [
     "format_money",
@@ -110,7 +111,15 @@ def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
 
 
 def plan_to_json(plan: InvoicePlan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    """:func:`plan_to_dict` as indented JSON text.
+
+    The cyclic garbage collector is paused meanwhile, as while planning: the nested
+    dicts and lists (several per purchase) hold no cycles, and at 10^6 purchases its
+    passes over them, with the plan alive, took 10-11 s of a 63-68 s ``plan --format
+    json`` (54 s paused).
+    """
+    with _cyclic_gc_paused():
+        return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
 
 
 _CSV_COLUMNS = (

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import json
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 from _records import nordmann_record
@@ -24,10 +26,12 @@ from kravia_schedule import (
     billing_period,
     parse_purchase,
     plan_invoices,
+    report,
 )
 from kravia_schedule.invoices import Invoice
 from kravia_schedule.planning import _GroupedDays, _LocalDays
 from kravia_schedule.purchases import RecordReader, row_of
+from kravia_schedule.report import plan_to_dict, plan_to_json
 from kravia_schedule.testing import (
     aware_datetimes,
     countries,
@@ -157,6 +161,23 @@ def test_planning_restores_the_garbage_collector_state():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_json_output_is_built_with_the_collector_paused(monkeypatch):
+    records = [nordmann_record(f"T{n}", f"2025-0{n % 9 + 1}-10T10:00:00Z", 100) for n in range(60)]
+    plan = plan_invoices(records)
+    expected = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    enabled: list[bool] = []
+
+    def recording(plan: Any) -> Any:
+        enabled.append(gc.isenabled())
+        return plan_to_dict(plan)
+
+    monkeypatch.setattr(report, "plan_to_dict", recording)
+    assert gc.isenabled()
+    assert plan_to_json(plan) == expected
+    assert enabled == [False]  # paused while the dicts were built and dumped
+    assert gc.isenabled()  # and restored
 
 
 @given(purchases())

@@ -7,12 +7,18 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from _records import nordmann_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from kravia_schedule import plan_invoices
 from kravia_schedule.cli import main
+from kravia_schedule.report import plan_to_csv
+from kravia_schedule.testing import purchase_batches
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -260,3 +266,51 @@ def test_columnar_engine_needs_a_file(capsys):
     status, _, err = run(capsys, "plan", "-", "--engine", "columnar")
     assert status == 2
     assert "reads a Parquet, CSV or JSONL file path" in err
+
+
+@settings(max_examples=60, deadline=None)
+@given(purchase_batches(max_size=30), st.sampled_from([None, date(2025, 6, 1)]))
+def test_plan_csv_rows_carry_each_column_of_the_plan(batch, as_of):
+    plan = plan_invoices(batch.records, batch.config, as_of=as_of)
+    rows = list(csv.DictReader(io.StringIO(plan_to_csv(plan))))
+    blank = dict.fromkeys(
+        ["invoice_id", "business_name", "organization_number", "country", "customer_reference",
+         "period", "issue_date", "due_date", "state", "reason"], "",
+    )  # fmt: skip
+    expected = [
+        {
+            **blank,
+            "outcome": "invoiced",
+            "transaction_id": line.transaction_id,
+            "invoice_id": invoice.id,
+            "product_type": invoice.product_type.value,
+            "business_name": invoice.billing_address.business_name or "",
+            "organization_number": invoice.customer.organization_number,
+            "country": invoice.country.value,
+            "customer_reference": invoice.billing_address.customer_reference or "",
+            "currency": invoice.currency,
+            "amount": str(line.amount),
+            "vat_amount": str(line.vat_amount),
+            "period": invoice.period.label if invoice.period else "",
+            "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(),
+            "state": invoice.state.value if invoice.state else "",
+        }
+        for invoice in plan.invoices
+        for line in invoice.lines
+    ]
+    expected += [
+        {
+            **blank, "outcome": "skipped", "transaction_id": s.transaction_id,
+            "product_type": s.product_type.value, "currency": s.currency,
+            "amount": str(s.amount), "vat_amount": str(s.vat_amount),
+            "reason": f"{s.reason.value}: {s.detail}",
+        }
+        for s in plan.skipped
+    ]  # fmt: skip
+    expected += [
+        {**blank, "outcome": "rejected", "transaction_id": r.transaction_id or "",
+         "product_type": "", "currency": "", "amount": "", "vat_amount": "", "reason": r.reason}
+        for r in plan.rejected
+    ]  # fmt: skip
+    assert rows == expected

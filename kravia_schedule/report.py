@@ -152,12 +152,12 @@ def write_csv(plan: InvoicePlan, out: TextIO) -> None:
             invoice.customer.organization_number, invoice.country.value,
             address.customer_reference or "", invoice.currency,
         )  # fmt: skip
-        dates = (
+        after = (  # period, issue_date, due_date, state; no reason
             invoice.period.label if invoice.period else "", invoice.issue_date.isoformat(),
             invoice.due_date.isoformat(), invoice.state.value if invoice.state else "", "",
         )  # fmt: skip
         writer.writerows(
-            ("invoiced", line.transaction_id, *shared, line.amount, line.vat_amount, *dates)
+            ("invoiced", line.transaction_id, *shared, line.amount, line.vat_amount, *after)
             for line in invoice.lines
         )
     writer.writerows(

@@ -10,10 +10,8 @@ The plan's types (:class:`~kravia_schedule.invoices.Invoice`, ``InvoicePlan``, .
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from itertools import chain
@@ -21,6 +19,7 @@ from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from kravia_schedule._frozen import builder
+from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress
 from kravia_schedule.calendar import (
@@ -184,7 +183,7 @@ def plan_invoices(
         CalendarKind(calendar_kind),
     )  # fmt: skip
 
-    with _cyclic_gc_paused() as collect_young:
+    with cyclic_gc_paused() as collect_young:
         planner = _Planner(config, calendars, rule, strict, as_of, collect_young)
         planner.run(purchases)
         plan = planner.finish(provenance)
@@ -192,36 +191,6 @@ def plan_invoices(
         # pass afterwards walks every one of them once more.
         del planner
     return plan
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[Callable[[], object]]:
-    """Pause Python's automatic cyclic garbage collection while a plan is built.
-
-    Planning allocates one small tuple or two per purchase and creates no reference
-    cycles, but every few hundred allocations the collector walks the young objects and,
-    now and then, the whole growing heap: measured at 10^5 purchases it cost 40 % of the
-    run. Reference counting still frees everything as usual; the previous state is
-    restored on the way out.
-
-    Yields ``collect_young``, which the planner calls every few thousand purchases:
-    one pass over the youngest objects while they are still in the CPU's caches. It
-    finds the invoice lines (plain tuples, see :class:`InvoiceLines`) hold nothing the
-    collector tracks and stops tracking them;
-    left to one pass at the end, the same work over 10^6 lines took 1.7 s of cache
-    misses. It does nothing when the caller had turned the collector off.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield (lambda: gc.collect(0)) if was_enabled else _nothing
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _nothing() -> None:
-    return None
 
 
 #: ``collect_young`` runs once per this many records (a power of two, less one).

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, TextIO
 
+from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import describe_skipped
 from kravia_schedule.invoices import Invoice, InvoicePlan
-from kravia_schedule.planning import _cyclic_gc_paused
 
 __all__ = [
     "format_money",
@@ -118,7 +118,7 @@ def plan_to_json(plan: InvoicePlan) -> str:
     passes over them, with the plan alive, took 10-11 s of a 63-68 s ``plan --format
     json`` (54 s paused).
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
@@ -26,7 +27,7 @@ from kravia_schedule.columnar.result import FramePlan, _StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
-from kravia_schedule.planning import _cyclic_gc_paused, plan_invoices
+from kravia_schedule.planning import plan_invoices
 
 
 def plan_frames(
@@ -50,7 +51,7 @@ def plan_frames(
     options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, **options).provenance  # also checks the options
-    with _cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
+    with cyclic_gc_paused():  # as in plan_invoices: many small objects, no cycles
         frame, records = _source(data)
         context = _Context(config, provenance)
         placed = context.place(frame)

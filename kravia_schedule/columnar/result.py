@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
@@ -27,7 +28,7 @@ from kravia_schedule.invoices import (
     SkippedPurchase,
     SkipReason,
 )
-from kravia_schedule.planning import _cyclic_gc_paused, _make_invoice, _transaction_id
+from kravia_schedule.planning import _make_invoice, _transaction_id
 from kravia_schedule.purchases import TransactionStatus
 
 #: The enums of the values frames keep (1 byte a row, not a string each).
@@ -122,7 +123,7 @@ class FramePlan:
         if self.lines is None:
             raise ValueError("this plan keeps transaction ids only: plan with lines=True")
         invoices, lines = self.invoices, self.lines
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             rows = zip(
                 map(datetime.fromisoformat, lines["created_at"].to_list()),
                 invoices["transaction_ids"].explode().to_list(),

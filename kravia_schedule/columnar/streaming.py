@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.addresses import (
     PY_WHITESPACE,
@@ -28,7 +29,7 @@ from kravia_schedule.columnar.result import FramePlan, _StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
-from kravia_schedule.planning import _cyclic_gc_paused, merge_plans, plan_invoices
+from kravia_schedule.planning import merge_plans, plan_invoices
 
 #: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
 #: planning with ``lines=False``).
@@ -97,7 +98,7 @@ def plan_parquet(
     held_rows: list[int] = []
     per_day: Counter[date] = Counter()
     drop = [] if lines else _LINE_ONLY
-    with tempfile.TemporaryDirectory(prefix="kravia-") as spill, _cyclic_gc_paused():
+    with tempfile.TemporaryDirectory(prefix="kravia-") as spill, cyclic_gc_paused():
         spilled = os.path.join(spill, "lines")
         os.mkdir(spilled)
         offset = 0

@@ -26,10 +26,11 @@ def cyclic_gc_paused() -> Iterator[Callable[[], object]]:
 
     Yields ``collect_young``, which the planner calls every few thousand purchases:
     one pass over the youngest objects while they are still in the CPU's caches. It
-    finds the invoice lines (plain tuples, see :class:`~kravia_schedule.invoices.InvoiceLines`) hold nothing the
-    collector tracks and stops tracking them;
-    left to one pass at the end, the same work over 10^6 lines took 1.7 s of cache
-    misses. It does nothing when the caller had turned the collector off.
+    finds the invoice lines (plain tuples, see
+    :class:`~kravia_schedule.invoices.InvoiceLines`) hold nothing the collector tracks
+    and stops tracking them; left to one pass at the end, the same work over 10^6 lines
+    took 1.7 s of cache misses. It does nothing when the caller had turned the
+    collector off.
     """
     was_enabled = gc.isenabled()
     gc.disable()

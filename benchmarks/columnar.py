@@ -145,23 +145,22 @@ def pandas_input(df: pl.DataFrame) -> Any:
     ).to_pandas()
 
 
+#: The rows the grouped job keeps: the generated frame's invalid rows have no amount.
+KEPT = (
+    pl.col("amount").is_not_null()
+    & (pl.col("status") == "AUTHORIZED")
+    & (pl.col("payment_product_type") == _GROUPED)
+)
+#: The customer key columns (baselines.KEY_COLUMNS but currency) out of the address.
+KEY_FIELDS = [
+    *(pl.col("billing_address").struct.field(f) for f in baselines.KEY_COLUMNS[:3]),
+    pl.col("billing_address").struct.field("customer_reference").fill_null(""),
+]
+
+
 def polars_input(df: pl.DataFrame) -> pl.DataFrame:
     """:func:`baselines.polars_frame`'s precomputed frame, from the Polars frame."""
-    address = pl.col("billing_address").struct
-    valid = df.filter(
-        pl.col("amount").is_not_null()
-        & (pl.col("status") == "AUTHORIZED")
-        & (pl.col("payment_product_type") == _GROUPED)
-    ).select(
-        "created_at",
-        "amount",
-        "vat_amount",
-        "currency",
-        address.field("business_name"),
-        address.field("organization_number"),
-        address.field("country"),
-        address.field("customer_reference").fill_null(""),
-    )
+    valid = df.filter(KEPT).select("created_at", "amount", "vat_amount", "currency", *KEY_FIELDS)
     utc = pl.col("created_at").str.to_datetime(time_zone="UTC")
     local: Any = pl
     for country, zone in baselines.ZONES.items():

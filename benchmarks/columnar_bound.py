@@ -20,33 +20,31 @@ includes the ones before it; all lazy, collected on Polars' streaming engine):
 5. ``invoice ids``: an 8-byte BLAKE2b digest of each invoice's key fields, in Python, as
    the core's ids are made.
 
-``plan_frames`` is timed last, for comparison. None of the steps validates a field,
+``plan_frames`` is timed last, for comparison. The steps alternate in one process, the
+cyclic garbage collector paused (as ``plan_frames`` pauses it), as in
+:func:`benchmarks.lower_bound.run`. None of the steps validates a field,
 normalizes a spelling, checks an address or says why a record is left out: each is a
 lower bound for what the plan does, not a competitor.
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
 import hashlib
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
 
 import polars as pl
 
 from benchmarks import baselines
-from benchmarks.columnar import frame, polars_input
+from benchmarks.columnar import KEPT, KEY_FIELDS, frame, polars_input
+from benchmarks.lower_bound import options, run
 from kravia_schedule import KraviaConfig
 from kravia_schedule.columnar import plan_frames
 from kravia_schedule.dates import grouped_invoice_dates
 
 __all__ = ["hour_periods", "main", "steps"]
 
-_GROUPED = "kravia.invoice_b2b_grouped"
 #: The invoice's key: customer, currency and billing period.
 _INVOICE = [*baselines.KEY_COLUMNS, "period_start"]
 _SUMS = (pl.col("amount").sum(), pl.col("vat_amount").sum())
@@ -72,27 +70,13 @@ def hour_periods(df: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _placed(df: pl.DataFrame, periods: pl.LazyFrame) -> pl.LazyFrame:
-    address = pl.col("billing_address").struct
     instant = pl.col("created_at").str.slice(0, 19).str.to_datetime(_ISO_SECONDS)
     return (
         df.lazy()
         .with_row_index("row")
-        .filter(
-            pl.col("amount").is_not_null()
-            & (pl.col("status") == "AUTHORIZED")
-            & (pl.col("payment_product_type") == _GROUPED)
-        )
+        .filter(KEPT)
         .select(
-            "row",
-            "id",
-            "amount",
-            "vat_amount",
-            "currency",
-            address.field("business_name"),
-            address.field("organization_number"),
-            address.field("country"),
-            address.field("customer_reference").fill_null(""),
-            instant.alias("instant"),
+            "row", "id", "amount", "vat_amount", "currency", *KEY_FIELDS, instant.alias("instant")
         )
         .with_columns(hour=pl.col("instant").dt.truncate("1h"))
         .join(periods, on=["country", "hour"], how="left")
@@ -156,32 +140,8 @@ def steps(df: pl.DataFrame) -> list[tuple[str, Callable[[], pl.DataFrame]]]:
     ]
 
 
-def run(named: Sequence[tuple[str, Callable[[], Any]]], repeat: int) -> dict[str, float]:
-    """The best time of each step over ``repeat`` rounds (the steps alternate within a
-    round, so a slow spell of the machine touches all of them)."""
-    best: dict[str, float] = {}
-    for _ in range(repeat):
-        for name, step in named:
-            gc.collect()
-            start = time.perf_counter()
-            result = step()
-            elapsed = time.perf_counter() - start
-            del result
-            best[name] = min(elapsed, best.get(name, elapsed))
-    return best
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.columnar_bound",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
-    parser.add_argument("--n", type=int, default=1_000_000, help="purchases")
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many rounds")
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    if args.n < 1 or args.repeat < 1:
-        parser.error("--n and --repeat must be positive")
+    args = options("benchmarks.columnar_bound", __doc__, argv)
     best = run(steps(frame(args.n, args.seed)), args.repeat)
     baseline = best["group_by (c)"]
     print(f"n={args.n:,}, best of {args.repeat}:")

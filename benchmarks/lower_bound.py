@@ -37,7 +37,7 @@ from benchmarks.baselines import floor_dicts, floor_typed
 from benchmarks.generate import purchases, typed
 from kravia_schedule import KraviaConfig, Purchase, TransactionStatus, plan_invoices
 
-__all__ = ["dict_steps", "main", "month_starts", "run", "typed_steps"]
+__all__ = ["dict_steps", "main", "month_starts", "options", "run", "typed_steps"]
 
 Groups = dict[tuple[Any, ...], list[Any]]
 _AUTHORIZED = TransactionStatus.AUTHORIZED
@@ -193,10 +193,11 @@ def run(steps: Sequence[tuple[str, Callable[[], object]]], repeat: int) -> dict[
     return best
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def options(module: str, doc: str | None, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``--n``, ``--repeat`` and ``--seed`` of a step-by-step bound's command line
+    (``python -m <module>``, described by the first paragraph of ``doc``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.lower_bound",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        prog=f"python -m {module}", description=doc.split("\n\n")[0] if doc else None
     )
     parser.add_argument("--n", type=int, default=1_000_000, help="purchases")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many rounds")
@@ -204,6 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = options("benchmarks.lower_bound", __doc__, argv)
     records = purchases(args.n, seed=args.seed)
     for kind, steps in (("typed", typed_steps(typed(records))), ("dicts", dict_steps(records))):
         best = run(steps, args.repeat)

@@ -8,6 +8,7 @@ core's digest of the same text (:func:`_digests`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -91,39 +92,40 @@ def group_into_invoices(
         .collect()
     )
     positions, first = _line_order(keys)
-    # Only the columns every line needs are gathered in line order; the invoice's
-    # own columns are taken from its first line. In one chunk first: a gather from
-    # the hundred chunks a filter leaves took 4.2 s at 10^7 rows, against 0.3 s to
-    # rechunk and 0.7 s to gather.
-    line_columns = ["created_at", "merchant_reference"] if lines else []
-    order = rows.select("id", "amount", "vat_amount", *line_columns).rechunk()[positions]
-    frame = (
-        order.with_columns(run=first.cum_sum().set_sorted())
-        .group_by("run", maintain_order=True)
-        .agg(
-            pl.col("id").alias("transaction_ids"),
-            pl.col("amount").cast(pl.Int128).sum(),
-            pl.col("vat_amount").cast(pl.Int128).sum(),
-            pl.len().alias("purchases"),
-        )
-        .drop("run")
-    )
-    frame = frame.hstack(rows.select(_INVOICE_WIDE).rechunk()[positions.filter(first)])
-    frame = pl.concat(
+    # The invoice's own columns are taken from its first line; only the columns every
+    # line needs are gathered in line order. In one chunk first: a gather from the
+    # hundred chunks a filter leaves took 4.2 s at 10^7 rows, against 0.3 s to rechunk
+    # and 0.7 s to gather.
+    heads = rows.select(_INVOICE_WIDE).rechunk()[positions.filter(first)]
+    heads = pl.concat(
         [
-            frame,
-            dates_table.drop("dates")[frame["dates"]],
-            customers.drop("customer")[frame["customer"]],
+            heads,
+            dates_table.drop("dates")[heads["dates"]],
+            customers.drop("customer")[heads["customer"]],
         ],
         how="horizontal",
     )
-    grouped = pl.col("start").is_not_null()
-    message = pl.when(grouped).then(
-        pl.concat_str(
-            pl.lit("grouped"), *KEYS, "currency", "interval", "period", separator=_SEPARATOR
+    # The grouped ids are digested in Python on a thread of its own while Polars (which
+    # lets go of the GIL) gathers and sums the lines: at 10^7 rows the digests take
+    # ~1 s, the whole step 0.6-0.9 s less than one after the other.
+    with ThreadPoolExecutor(1) as pool:
+        digesting = pool.submit(_grouped_digests, heads)
+        line_columns = ["created_at", "merchant_reference"] if lines else []
+        order = rows.select("id", "amount", "vat_amount", *line_columns).rechunk()[positions]
+        sums = (
+            order.with_columns(run=first.cum_sum().set_sorted())
+            .group_by("run", maintain_order=True)
+            .agg(
+                pl.col("id").alias("transaction_ids"),
+                pl.col("amount").cast(pl.Int128).sum(),
+                pl.col("vat_amount").cast(pl.Int128).sum(),
+                pl.len().alias("purchases"),
+            )
+            .drop("run")
         )
-    )
-    digest = _digests(frame.lazy().select(message).collect().to_series())
+        digest = digesting.result()
+    frame = sums.hstack(heads)
+    grouped = pl.col("start").is_not_null()
     invoice_id = (
         pl.when(grouped)
         .then(pl.concat_str(pl.lit("G-"), "period", pl.lit("-"), digest))
@@ -313,6 +315,17 @@ def _reordered(
 
 def _key(row: Mapping[str, Any]) -> CustomerKey:
     return CustomerKey(Country(row["country"]), row["org"], row["name"], row["reference"])
+
+
+def _grouped_digests(heads: pl.DataFrame) -> pl.Series:
+    """The digest of each grouped invoice's id text (null for a standard invoice), from
+    its first line's columns."""
+    message = pl.when(pl.col("start").is_not_null()).then(
+        pl.concat_str(
+            pl.lit("grouped"), *KEYS, "currency", "interval", "period", separator=_SEPARATOR
+        )
+    )
+    return _digests(heads.lazy().select(message).collect().to_series())
 
 
 def _digests(messages: pl.Series) -> pl.Series:

@@ -140,17 +140,18 @@ class _Context:
 
     # -- placing rows
 
-    def place(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The plainly valid rows of ``frame`` that go on an invoice, one per line, with
-        their ``address``, ``customer`` and ``dates`` indices and (grouped) ``start``.
+    def place(self, marked: pl.DataFrame) -> pl.DataFrame:
+        """The plainly valid rows of ``marked`` (a frame as :meth:`mark` gives it) that go
+        on an invoice, one per line, with their ``address``, ``customer`` and ``dates``
+        indices and (grouped) ``start``.
 
         The plainly valid rows that go on no invoice are added to :attr:`skipped`.
 
-        Every step adds columns to all the rows of ``frame`` (null where a row is out),
+        Every step adds columns to all the rows of ``marked`` (null where a row is out),
         and the rows are filtered once, at the end: each filter copies every column it
         keeps (0.5-0.9 s at 10^7 rows), and there used to be four.
         """
-        rows = self._with_addresses(self._plain(frame))
+        rows = self._with_addresses(marked)
         kept = pl.col("address").is_not_null()  # plainly valid, its address too
         self.skipped.append(self._as_skipped(rows.filter(kept & ~pl.col("invoiced"))))
         rows = self._with_local_dates(rows, kept & pl.col("invoiced"))
@@ -166,10 +167,10 @@ class _Context:
             .collect()
         )
 
-    def _plain(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def mark(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` with ``ts`` (the instant in microseconds since the epoch), ``plain``
         (whether its record is plainly valid) and ``invoiced`` (whether it goes on an
-        invoice)."""
+        invoice). The rows not plain are the core's to plan (see :meth:`place`)."""
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use

@@ -112,7 +112,7 @@ def plan_parquet(
             held_records += records(held_local)
             held_rows += [offset + row for row in held_local]
             frame = frame.filter(~held)
-            placed = context.place(frame)
+            placed = context.place(context.mark(frame))
             rest = _rest(frame, placed, context, stored)
             plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
             plan = stored.keep(plan)

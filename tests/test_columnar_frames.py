@@ -143,6 +143,25 @@ def shown_addresses(result: FramePlan) -> list[Any]:
     return [addresses[i] for i in indices]
 
 
+def test_the_frame_plan_does_not_depend_on_the_order_of_the_rows():
+    # Thousands of distinct addresses and days: enough for Polars' unique to return them
+    # in another order from run to run. The indices into the plan's tables (address,
+    # dates) must not follow it.
+    pytest.importorskip("numpy")
+    from benchmarks.columnar import frame
+
+    df = frame(20_000)
+    plan = plan_frames(df)
+    assert plan.addresses.height > 3_000
+    for seed in (1, 2):
+        shuffled = plan_frames(df.sample(fraction=1.0, shuffle=True, seed=seed))
+        assert shuffled.invoices.equals(plan.invoices)  # the indices included
+        assert shuffled.addresses.equals(plan.addresses)
+        assert shuffled.dates == plan.dates
+        assert shuffled.lines is not None
+        assert shuffled.lines.equals(plan.lines)
+
+
 def test_an_empty_frame():
     result = plan_frames(pl.DataFrame())
     assert result.invoices.height == 0

@@ -291,7 +291,9 @@ class _Context:
         the core refuses), ``customer`` (the index of its customer key) and ``cc`` (its
         country's index). Plain ones are recognized by :func:`recognize`; the others,
         or all if the core disagrees with it on a sample, are validated by the core."""
-        recognized = recognize(new, strict=self.strict)
+        # In hash order, so the indices do not depend on the order Polars' unique and
+        # joins leave rows in (0.2 s of sorting at 10^7 rows, 1.04M addresses).
+        recognized = recognize(new.sort("ah"), strict=self.strict)
         is_plain = pl.col("plain")
         plain, other = recognized.filter(is_plain), recognized.filter(~is_plain)
         if plain.height and not agrees(plain, strict=self.strict):
@@ -345,7 +347,7 @@ class _Context:
         """``frame`` with ``columns``: ``compute`` of each distinct value of the integer
         key ``on`` (remembered in ``table`` across batches); null where ``on`` is."""
         key = frame.lazy().select(on).collect().to_series()
-        keys = key.unique().drop_nulls()
+        keys = key.unique().drop_nulls().sort()  # sorted: new indices in a fixed order
         if not keys.len():  # (Polars 2.1's replace_strict would give Int64 here)
             return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
         found = []

@@ -273,7 +273,7 @@ def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, A
     for _ in range(repeat):
         plan = None
         once, without = timed(lambda: plan_frames(df, lines=False))
-        ids_only, invoices = min(ids_only, once), _invoice_hashes(without)
+        ids_only, invoices = min(ids_only, once), without.invoices.hash_rows()
         del without
         once, plan = timed(lambda: plan_frames(df))
         seconds = min(seconds, once)
@@ -283,7 +283,7 @@ def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, A
     peak = peak_rss()
     skipped, rejected = plan.residue_counts()
     problems = baselines.pandas_agreement(baselines.pandas_job(pandas_input(df)), materialized)
-    if not invoices.equals(_invoice_hashes(plan)):
+    if not invoices.equals(plan.invoices.hash_rows()):
         problems.append("plan_frames(lines=False) gives other invoices")
     problems += baselines.polars_agreement(baselines.polars_job(polars_input(df)), materialized)
     return {
@@ -292,13 +292,6 @@ def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, A
         "problems": problems,
         "core_equal": materialized == plan_invoices(records(df)) if check else None,
     }  # fmt: skip
-
-
-def _invoice_hashes(plan: Any) -> pl.Series:
-    """A hash of each invoice of a FramePlan, but for its ``address`` and ``dates``
-    indices: they number the plan's own tables, in an order that can differ between
-    runs."""
-    return plan.invoices.drop("address", "dates").hash_rows()
 
 
 def streamed(n: int, seed: int, path: Path, batch_rows: int) -> None:

@@ -50,7 +50,8 @@ class FramePlan:
     state`` (null without ``as_of``), ``transaction_ids`` (in line order: by instant,
     then id), and two indices: ``address`` (the billing address shown on the invoice,
     its earliest purchase's; see :meth:`billing_address`) and ``dates`` (into
-    ``dates``/``states``).
+    ``dates``/``states``), numbered in a fixed order: :func:`plan_frames` gives the same
+    frame for the same rows in any order.
 
     ``residue`` is the core's plan of the rows that were not plainly valid: its invoices
     are included in ``invoices``. The skipped purchases of the columnar path, and with

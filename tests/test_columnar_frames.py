@@ -544,6 +544,19 @@ def test_rows_the_core_plans_before_and_after_placing_share_an_invoice(monkeypat
     assert_same(result.to_plan(), core)
 
 
+@pytest.mark.parametrize("failing", ["residue", "placing"])
+def test_an_error_on_either_thread_reaches_the_caller(monkeypatch, failing):
+    records = [record(id=" T0 "), record(id="T1")]  # one row for each thread
+
+    def fail(*args: Any) -> Any:
+        raise RuntimeError(failing)
+
+    target = (frames, "_plan_residue") if failing == "residue" else (placing._Context, "place")
+    monkeypatch.setattr(*target, fail)
+    with pytest.raises(RuntimeError, match=failing):
+        plan_frames(flatten(records))
+
+
 @slow(40)
 @given(purchase_batches(max_size=30), st.integers(1, 12))
 def test_any_collisions_give_the_core_plan(monkeypatch, tmp_path_factory, batch, batch_rows):

@@ -38,7 +38,7 @@ import polars as pl
 
 from benchmarks import baselines
 from benchmarks.columnar import KEPT, KEY_FIELDS, frame, polars_input
-from benchmarks.lower_bound import options, run
+from benchmarks.lower_bound import options, print_steps, run
 from kravia_schedule import KraviaConfig
 from kravia_schedule.columnar import plan_frames
 from kravia_schedule.dates import grouped_invoice_dates
@@ -143,10 +143,7 @@ def steps(df: pl.DataFrame) -> list[tuple[str, Callable[[], pl.DataFrame]]]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = options("benchmarks.columnar_bound", __doc__, argv)
     best = run(steps(frame(args.n, args.seed)), args.repeat)
-    baseline = best["group_by (c)"]
-    print(f"n={args.n:,}, best of {args.repeat}:")
-    for name, seconds in best.items():
-        print(f"  {name:15s} {seconds:8.3f} s  {seconds / baseline:5.1f}x group_by")
+    print_steps(f"n={args.n:,}, best of {args.repeat}:", best, "group_by (c)", "group_by")
     return 0
 
 

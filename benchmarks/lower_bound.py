@@ -37,7 +37,7 @@ from benchmarks.baselines import floor_dicts, floor_typed
 from benchmarks.generate import purchases, typed
 from kravia_schedule import KraviaConfig, Purchase, TransactionStatus, plan_invoices
 
-__all__ = ["dict_steps", "main", "month_starts", "options", "run", "typed_steps"]
+__all__ = ["dict_steps", "main", "month_starts", "options", "print_steps", "run", "typed_steps"]
 
 Groups = dict[tuple[Any, ...], list[Any]]
 _AUTHORIZED = TransactionStatus.AUTHORIZED
@@ -208,15 +208,20 @@ def options(module: str, doc: str | None, argv: Sequence[str] | None) -> argpars
     return args
 
 
+def print_steps(title: str, best: Mapping[str, float], baseline: str, label: str) -> None:
+    """``title``, then each step's best time and its ratio to step ``baseline``'s
+    (``label`` names it)."""
+    print(title)
+    for name, seconds in best.items():
+        print(f"  {name:15s} {seconds:8.3f} s  {seconds / best[baseline]:5.1f}x {label}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = options("benchmarks.lower_bound", __doc__, argv)
     records = purchases(args.n, seed=args.seed)
     for kind, steps in (("typed", typed_steps(typed(records))), ("dicts", dict_steps(records))):
         best = run(steps, args.repeat)
-        floor = best["floor"]
-        print(f"{kind} (n={args.n:,}, best of {args.repeat}):")
-        for name, seconds in best.items():
-            print(f"  {name:15s} {seconds:8.3f} s  {seconds / floor:5.1f}x floor")
+        print_steps(f"{kind} (n={args.n:,}, best of {args.repeat}):", best, "floor", "floor")
     return 0
 
 

@@ -544,17 +544,22 @@ def test_rows_the_core_plans_before_and_after_placing_share_an_invoice(monkeypat
     assert_same(result.to_plan(), core)
 
 
+@pytest.mark.parametrize("streamed", [False, True])
 @pytest.mark.parametrize("failing", ["residue", "placing"])
-def test_an_error_on_either_thread_reaches_the_caller(monkeypatch, failing):
+def test_an_error_on_either_thread_reaches_the_caller(monkeypatch, tmp_path, failing, streamed):
     records = [record(id=" T0 "), record(id="T1")]  # one row for each thread
+    path = parquet_of(tmp_path, records)
 
     def fail(*args: Any) -> Any:
         raise RuntimeError(failing)
 
     target = (frames, "_plan_residue") if failing == "residue" else (placing._Context, "place")
     monkeypatch.setattr(*target, fail)
+    # Streamed a row a batch, the first batch's residue is planned on the thread.
+    data = flatten(records)
+    run = (lambda: plan_parquet(path, batch_rows=1)) if streamed else (lambda: plan_frames(data))
     with pytest.raises(RuntimeError, match=failing):
-        plan_frames(flatten(records))
+        run()
 
 
 @slow(40)

@@ -168,9 +168,11 @@ def _plan_rows(
     rows: Sequence[int],
     config: KraviaConfig,
     options: dict[str, Any],
+    offset: int = 0,
 ) -> InvoicePlan:
-    """:func:`_plan_residue` of the records of ``rows``."""
-    return _plan_residue(records(rows), rows, config, options)
+    """:func:`_plan_residue` of the records of ``rows``, which are ``offset`` rows into
+    the input."""
+    return _plan_residue(records(rows), [offset + r for r in rows], config, options)
 
 
 def _frame_plan(

@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +22,13 @@ from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.addresses import (
     PY_WHITESPACE,
 )
-from kravia_schedule.columnar.frames import _frame_plan, _options, _plan_residue, _rest
+from kravia_schedule.columnar.frames import (
+    _frame_plan,
+    _options,
+    _plan_residue,
+    _plan_rows,
+    _rest,
+)
 from kravia_schedule.columnar.grouping import group_into_invoices
 from kravia_schedule.columnar.placing import _Context, _row_schema
 from kravia_schedule.columnar.reading import _as_text, _from_frame, _pyarrow, _wanted
@@ -59,7 +66,8 @@ def plan_parquet(
        :func:`plan_frames` (addresses, days and periods already seen are not looked up
        again) and spilled to a temporary Parquet file with their issue date; its other
        rows are planned by the core (their ids occur once in the file, so the plans of
-       the batches merge with ``merge_plans``).
+       the batches merge with ``merge_plans``), on a thread while the next batch is
+       read and placed.
     3. The spilled lines are grouped into invoices one range of issue dates at a time
        (a grouped invoice's lines share their issue date), which gives the plan's
        invoice order without sorting the whole result.
@@ -98,7 +106,12 @@ def plan_parquet(
     held_rows: list[int] = []
     per_day: Counter[date] = Counter()
     drop = [] if lines else _LINE_ONLY
-    with tempfile.TemporaryDirectory(prefix="kravia-") as spill, cyclic_gc_paused():
+    pending: Future[InvoicePlan] | None = None
+    with (
+        tempfile.TemporaryDirectory(prefix="kravia-") as spill,
+        cyclic_gc_paused(),
+        ThreadPoolExecutor(1) as pool,
+    ):
         spilled = os.path.join(spill, "lines")
         os.mkdir(spilled)
         offset = 0
@@ -114,12 +127,16 @@ def plan_parquet(
             frame = frame.filter(~held)
             placed = context.place(context.mark(frame))
             rest = _rest(frame, placed, context, stored)
-            plan = _plan_residue(records(rest), [offset + r for r in rest], config, options)
-            plan = stored.keep(plan)
-            if plan.invoices or plan.skipped or plan.rejected:
-                residues.append(plan)
+            # The core plans a batch's other rows on a thread while the next batch is
+            # read and placed (Polars lets go of the GIL); the plan is kept here.
+            planning = pool.submit(_plan_rows, records, rest, config, options, offset)
+            if pending is not None:
+                residues.append(stored.keep(pending.result()))
+            pending = planning
             parts += _spill(context, placed.drop(drop), spilled, parts, per_day)
             offset += batch.num_rows
+        if pending is not None:
+            residues.append(stored.keep(pending.result()))
         residues.append(stored.keep(_plan_residue(held_records, held_rows, config, options)))
         residue = merge_plans(*residues)
         del residues, held_records, held_rows

@@ -349,7 +349,7 @@ class _Context:
         key = frame.lazy().select(on).collect().to_series()
         keys = key.unique().drop_nulls().sort()  # sorted: new indices in a fixed order
         if not keys.len():  # (Polars 2.1's replace_strict would give Int64 here)
-            return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
+            return _with_nulls(frame, columns)
         found = []
         for value in keys.to_list():
             result = table.get(value)
@@ -447,7 +447,7 @@ class _Context:
         # Often there are none (a frame of grouped purchases): mapping every row's product
         # type to find that out took 0.37-0.68 s at 10^7 rows, this 0.04 s.
         if not frame.lazy().select(rows.any()).collect().item():
-            return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
+            return _with_nulls(frame, columns)
         product = pl.col("payment_product_type").replace_strict(
             _PRODUCT_INDEX, default=None, return_dtype=pl.Int64
         )
@@ -562,6 +562,11 @@ class _Context:
                 .collect()
             )
         return self._customer_table
+
+
+def _with_nulls(frame: pl.DataFrame, columns: Sequence[tuple[str, Any]]) -> pl.DataFrame:
+    """``frame`` with ``columns`` (name, dtype) all null: a look-up with no keys."""
+    return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in columns)
 
 
 def _no_customers() -> pl.DataFrame:

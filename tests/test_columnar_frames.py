@@ -387,6 +387,54 @@ def test_plainly_valid_purchases_on_no_invoice_are_skipped_on_the_columnar_path(
     assert result.to_plan() == core
 
 
+def without(name: str, **changes: Any) -> dict[str, Any]:
+    return {k: v for k, v in record(**changes).items() if k != name}
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_purchases_missing_only_their_amounts_are_rejected_on_the_columnar_path(
+    tmp_path, monkeypatch, streamed
+):
+    voided = "AUTHORIZATION_VOIDED"
+    records = [
+        record(id="A0"),
+        without("amount", id="M1"),
+        without("vat_amount", id="M2"),
+        without("amount", id="M3", status=voided),
+        without("amount", id="M4", payment_product_type=STANDARD, status="CAPTURED"),
+        {k: v for k, v in record(id="M5").items() if k not in ("amount", "vat_amount")},
+        record(id="A1", amount=70000, vat_amount=14000),
+        without("vat_amount", id="M6", amount=-5),  # the core checks no amount then
+        # The core's: an address it refuses, a second problem, a repeated id.
+        without("amount", id="C1", billing_address=nordmann_address(postal_code="1")),
+        without("amount", id="C2", currency="nok"),
+        without("amount", id="C3"),
+        record(id="C3"),
+    ]
+    config = KraviaConfig.all_enabled()
+    config = replace(config, invoice_b2b=ProductConfig())  # disabled: still rejected
+    core = plan_invoices(records, config)
+    cores: list[int] = []
+    real = frames._plan_residue
+
+    def counting(records: Any, *args: Any) -> Any:
+        cores.append(len(records))
+        return real(records, *args)
+
+    monkeypatch.setattr(frames, "_plan_residue", counting)
+    if streamed:
+        result = plan_parquet(parquet_of(tmp_path, records), config, batch_rows=3)
+    else:
+        result = plan_frames(flatten(records), config)
+    assert result.stored is not None
+    stored = set(result.stored.rejected["transaction_id"])  # streamed: the core's too
+    assert stored - {"C1", "C2", "C3"} == {f"M{n}" for n in range(1, 7)}
+    # C1, C2 and both C3s (streamed, a repeated id's rows are planned apart, uncounted)
+    assert sum(cores) == (2 if streamed else 4)
+    assert len(core.rejected) == 9  # M1-M6, C1, C2 and the first C3
+    assert_same(result.to_plan(), core)  # the core's problems, word for word, in order
+
+
 def test_two_periods_issued_on_one_day_are_ordered_by_id(tmp_path):
     # Closed days through February move January's issue date onto February's: one
     # customer then has two grouped invoices (and a standard one) on one issue date.

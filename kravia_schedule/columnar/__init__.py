@@ -46,6 +46,10 @@ groups them; every other decision about a value goes through the core:
 * a plainly valid row that goes on no invoice (voided, another status, a disabled
   product) is skipped with the reason and wording of the core's own ``_skipped``,
   asked once per (product type, status);
+* a row that would be plainly valid but for a missing ``amount`` or ``vat_amount``
+  (its address valid too) is rejected with the problems of the core's own money check,
+  asked once per set of missing amounts (the core checks nothing else about the money
+  then, and finds nothing wrong with the other fields);
 * everything else (the *residue*: invalid rows, repeated ids, addresses
   that fail, dates beyond the holiday data, timestamps in rarer forms) is handed as
   Dintero-shaped dicts to ``plan_invoices``; its invoices join the columnar ones as

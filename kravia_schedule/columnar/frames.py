@@ -62,7 +62,8 @@ def plan_frames(
         # of them invalid, the plan took 0.4-1.0 s less than one after the other (best
         # of each process, 3 rounds in turns). The rows placing sends to the core as
         # well (an address it refuses, say) are planned after.
-        early = marked.lazy().filter(~pl.col("plain")).select("row").collect()["row"]
+        core = ~pl.col("plain") & ~pl.col("money_missing")
+        early = marked.lazy().filter(core).select("row").collect()["row"]
         first = pool.submit(_plan_rows, records, early.to_list(), config, options)
         placed = context.place(marked)
         stored = _StoredResidue()
@@ -121,15 +122,26 @@ def plan_file(
 
 
 def _rest(
-    frame: pl.DataFrame, placed: pl.DataFrame, context: _Context, stored: _StoredResidue
+    frame: pl.DataFrame,
+    placed: pl.DataFrame,
+    context: _Context,
+    stored: _StoredResidue,
+    offset: int = 0,
 ) -> list[int]:
-    """The rows of ``frame`` left for the core: neither ``placed`` nor skipped on the
-    columnar path (those are moved from ``context`` to ``stored``)."""
+    """The rows of ``frame`` (``offset`` rows into the input) left for the core: neither
+    ``placed`` nor skipped or rejected on the columnar path (those are moved from
+    ``context`` to ``stored``)."""
     skipped = pl.concat(context.skipped)
     context.skipped.clear()
     stored.add_skipped(skipped.drop("row"))
-    done = pl.concat([placed["row"], skipped["row"]])
-    rest = frame.lazy().select("row").filter(~pl.col("row").is_in(done.implode()))
+    done = [placed["row"], skipped["row"]]
+    for rejected, problems in context.rejected:
+        index = (pl.col("row") + offset).alias("index")
+        stored.add_rejected(rejected.select("transaction_id", index, "problems"), problems)
+        done.append(rejected["row"])
+    context.rejected.clear()
+    finished = pl.concat(done).implode()
+    rest = frame.lazy().select("row").filter(~pl.col("row").is_in(finished))
     return rest.collect()["row"].to_list()
 
 

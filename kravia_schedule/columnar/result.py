@@ -54,9 +54,9 @@ class FramePlan:
     frame for the same rows in any order.
 
     ``residue`` is the core's plan of the rows that were not plainly valid: its invoices
-    are included in ``invoices``. The skipped purchases of the columnar path, and with
-    :func:`plan_parquet` the residue's skipped purchases and rejections too, are kept as
-    frames (``stored``): read them all from :attr:`skipped` and :attr:`rejected` (built
+    are included in ``invoices``. The skipped purchases and rejections of the columnar
+    path, and with :func:`plan_parquet` the residue's too, are kept as frames
+    (``stored``): read them all from :attr:`skipped` and :attr:`rejected` (built
     on first use), or count them with :meth:`residue_counts`. ``lines`` (unless planned
     with ``lines=False``) holds the other fields of every line, one row per line in
     ``invoices``' order: ``created_at`` (the text given), ``amount, vat_amount,
@@ -74,9 +74,9 @@ class FramePlan:
     #: Billing addresses already validated, by ``address`` index (those of the core's
     #: invoices): :meth:`billing_addresses` validates the others when asked.
     address_objects: Mapping[int, BillingAddress]
-    #: Skipped purchases (and :func:`plan_parquet`'s rejections) kept as frames rather
-    #: than objects (besides ``residue``'s own); :attr:`skipped` and :attr:`rejected`
-    #: build the objects on first use.
+    #: Skipped purchases and rejections kept as frames rather than objects (besides
+    #: ``residue``'s own); :attr:`skipped` and :attr:`rejected` build the objects on
+    #: first use.
     stored: _StoredResidue | None = None
 
     @cached_property
@@ -262,6 +262,13 @@ class _StoredResidue:
         """Keep ``skipped`` (columns as :attr:`skipped`)."""
         if skipped.height:
             self._skipped.append(skipped)
+
+    def add_rejected(self, rejected: pl.DataFrame, problems: pl.DataFrame) -> None:
+        """Keep ``rejected`` and their ``problems`` (columns as :attr:`rejected` and
+        :attr:`problems`)."""
+        if rejected.height:
+            self._rejected.append(rejected.cast(self.rejected.schema))
+            self._problems.append(problems.cast(self.problems.schema))
 
     def done(self) -> _StoredResidue:
         """Self, its parts concatenated."""

@@ -64,8 +64,9 @@ def plan_parquet(
        settles them however far apart they are.
     2. Each batch of ``batch_rows`` rows: its plainly valid rows are placed as in
        :func:`plan_frames` (addresses, days and periods already seen are not looked up
-       again) and spilled to a temporary Parquet file with their issue date; its other
-       rows are planned by the core (their ids occur once in the file, so the plans of
+       again) and spilled to a temporary Parquet file with their issue date (its rows
+       missing only their amounts are rejected as there too); its other rows are
+       planned by the core (their ids occur once in the file, so the plans of
        the batches merge with ``merge_plans``), on a thread while the next batch is
        read and placed.
     3. The spilled lines are grouped into invoices one range of issue dates at a time
@@ -126,7 +127,7 @@ def plan_parquet(
             held_rows += [offset + row for row in held_local]
             frame = frame.filter(~held)
             placed = context.place(context.mark(frame))
-            rest = _rest(frame, placed, context, stored)
+            rest = _rest(frame, placed, context, stored, offset)
             # The core plans a batch's other rows on a thread while the next batch is
             # read and placed (Polars lets go of the GIL); the plan is kept here.
             planning = pool.submit(_plan_rows, records, rest, config, options, offset)

@@ -382,28 +382,39 @@ class _Context:
         columns: Sequence[tuple[str, Any]],
     ) -> pl.DataFrame:
         """``frame`` with ``columns``: ``compute`` of each distinct value of the integer
-        key ``on`` (remembered in ``table`` across batches); null where ``on`` is."""
+        key ``on`` (remembered in ``table`` across batches); null where ``on`` is.
+
+        The keys of a frame span a narrow range (days times a few countries and
+        products: at most 2.4M for the 146,000 days of the instants taken), so each
+        row's result is read by position from a table with a slot for every key in that
+        range: at 10^7 rows 0.4 s against 1.1 s for finding the distinct keys and
+        mapping each row's key to its result by hash.
+        """
         key = frame.lazy().select(on).collect().to_series()
-        keys = key.unique().drop_nulls().sort()  # sorted: new indices in a fixed order
-        if not keys.len():  # (Polars 2.1's replace_strict would give Int64 here)
+        low, high = key.min(), key.max()
+        if low is None:
             return _with_nulls(frame, columns)
-        found = []
+        assert isinstance(low, int)
+        assert isinstance(high, int)
+        at = (key - low).alias("_at")
+        size = high - low + 1
+        present = pl.repeat(False, size, eager=True).scatter(at.drop_nulls(), True)
+        slots: list[list[Any]] = [[None] * size for _ in columns]
+        keys = present.arg_true().cast(pl.Int64) + low  # in order: new indices fixed
         for value in keys.to_list():
             result = table.get(value)
             if result is None:
                 result = table[value] = compute(value)
-            found.append(result)
-        # A value per key: mapped in place (a join would gather every row).
+            for slot, item in zip(slots, result, strict=True):
+                slot[value - low] = item
         return (
             frame.lazy()
+            .with_columns(at)
             .with_columns(
-                pl.lit(key)
-                .replace_strict(
-                    keys, pl.Series([f[i] for f in found], dtype=dtype), return_dtype=dtype
-                )
-                .alias(name)
-                for i, (name, dtype) in enumerate(columns)
+                pl.lit(pl.Series(slot, dtype=dtype)).gather(pl.col("_at")).alias(name)
+                for slot, (name, dtype) in zip(slots, columns, strict=True)
             )
+            .drop("_at")
             .collect()
         )
 

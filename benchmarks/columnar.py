@@ -2,6 +2,7 @@
 
     python -m benchmarks.columnar --n 1000000            # in memory, all engines
     python -m benchmarks.columnar --n 100000 --check     # also compare with plan_invoices
+    python -m benchmarks.columnar --n 10000000 --rounds 3  # 2 more plan/pandas pairs
     python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --write
     python -m benchmarks.columnar --n 100000000 --parquet /tmp/p.parquet --stream
 
@@ -30,6 +31,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -207,9 +209,11 @@ def held_bytes(plan: Any) -> int:
 #: The in-memory engines, each timed in a process of its own (as the core suite does), so
 #: one engine's heap and allocator state cannot slow another down.
 ENGINES = ("pandas", "polars", "frames")
+#: ``plan_frames`` timed alone (no ``to_plan`` and no checks): the later rounds' engine.
+TIMING_ONLY = "frames-timing"
 
 
-def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
+def in_memory(n: int, seed: int, repeat: int, check: bool, rounds: int = 1) -> None:
     start = time.perf_counter()
     df = frame(n, seed)
     print(f"n={n:,}: generated in {time.perf_counter() - start:.1f} s", flush=True)
@@ -218,6 +222,14 @@ def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
         df.write_parquet(data)
         del df
         found = {engine: _in_child(engine, data, repeat, check) for engine in ENGINES}
+        # This machine's speed drifts over minutes: more rounds time the plan and the
+        # pandas job in processes one right after the other, in turns as to which goes
+        # first, so each round's ratio compares runs made moments apart.
+        ratios = [found["frames"]["seconds"] / found["pandas"]["seconds"]]
+        for turn in range(1, rounds):
+            pair = ("pandas", TIMING_ONLY) if turn % 2 else (TIMING_ONLY, "pandas")
+            times = {e: _in_child(e, data, repeat, False)["seconds"] for e in pair}
+            ratios.append(times[TIMING_ONLY] / times["pandas"])
     pandas, polars, frames = (found[engine] for engine in ENGINES)
     t_pandas, t_polars, t_frames = pandas["seconds"], polars["seconds"], frames["seconds"]
     print(f"  invoices: {frames['invoices']:,}  (residue: {frames['rejected']:,} rejected, "
@@ -231,6 +243,10 @@ def in_memory(n: int, seed: int, repeat: int, check: bool) -> None:
     print(f"  plan_frames / pandas {t_frames / t_pandas:8.2f}x  "
           f"(lines=False: {frames['ids_only'] / t_pandas:.2f}x)")  # fmt: skip
     print(f"  plan_frames / polars {t_frames / t_polars:8.2f}x")
+    if len(ratios) > 1:
+        listed = " ".join(f"{r:.2f}x" for r in ratios)
+        print(f"  plan_frames / pandas {statistics.median(ratios):8.2f}x  median of {len(ratios)} "
+              f"rounds, each a pair of processes in turns: {listed}")  # fmt: skip
     print(f"  frame plan holds     {frames['held'] / n:8.1f} B/purchase (Arrow buffers)")
     print(f"  peak RSS             {frames['peak'] / 2**30:8.2f} GiB plan_frames and to_plan, "
           f"{pandas['peak'] / 2**30:.2f} GiB pandas, {polars['peak'] / 2**30:.2f} GiB polars "
@@ -267,6 +283,9 @@ def run_engine(engine: str, data: Path, repeat: int, check: bool) -> dict[str, A
     from kravia_schedule.columnar import plan_frames
 
     plan_frames(df.head(1000))  # warmed up (imports, calendars), so neither run pays
+    if engine == TIMING_ONLY:
+        seconds, _ = timed(lambda: plan_frames(df), repeat)
+        return {"seconds": seconds}
     # In turns (a process's first large run is the slowest: its memory is new), and of
     # the plan without lines only a hash of each invoice kept, for the check below.
     seconds = ids_only = float("inf")
@@ -326,12 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
     parser.add_argument("--check", action="store_true", help="compare with plan_invoices")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="time plan_frames and the pandas job this many times, in turns (median ratio)",
+    )  # fmt: skip
     parser.add_argument("--parquet", type=Path, help="the file --stream writes and plans")
     parser.add_argument("--stream", action="store_true", help="plan_parquet of --parquet")
     parser.add_argument("--write", action="store_true", help="only write --parquet")
     parser.add_argument("--batch-rows", type=int, default=1 << 20)
     # Internal: one engine of the in-memory run, in its own process (see ENGINES).
-    parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--engine", choices=[*ENGINES, TIMING_ONLY], help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.engine:
@@ -350,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--stream needs --parquet PATH")
         streamed(args.n, args.seed, args.parquet, args.batch_rows)
     else:
-        in_memory(args.n, args.seed, args.repeat, args.check)
+        in_memory(args.n, args.seed, args.repeat, args.check, args.rounds)
     return 0
 
 

@@ -18,6 +18,15 @@ def test_in_memory_run_agrees_with_the_core_and_the_baselines(capsys):
     assert "to_plan() == plan_invoices: True" in printed
 
 
+def test_more_rounds_give_a_ratio_per_round(capsys):
+    assert columnar.main(["--n", "300", "--rounds", "3"]) == 0
+    printed = capsys.readouterr().out
+    line = next(line for line in printed.splitlines() if "median of 3 rounds" in line)
+    ratios = line.split(": ")[-1].split()
+    assert len(ratios) == 3
+    assert all(float(r.rstrip("x")) > 0 for r in ratios)
+
+
 def test_streamed_run_writes_and_plans_a_parquet_file(tmp_path, capsys):
     path = tmp_path / "p.parquet"
     assert columnar.main(["--n", "400", "--parquet", str(path), "--write"]) == 0

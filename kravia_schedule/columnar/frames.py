@@ -135,8 +135,8 @@ def _rest(
     context.skipped.clear()
     stored.add_skipped(skipped.drop("row"))
     done = [placed["row"], skipped["row"]]
+    index = (pl.col("row") + offset).alias("index")
     for rejected, problems in context.rejected:
-        index = (pl.col("row") + offset).alias("index")
         stored.add_rejected(rejected.select("transaction_id", index, "problems"), problems)
         done.append(rejected["row"])
     context.rejected.clear()

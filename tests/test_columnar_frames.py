@@ -501,6 +501,48 @@ def test_the_one_number_sort_orders_lines_as_the_columns_do(keys, bits):
     assert first.to_list() == expected[1].to_list()
 
 
+@settings(max_examples=200, deadline=None)
+@given(line_keys(), st.sampled_from([63, 8]))
+def test_grouped_digests_are_in_the_order_of_the_grouped_invoices(keys, bits):
+    # The digests are made from the invoices' keys alone, before the lines are ordered;
+    # they must come in the order the ordered lines give the grouped invoices. With
+    # fewer bits the distinct keys are sorted as columns instead of as one number.
+    customers = pl.DataFrame(
+        {
+            "customer": [0, 1, 2, 3],
+            "country": ["NO", "SE", "FI", "NO"],
+            "org": ["1", "2", "3", "1"],
+            "name": ["a", "b", "c", "a"],
+            "reference": ["", "", "", "r"],
+            "rank": [2, 0, 3, 1],
+        }
+    )
+    starts = range(19990, 19994)
+    dates = pl.DataFrame(
+        {
+            "period_start": [date(1970, 1, 1) + timedelta(days=d) for d in starts],
+            "interval": ["monthly"] * 4,
+            "period": [f"P{d}" for d in starts],
+        }
+    )
+    currencies = ["EUR", "NOK", "SEK"]
+    positions, first = grouping._line_order_by_columns(keys)
+    heads = keys[positions.filter(first)].filter(pl.col("start").is_not_null())
+    by_rank = customers.sort("rank")
+    expected = []
+    for rank, currency, start in heads.select("rank", "currency", "start").iter_rows():
+        key = by_rank.row(rank, named=True)
+        text = "\x1f".join(
+            ["grouped", key["country"], key["org"], key["name"], key["reference"],
+             currencies[currency], "monthly", f"P{start}"]
+        )  # fmt: skip
+        expected.append(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grouping, "_CODE_BITS", bits)
+        digests = grouping._grouped_digests(keys, customers, dates, currencies)
+    assert digests.to_list() == expected
+
+
 @given(st.lists(st.none() | st.text(max_size=12), max_size=12), st.integers(1, 4))
 def test_digests_a_slice_at_a_time_are_the_digests(texts, size):
     expected = [

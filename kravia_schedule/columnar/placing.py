@@ -181,10 +181,12 @@ class _Context:
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
-        # Counting distinct hashes is several times cheaper than marking the repeated
-        # ones (0.15 s against 1.3 s at 10^7), and usually shows there are none.
-        distinct = frame.lazy().select(key.hash().n_unique()).collect().item()
-        repeated = pl.lit(False) if distinct == frame.height else key.hash().is_duplicated()
+        # Looking for equal neighbours among the sorted hashes is several times cheaper
+        # than marking the repeated ones (0.4-0.5 s against 1.3-1.7 s at 10^7; counting
+        # the distinct hashes 0.7 s), and usually shows there are none.
+        hashes = frame.lazy().select(key.hash().sort().alias("h"))
+        equal = hashes.select((pl.col("h") == pl.col("h").shift(1)).any()).collect().item()
+        repeated = key.hash().is_duplicated() if equal else pl.lit(False)
         amount, vat = pl.col("amount"), pl.col("vat_amount")
         status, product = pl.col("status"), pl.col("payment_product_type")
         standard_types = [

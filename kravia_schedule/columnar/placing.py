@@ -276,15 +276,26 @@ class _Context:
         valid, or validated by the core). Null for the rows whose address fails (to the
         residue) and the others.
 
-        Rows are matched to the distinct addresses by a 64-bit hash of their fields. The
-        distinct (hash, fields) of the frame are checked against the fields the hash
-        stood for so far: a hash two different addresses share (a collision) sends
-        their rows to the residue. Only the hash and small indices are joined per row.
+        Each row is matched exactly to the first row with the same fields (a window
+        over the fields, so no hash decides equality), and only those first rows are
+        looked up. Across batches the distinct addresses are matched to the ones seen
+        before by a 64-bit hash of their fields, checked field by field against the
+        address it stood for: a hash two different addresses share (a collision) sends
+        their rows to the residue.
         """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
         is_plain = pl.col("plain") | pl.col("money_missing")
-        hashed = frame.lazy().with_columns(ah=pl.when(is_plain).then(_fields_hash(on))).collect()
-        distinct = hashed.lazy().filter(is_plain).select("ah", *on).unique().collect()
+        # At 10^7 rows 2.3-2.8 s, against 4.1-5.1 s for hashing every row, a unique
+        # over the hashes and fields, and mapping each row's hash to its address.
+        first = pl.when(is_plain).then(pl.col("_i")).min().over(on).alias("_first")
+        grouped = frame.lazy().with_row_index("_i").with_columns(first).collect()
+        distinct = (
+            grouped.lazy()
+            .filter(pl.col("_first") == pl.col("_i"))
+            .select("_i", *on)
+            .with_columns(ah=_fields_hash(on))
+            .collect()
+        )
         collided = distinct["ah"].is_duplicated()
         if collided.any():  # a 64-bit collision within one frame
             distinct = distinct.filter(~collided)
@@ -292,37 +303,36 @@ class _Context:
             new = distinct.join(self.known.select("ah"), on="ah", how="anti")
             seen = distinct.join(self.known, on="ah")
             same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"k.{c}")) for c in on)
-            verified = seen.filter(same).select("ah")
+            verified = seen.filter(same).select("_i", "ah")
         else:
             new = distinct
-            verified = distinct.clear().select("ah")
+            verified = distinct.clear().select("_i", "ah")
         if self.known is None or new.height:
-            looked_up = self._looked_up(new, on)
+            looked_up = self._looked_up(new.drop("_i"), on)
             keys = looked_up.select("ah", "address", "customer", "cc")
             if self.known is None or self.known_keys is None:
                 self.known, self.known_keys = looked_up, keys
             else:
                 self.known = pl.concat([self.known, looked_up], rechunk=False)
                 self.known_keys = pl.concat([self.known_keys, keys]).rechunk()
-            verified = pl.concat([verified, new.select("ah")])
+            verified = pl.concat([verified, new.select("_i", "ah")])
         assert self.known_keys is not None
         table = verified.join(self.known_keys, on="ah")
-        # ``table`` has one row per hash (``verified`` is distinct): each row's position
-        # in it is mapped in place (cheaper than a join, which gathers every row), and
-        # a row whose hash is not there (a collision) goes to the residue.
-        at = pl.col("ah").replace_strict(
-            table["ah"], pl.int_range(table.height, dtype=pl.UInt32, eager=True), default=None
+        # Each row reads its first row's place in ``table`` by position: a slot per row
+        # (null where no distinct address begins, or it collided).
+        at = pl.repeat(None, grouped.height, dtype=pl.UInt32, eager=True).scatter(
+            table["_i"], pl.int_range(table.height, dtype=pl.UInt32, eager=True)
         )
         keyed = (
-            hashed.lazy()
+            grouped.lazy()
             .drop(_ADDRESS_COLUMNS)
-            .with_columns(at=at)
+            .with_columns(at=pl.lit(at).gather(pl.col("_first")))
             .with_columns(
                 pl.lit(table[c]).gather(pl.col("at")).alias(c)
                 for c in ("address", "customer", "cc")
             )
         )
-        return keyed.drop("ah", "at").collect()
+        return keyed.drop("_i", "_first", "at").collect()
 
     def _looked_up(self, new: pl.DataFrame, on: list[str]) -> pl.DataFrame:
         """The new distinct addresses (``ah`` and the ``on`` columns): ``k.<column>``

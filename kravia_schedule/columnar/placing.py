@@ -372,18 +372,36 @@ class _Context:
 
     def _customer_indices(self, keys: pl.DataFrame) -> pl.Series:
         """The ``customer`` index of each row of ``keys`` (columns KEYS), the keys not
-        seen before appended to :attr:`customers`."""
-        known = self.customers.lazy()
-        fresh = keys.unique(maintain_order=True).lazy().join(known, on=KEYS, how="anti").collect()
-        if fresh.height:
-            first = self.customers.height
+        seen before appended to :attr:`customers` in the order they first occur.
+
+        Each row is matched to the first row with its key by a window (as addresses
+        are, see :meth:`_with_addresses`), and only those first rows are looked up
+        among the known customers: at 1M keys 0.5 s against 0.9-1.05 s for a unique
+        over the keys and a join of every row."""
+        first = pl.col("_i").min().over(KEYS).alias("_first")
+        grouped = keys.lazy().with_row_index("_i").with_columns(first).collect()
+        distinct = grouped.lazy().filter(pl.col("_first") == pl.col("_i")).select("_i", *KEYS)
+        if self.customers.height:
+            known = self.customers.lazy()
+            found = distinct.join(known, on=KEYS, how="left", maintain_order="left").collect()
+        else:
+            found = distinct.with_columns(customer=pl.lit(None, pl.Int64)).collect()
+        missing = found["customer"].is_null()
+        if missing.any():
+            fresh = found.filter(missing).select(KEYS)
+            start = self.customers.height
             fresh = fresh.with_columns(
-                customer=pl.int_range(first, first + fresh.height, dtype=pl.Int64)
+                customer=pl.int_range(start, start + fresh.height, dtype=pl.Int64)
             )
             self.customers = pl.concat([self.customers, fresh]).rechunk()
             self._customer_table = None
-        joined = keys.lazy().join(self.customers.lazy(), on=KEYS, how="left", maintain_order="left")
-        return joined.collect()["customer"]
+            found = found.with_columns(
+                customer=found["customer"].scatter(missing.arg_true(), fresh["customer"])
+            )
+        slots = pl.repeat(None, grouped.height, dtype=pl.Int64, eager=True).scatter(
+            found["_i"], found["customer"]
+        )
+        return slots.gather(grouped["_first"])
 
     def _lookup(
         self,

@@ -350,8 +350,8 @@ def _grouped_digests(
         return pl.Series([], dtype=pl.String)
     packed = _invoice_fields(stats)
     if sum(bits for _, bits in packed) <= _CODE_BITS:
-        # One Int64 per line (see _line_order): its distinct values sort 5 times as
-        # fast as the distinct rows of the four fields (0.4 s against 2 s at 10^7).
+        # One Int64 per line (see _line_order): its distinct values, sorted, take 0.4 s
+        # at 10^7 lines, against 2 s for grouping the lines by the four fields.
         code = pl.lit(0, pl.Int64)
         for field, bits in packed:
             code = code * (1 << bits) + field

@@ -38,7 +38,7 @@ from kravia_schedule.columnar import (  # noqa: E402
     plan_frames,
     plan_parquet,
 )
-from kravia_schedule.columnar.placing import ISO_TIMESTAMP, _instant  # noqa: E402
+from kravia_schedule.columnar.placing import ISO_TIMESTAMP, _compacted, _instant  # noqa: E402
 from kravia_schedule.columnar.result import _StoredResidue  # noqa: E402
 from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
@@ -567,6 +567,23 @@ def test_lines_at_one_instant_are_in_id_order():
     assert ["T1", "T3", "T5", "T9"] in result.invoices["transaction_ids"].to_list()
     check_frame(result, core)
     assert_same(result.to_plan(), core)
+
+
+def test_known_addresses_do_not_hold_the_batch_strings():
+    # A string column taken from a larger one shares its buffers; the known addresses
+    # outlive their batch, so _compacted copies them out. (Casting to Binary and back,
+    # or slicing the strings, keeps the shared buffers.)
+    batch = pl.Series("s", [f"{n:07d}-a text longer than twelve bytes" for n in range(100_000)])
+    taken = batch.gather(range(0, 100_000, 100))
+
+    def held(series: pl.Series) -> int:
+        arrow = series.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+        return sum(b.size for b in arrow.buffers() if b is not None)
+
+    assert held(taken) > held(batch) / 2  # the premise: the taken rows share the batch's
+    compacted = _compacted(taken)
+    assert compacted.to_list() == taken.to_list()
+    assert held(compacted) < held(batch) / 20
 
 
 # -- addresses whose hashes collide --------------------------------------------------

@@ -496,7 +496,7 @@ def test_the_one_number_sort_orders_lines_as_the_columns_do(keys, bits):
     expected = grouping._line_order_by_columns(keys)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grouping, "_ORDER_BITS", bits)
-        positions, first = grouping._line_order(keys)
+        positions, first = grouping._line_order(keys, grouping._stats(keys))
     assert positions.to_list() == expected[0].to_list()
     assert first.to_list() == expected[1].to_list()
 
@@ -539,7 +539,9 @@ def test_grouped_digests_are_in_the_order_of_the_grouped_invoices(keys, bits):
         expected.append(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grouping, "_CODE_BITS", bits)
-        digests = grouping._grouped_digests(keys, customers, dates, currencies)
+        digests = grouping._grouped_digests(
+            keys, grouping._stats(keys), customers, dates, currencies
+        )
     assert digests.to_list() == expected
 
 

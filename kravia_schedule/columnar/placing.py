@@ -694,8 +694,11 @@ def _instant(text: pl.Expr) -> pl.Expr:
     minutes = suffix.str.slice(4, 2).cast(pl.Int64, strict=False)
     offset = pl.when(utc).then(0).otherwise(sign * (hours * 60 + minutes))
     # The date and time of day: read by Polars (a day the month lacks gives null); a
-    # space instead of the "T" gives null too, and the row goes to the core.
-    local = text.str.slice(0, 19).str.to_datetime(_NAIVE_FORMAT, time_unit="us", strict=False)
+    # space instead of the "T" gives null too, and the row goes to the core. Uncached:
+    # instants are mostly distinct, so the cache only costs (0.4 s against 0.7 s at 10^7).
+    local = text.str.slice(0, 19).str.to_datetime(
+        _NAIVE_FORMAT, time_unit="us", strict=False, cache=False
+    )
     valid = text.str.contains(ISO_TIMESTAMP)
     return pl.when(valid).then(local.dt.epoch("us") + fraction - offset * 60_000_000)
 

@@ -273,6 +273,8 @@ def _line_order(keys: pl.DataFrame, stats: Mapping[str, Any]) -> tuple[pl.Series
         tied = tied.sort("line", "sid", "ts", "id", nulls_last=False)
         positions = positions.scatter(ties, tied["position"])
     # A new invoice where the invoice's fields change, or (standard) the digest does.
+    if keys["sid"].null_count() == n:  # no standard line: nothing to gather (0.3-0.6 s)
+        return positions, same["new"]
     sid = keys["sid"].gather(positions)
     new = same["new"] | (sid.is_not_null() & sid.ne_missing(sid.shift(1)).fill_null(True))
     return positions, new

@@ -38,7 +38,12 @@ from kravia_schedule.columnar import (  # noqa: E402
     plan_frames,
     plan_parquet,
 )
-from kravia_schedule.columnar.placing import ISO_TIMESTAMP, _compacted, _instant  # noqa: E402
+from kravia_schedule.columnar.placing import (  # noqa: E402
+    ISO_TIMESTAMP,
+    _compacted,
+    _instant,
+    _tails,
+)
 from kravia_schedule.columnar.result import _StoredResidue  # noqa: E402
 from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
@@ -187,17 +192,58 @@ def test_instants_are_the_cores(when, offset, spec, digits):
         text = text[:20] + text[20 : 20 + digits] + text[26:]  # 1 to 6 fraction digits
     parsed = datetime.fromisoformat(text)
     micros = (parsed - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    got = pl.select(_instant(pl.lit(text))).item()
-    assert got == micros, text
+    assert instants(text) == (micros, micros), text
+
+
+def instants(text: str) -> tuple[int | None, int | None]:
+    """The instant of ``text`` with its tail read from the text, and looked up among
+    the distinct tails."""
+    column = pl.Series("created_at", [text])
+    tails = _tails(column)
+    assert tails is not None  # one tail: few enough to look up
+    looked_up = column.to_frame().select(_instant(pl.col("created_at"), tails)).item()
+    return pl.select(_instant(pl.lit(text))).item(), looked_up
 
 
 @pytest.mark.parametrize(
     "text",
-    ["2025-02-29T10:00:00Z", "2025-01-31 10:00:00Z", "2025-01-31T10:00:00", "x" * 25, ""],
-)
+    ["2025-02-29T10:00:00Z", "2025-01-31 10:00:00Z", "2025-01-31T10:00:00", "x" * 25, "",
+     "2025-01-31T10:00:00.1234567Z", "2025-01-31T10:00:00+24:00", "2025-01-31T10:00:00z"],
+)  # fmt: skip
 def test_other_timestamps_have_no_instant(text):
-    assert pl.select(_instant(pl.lit(text))).item() is None
+    assert instants(text) == (None, None)
     assert ISO_TIMESTAMP  # the form they fail
+
+
+def test_tails_are_looked_up_only_when_they_are_few(monkeypatch):
+    texts = [f"2025-01-31T10:00:00.{n:06d}+01:00" for n in range(1, 40)]
+    same = ["2025-01-31T10:00:00Z"] * 40
+    column = pl.Series("created_at", [*same, *texts, None, "2025-01-31T10:00:00x"])
+    tails = _tails(column)
+    assert tails is not None
+    corrections = dict(zip(tails["tail"].to_list(), tails["correction"].to_list(), strict=True))
+    assert corrections["Z"] == 0
+    assert corrections[".000007+01:00"] == 7 - 3_600_000_000
+    assert corrections["x"] is None
+    monkeypatch.setattr(placing, "_TAILS", 10)
+    # The first 40 rows have one tail, the whole column 42.
+    assert _tails(column) is None
+    # The first 40 rows have 40 tails.
+    assert _tails(pl.Series("created_at", [*texts, *same])) is None
+
+
+@pytest.mark.parametrize("limit", [0, 1 << 12])
+def test_a_plan_reads_timestamps_either_way(monkeypatch, limit):
+    # Beyond the limit each row's tail is read from its text, as with microseconds.
+    monkeypatch.setattr(placing, "_TAILS", limit)
+    stamps = ["2025-01-31T23:30:00Z", "2025-01-31T23:30:00.5+05:30", "2025-03-31T22:30:00-01:00",
+              "2025-01-31T23:30:00.1234567+00:00", "2025-02-30T10:00:00Z", "2025-01-31 23:30:00Z",
+              "2025-06-30T23:59:59.999999+00:00", "2025-01-31T23:30:00+0100"]  # fmt: skip
+    records = [record(id=f"T{n}", created_at=text) for n, text in enumerate(stamps)]
+    core = plan_invoices(records)
+    result = plan_frames(flatten(records))
+    check_frame(result, core)
+    assert_same(result.to_plan(), core)
 
 
 # -- streaming -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ functions; Polars only maps the results back onto the rows.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -44,6 +45,12 @@ ISO_TIMESTAMP = (
     r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
     r":[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
+#: What follows the seconds in an :data:`ISO_TIMESTAMP` (from character 19): the
+#: fraction and the UTC offset, as groups.
+_TAIL = re.compile(r"(?:\.([0-9]{1,6}))?(?:Z|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))")
+#: A frame with more distinct tails than this reads each row's tail itself (see _tails);
+#: a test lowers it.
+_TAILS = 1 << 12
 
 _NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _DAY_US = 86_400_000_000
@@ -215,7 +222,8 @@ class _Context:
         # then): rejected on this path if its address is valid too (see place).
         money_missing = but_money & (amount.is_null() | vat.is_null())
         # Lazily: the optimizer evaluates each repeated subexpression once.
-        timed = frame.lazy().with_columns(ts=_instant(pl.col("created_at")))
+        tails = _tails(frame["created_at"])
+        timed = frame.lazy().with_columns(ts=_instant(pl.col("created_at"), tails))
         return timed.with_columns(
             plain=plain.fill_null(False),
             money_missing=money_missing.fill_null(False),
@@ -676,23 +684,31 @@ def _fields_hash(columns: Sequence[str]) -> pl.Expr:
     return pl.reduce(lambda a, b: a ^ b, hashes)
 
 
-def _instant(text: pl.Expr) -> pl.Expr:
+def _instant(text: pl.Expr, tails: pl.DataFrame | None = None) -> pl.Expr:
     """The instant (microseconds since the epoch) of an :data:`ISO_TIMESTAMP` text with
-    a "T" (null for other text, or a day the month does not have)."""
+    a "T" (null for other text, or a day the month does not have).
 
-    utc = text.str.ends_with("Z")
-    offset_length = pl.when(utc).then(1).otherwise(6)
-    fraction_length = text.str.len_bytes().cast(pl.Int64) - 20 - offset_length  # after "."
-    fraction = (
-        text.str.slice(20, fraction_length.clip(lower_bound=0))
-        .str.pad_end(6, "0")
-        .cast(pl.Int64, strict=False)
-    )
-    suffix = text.str.slice(-6, 6)
-    sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
-    hours = suffix.str.slice(1, 2).cast(pl.Int64, strict=False)
-    minutes = suffix.str.slice(4, 2).cast(pl.Int64, strict=False)
-    offset = pl.when(utc).then(0).otherwise(sign * (hours * 60 + minutes))
+    ``tails`` (see :func:`_tails`) gives the correction of every distinct tail (the
+    fraction less the offset); without it each row's tail is read from its text."""
+    if tails is None:
+        utc = text.str.ends_with("Z")
+        offset_length = pl.when(utc).then(1).otherwise(6)
+        fraction_length = text.str.len_bytes().cast(pl.Int64) - 20 - offset_length
+        fraction = (
+            text.str.slice(20, fraction_length.clip(lower_bound=0))
+            .str.pad_end(6, "0")
+            .cast(pl.Int64, strict=False)
+        )
+        suffix = text.str.slice(-6, 6)
+        sign = pl.when(suffix.str.starts_with("-")).then(-1).otherwise(1)
+        hours = suffix.str.slice(1, 2).cast(pl.Int64, strict=False)
+        minutes = suffix.str.slice(4, 2).cast(pl.Int64, strict=False)
+        offset = pl.when(utc).then(0).otherwise(sign * (hours * 60 + minutes))
+        correction = fraction - offset * 60_000_000
+    else:
+        correction = text.str.slice(19).replace_strict(
+            tails["tail"], tails["correction"], default=None, return_dtype=pl.Int64
+        )
     # The date and time of day: read by Polars (a day the month lacks gives null); a
     # space instead of the "T" gives null too, and the row goes to the core. Uncached:
     # instants are mostly distinct, so the cache only costs (0.4 s against 0.7 s at 10^7).
@@ -700,7 +716,38 @@ def _instant(text: pl.Expr) -> pl.Expr:
         _NAIVE_FORMAT, time_unit="us", strict=False, cache=False
     )
     valid = text.str.contains(ISO_TIMESTAMP)
-    return pl.when(valid).then(local.dt.epoch("us") + fraction - offset * 60_000_000)
+    return pl.when(valid).then(local.dt.epoch("us") + correction)
+
+
+def _tails(text: pl.Series) -> pl.DataFrame | None:
+    """The distinct tails of the timestamps ``text`` (what follows the seconds: usually a
+    few offsets, with or without milliseconds) and the correction each one makes to the
+    time of day in microseconds (null for a tail not of the form); ``None`` if there are
+    more than :data:`_TAILS`, as with microseconds, where reading each row's is cheaper.
+
+    At 10^7 timestamps of one offset, 0.3 s against 0.6-0.8 s for reading every row's
+    fraction and offset from its text."""
+    tail = pl.col("text").str.slice(19)
+    frame = text.alias("text").to_frame()
+    # A first look at a slice, so that a frame of mostly distinct tails costs little.
+    if frame.head(_TAILS * 4).select(tail.n_unique()).item() > _TAILS:
+        return None
+    distinct = frame.lazy().select(tail.unique().alias("tail")).collect().to_series()
+    if distinct.len() > _TAILS:
+        return None
+    corrections: list[int | None] = []
+    for value in distinct.to_list():
+        match = _TAIL.fullmatch(value) if value is not None else None
+        if match is None:
+            corrections.append(None)
+            continue
+        fraction, sign, hours, minutes = match.groups()
+        micros = int(fraction.ljust(6, "0")) if fraction else 0
+        offset = int(hours) * 60 + int(minutes) if sign else 0
+        corrections.append(micros - (-offset if sign == "-" else offset) * 60_000_000)
+    return pl.DataFrame(
+        [distinct, pl.Series("correction", corrections, dtype=pl.Int64)]
+    ).drop_nulls("tail")
 
 
 def _row_schema() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from kravia_schedule import rules
 from kravia_schedule._frozen import builder
 from kravia_schedule.config import ProductType
 from kravia_schedule.countries import Country, parse_country
@@ -36,7 +37,7 @@ from kravia_schedule.identifiers import validate_org_number
 
 __all__ = ["BillingAddress", "required_fields", "validate_billing_address"]
 
-_COMMON = (
+COMMON_FIELDS = (
     "first_name",
     "last_name",
     "address_line",
@@ -45,21 +46,19 @@ _COMMON = (
     "phone_number",
     "email",
 )
-_BUSINESS = ("business_name", "organization_number")
-_OPTIONAL = ("postal_place", "customer_reference", "address_line_2", "co_address")
+BUSINESS_FIELDS = ("business_name", "organization_number")
+OPTIONAL_FIELDS = ("postal_place", "customer_reference", "address_line_2", "co_address")
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,19}")
+_EMAIL = re.compile(rules.EMAIL_FORM)
+_PHONE = re.compile(rules.PHONE_FORM)
 _POSTAL = {
-    Country.NO: (re.compile(r"[0-9]{4}"), "4 digits"),
-    Country.SE: (re.compile(r"[0-9]{3} ?[0-9]{2}"), "5 digits (123 45)"),
-    Country.FI: (re.compile(r"[0-9]{5}"), "5 digits"),
+    Country(code): (re.compile(form), shape) for code, (form, shape) in rules.POSTAL_FORMS.items()
 }
 
 
 def required_fields(product_type: ProductType | str) -> tuple[str, ...]:
     """The billing-address fields that ``product_type`` requires, in document order."""
-    return _COMMON + (_BUSINESS if ProductType(product_type).is_business else ())
+    return COMMON_FIELDS + (BUSINESS_FIELDS if ProductType(product_type).is_business else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +101,7 @@ class BillingAddress:
     def to_dict(self) -> dict[str, str]:
         """The address in Dintero's shape (absent optional fields left out)."""
         out: dict[str, str] = {}
-        for name in _COMMON + _BUSINESS + _OPTIONAL:
+        for name in COMMON_FIELDS + BUSINESS_FIELDS + OPTIONAL_FIELDS:
             value = getattr(self, name)
             if value is not None:
                 out[name] = str(value)
@@ -125,7 +124,7 @@ _FIELDS = tuple(f.name for f in fields(BillingAddress) if f.init)
 _new_address = builder(BillingAddress)
 #: Per product type: the fields read, and those required.
 _READ = {
-    p: _COMMON + _OPTIONAL + (_BUSINESS if p.is_business else ("business_name",))
+    p: COMMON_FIELDS + OPTIONAL_FIELDS + (BUSINESS_FIELDS if p.is_business else ("business_name",))
     for p in ProductType
 }
 _REQUIRED = {p: required_fields(p) for p in ProductType}

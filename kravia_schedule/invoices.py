@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple, SupportsIndex, overload
@@ -25,6 +24,7 @@ from kravia_schedule.errors import FieldProblem
 from kravia_schedule.periods import BillingPeriod
 from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.references import Scheme, reference_for
+from kravia_schedule.rules import InvoiceState, SkipReason
 from kravia_schedule.statutory import PaymentDeadline
 
 __all__ = [
@@ -38,22 +38,6 @@ __all__ = [
     "SkipReason",
     "SkippedPurchase",
 ]
-
-
-class InvoiceState(StrEnum):
-    """Where an invoice stands on the ``as_of`` date."""
-
-    OPEN = "open"  # its billing period has not ended: more purchases may join
-    SCHEDULED = "scheduled"  # the period has ended, the issue date is still ahead
-    READY = "ready"  # the issue date has been reached
-
-
-class SkipReason(StrEnum):
-    """Why a valid purchase is on no invoice of this plan."""
-
-    PRODUCT_DISABLED = "product_disabled"
-    VOIDED = "voided"
-    STATUS = "status"
 
 
 class InvoiceLine(NamedTuple):
@@ -72,7 +56,7 @@ class InvoiceLine(NamedTuple):
 
 
 #: A line as a plan keeps it: the fields of :class:`InvoiceLine` in a plain tuple.
-_Line = tuple[datetime, str, int, int, str | None]
+LineTuple = tuple[datetime, str, int, int, str | None]
 _as_line: Callable[[Any], InvoiceLine] = partial(tuple.__new__, InvoiceLine)
 _LINE_ID = itemgetter(1)  # InvoiceLine.transaction_id
 

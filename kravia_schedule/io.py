@@ -103,10 +103,10 @@ def _csv(head: str, stream: IO[str]) -> Iterator[Any]:
         if None in row:
             yield _unreadable(f"line {reader.line_num}", "more cells than header columns")
             continue
-        yield _unflatten(row)
+        yield unflatten(row)
 
 
-def _unflatten(row: dict[str, str]) -> dict[str, Any]:
+def unflatten(row: dict[str, str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for column, raw in row.items():
         value: Any = raw

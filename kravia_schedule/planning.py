@@ -10,7 +10,6 @@ The plan's types (:class:`~kravia_schedule.invoices.Invoice`, ``InvoicePlan``, .
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
+from kravia_schedule import rules
 from kravia_schedule._frozen import builder
 from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule._version import __version__
@@ -49,92 +49,33 @@ from kravia_schedule.invoices import (
     InvoiceLines,
     InvoicePlan,
     InvoiceState,
+    LineTuple,
     PlanProvenance,
     Rejection,
     SkippedPurchase,
-    SkipReason,
-    _Line,
 )
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.purchases import (
     Purchase,
     PurchaseRow,
     RecordReader,
-    TransactionStatus,
 )
 
 __all__ = ["merge_plans", "plan_invoices"]
 
-#: Standard invoices exist for these states (registered with Kravia, not cancelled).
-STANDARD_INVOICED = frozenset(
-    {TransactionStatus.CAPTURED, TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.SETTLED}
-)
-
-
-# -- helpers -------------------------------------------------------------------------
-
-
-#: A fresh hasher for the invoice ids' digests (8-byte BLAKE2b), the one place their
-#: parameters are set: copying an empty one costs less than making one with a keyword.
-_new_digest = hashlib.blake2b(digest_size=8).copy
-
-
-def _digest(*parts: str) -> str:
-    digest = _new_digest()
-    digest.update("\x1f".join(parts).encode())
-    return digest.hexdigest()
-
-
-def _grouped_id(key: CustomerKey, currency: str, period: BillingPeriod) -> str:
-    digest = _digest(
-        "grouped", key.country.value, key.organization_number, key.business_name,
-        key.customer_reference, currency, period.interval.value, period.label,
-    )  # fmt: skip
-    return f"G-{period.label}-{digest}"
-
-
-def _standard_id(product_type: ProductType, transaction_id: str) -> str:
-    return f"S-{_digest(product_type.value, transaction_id)}"
-
-
-def _state(dates: InvoiceDates, today: date | None) -> InvoiceState | None:
-    """The invoice's state on the local date ``today`` (``None`` without ``as_of``)."""
-    if today is None:
-        return None
-    if dates.period is not None and today <= dates.period.end:
-        return InvoiceState.OPEN
-    return InvoiceState.READY if today >= dates.issue_date else InvoiceState.SCHEDULED
-
 
 def _skipped(row: PurchaseRow | Purchase, enabled: bool) -> SkippedPurchase:
-    """Why a valid purchase goes on no invoice."""
-    status = row.status
-    if not enabled:
-        reason = SkipReason.PRODUCT_DISABLED
-        detail = f"{row.product_type.value} is not enabled in the configuration"
-    elif row.product_type.is_grouped:
-        if status is TransactionStatus.AUTHORIZATION_VOIDED:
-            reason, detail = SkipReason.VOIDED, "voided before billing"
-        else:
-            reason = SkipReason.STATUS
-            detail = f"grouped invoices collect AUTHORIZED purchases; this one is {status.value}"
-    else:
-        reason = SkipReason.VOIDED if status is TransactionStatus.REFUNDED else SkipReason.STATUS
-        detail = f"no invoice for a standard purchase in state {status.value}"
+    """Why a valid purchase goes on no invoice (:func:`rules.outcome`)."""
+    result = rules.outcome(row.product_type, row.status, enabled=enabled)
+    assert result.reason is not None, "an invoiced purchase was skipped"
     return SkippedPurchase(
-        row.id, reason, detail, row.product_type, status, row.currency, row.amount,
-        row.vat_amount,
+        row.id, result.reason, result.detail, row.product_type, row.status, row.currency,
+        row.amount, row.vat_amount,
     )  # fmt: skip
 
 
-def _line(row: PurchaseRow | Purchase) -> _Line:
+def _line(row: PurchaseRow | Purchase) -> LineTuple:
     return (row.created_at, row.id, row.amount, row.vat_amount, row.merchant_reference)
-
-
-def _invoice_order(invoice: Invoice) -> tuple[Any, ...]:
-    key = invoice.customer
-    return (invoice.issue_date, key.country.value, key.organization_number, key.business_name,
-            key.customer_reference, invoice.currency, invoice.id)  # fmt: skip
 
 
 # -- the entry points ----------------------------------------------------------------
@@ -199,7 +140,6 @@ _YOUNG_EVERY = (1 << 12) - 1
 
 _ONE_DAY = timedelta(days=1)
 _GROUPED = ProductType.B2B_GROUPED
-_AUTHORIZED = TransactionStatus.AUTHORIZED
 _AMOUNT = itemgetter(2)  # InvoiceLine.amount
 _VAT = itemgetter(3)  # InvoiceLine.vat_amount
 _transaction_id = attrgetter("transaction_id")
@@ -209,7 +149,7 @@ _Row = PurchaseRow | Purchase
 _K = TypeVar("_K")
 
 
-class _LocalDays:
+class LocalDays:
     """Local dates in one country's zone, computed once per UTC day.
 
     For each UTC day the instant of the local midnight within it (if any) is found once
@@ -251,7 +191,7 @@ class _GroupedDays:
     """One country's grouped-invoice calendar for the planner: the billing period of a
     purchase's instant, computed once per UTC day, and each period's invoice dates.
 
-    For each UTC day, :class:`_LocalDays` gives the instant of the local midnight within
+    For each UTC day, :class:`LocalDays` gives the instant of the local midnight within
     it (if any) and the local dates before and after; this keeps the period start of
     each, so a purchase needs its timestamp, one look-up and one comparison. A day whose
     local dates do not follow that pattern is not cached and goes through ``astimezone``.
@@ -267,7 +207,7 @@ class _GroupedDays:
     ) -> None:
         self.country = country
         self.code = country.value
-        self.local = _LocalDays(country)
+        self.local = LocalDays(country)
         self.calendar = calendar
         self.interval = interval
         self.days_until_due = days_until_due
@@ -331,10 +271,10 @@ class _Place:
         self.address = address
         self.currency = currency
         self.days = days
-        self.by_start: dict[date, list[_Line]] = {}
-        self.other: dict[tuple[str, date], list[_Line]] = {}
+        self.by_start: dict[date, list[LineTuple]] = {}
+        self.other: dict[tuple[str, date], list[LineTuple]] = {}
 
-    def groups(self) -> Iterator[tuple[str, date, list[_Line]]]:
+    def groups(self) -> Iterator[tuple[str, date, list[LineTuple]]]:
         for start, lines in self.by_start.items():
             yield self.currency, start, lines
         for (currency, start), lines in self.other.items():
@@ -365,21 +305,17 @@ class _Customer:
         self.prefix_currency: str | None = None
 
     def grouped_id(self, currency: str, period: BillingPeriod) -> str:
-        """:func:`_grouped_id`, with the customer's part of the digest computed once
-        (per currency: nearly every customer buys in one)."""
+        """:func:`rules.grouped_invoice_id`, with the customer's part of the digest
+        computed once (per currency: nearly every customer buys in one)."""
         prefix = self.prefix
         if prefix is None or currency != self.prefix_currency:
-            key = self.key
-            parts = ("grouped", self.days.code, key.organization_number, key.business_name,
-                     key.customer_reference, currency, period.interval.value, "")  # fmt: skip
-            prefix = self.prefix = _new_digest()
-            prefix.update("\x1f".join(parts).encode())
+            prefix = self.prefix = rules.grouped_id_prefix(
+                self.key, currency, period.interval.value
+            )
             self.prefix_currency = currency
-        digest = prefix.copy()
-        digest.update(period.label.encode())
-        return f"G-{period.label}-{digest.hexdigest()}"
+        return rules.grouped_invoice_id_from(prefix, period.label)
 
-    def groups(self) -> Iterator[tuple[str, date, _Place, list[_Line]]]:
+    def groups(self) -> Iterator[tuple[str, date, _Place, list[LineTuple]]]:
         """Each (currency, period start) of the customer's grouped purchases, with the
         place whose address the invoice shows and all the group's lines."""
         place = self.place
@@ -389,7 +325,7 @@ class _Customer:
             for currency, start, lines in place.groups():
                 yield currency, start, place, lines
             return
-        merged: dict[tuple[str, date], list[tuple[_Place, list[_Line]]]] = {}
+        merged: dict[tuple[str, date], list[tuple[_Place, list[LineTuple]]]] = {}
         for part in (place, *self.others):
             for currency, start, lines in part.groups():
                 merged.setdefault((currency, start), []).append((part, lines))
@@ -406,11 +342,11 @@ class _Customer:
                 key.customer_reference)  # fmt: skip
 
 
-def _earliest_line(part: tuple[_Place, list[_Line]]) -> _Line:
+def _earliest_line(part: tuple[_Place, list[LineTuple]]) -> LineTuple:
     return min(part[1])
 
 
-def _drop_lines(groups: dict[_K, list[_Line]], ids: set[str]) -> None:
+def _drop_lines(groups: dict[_K, list[LineTuple]], ids: set[str]) -> None:
     """Take the lines of ``ids`` out of ``groups``, and the groups left empty."""
     for key, lines in list(groups.items()):
         kept = [line for line in lines if line[1] not in ids]
@@ -447,6 +383,11 @@ class _Planner:
         self.as_of = as_of
         self.collect_young = collect_young
         self.read = RecordReader(strict=strict)
+        # A grouped line keeps its status implicit (one per plan): its place, key and
+        # this give back the whole purchase when repeats are settled.
+        invoiced = rules.GROUPED_INVOICED
+        assert len(invoiced) <= 1, "the planner holds grouped lines of one status"
+        self.grouped_status = next(iter(invoiced), None)
         grouped = self.products[_GROUPED]
         #: Per country: grouped periods, and (``.local``) the local date of any purchase.
         self.grouped_days = {
@@ -481,6 +422,7 @@ class _Planner:
         add_id = self.ids.append
         places = self.places
         grouped_enabled = self.products[_GROUPED].enabled
+        grouped_status = self.grouped_status
         collect_young = self.collect_young
         for index, record in enumerate(records):
             if not index & _YOUNG_EVERY:
@@ -499,7 +441,7 @@ class _Planner:
                 self.repeats.setdefault(purchase_id, []).append((index, row))
                 continue
             add_seen(purchase_id)
-            if row.product_type is not _GROUPED or row.status is not _AUTHORIZED:
+            if row.product_type is not _GROUPED or row.status is not grouped_status:
                 self._place_other(index, row)
                 continue
             if not grouped_enabled:
@@ -534,7 +476,9 @@ class _Planner:
                     continue
             self._new_group(index, row, line, place, start)
 
-    def _new_group(self, index: int, row: _Row, line: _Line, place: _Place, start: date) -> None:
+    def _new_group(
+        self, index: int, row: _Row, line: LineTuple, place: _Place, start: date
+    ) -> None:
         """Put ``line`` in its place's group for ``start``, starting the group if need
         be (after checking that the period's dates are within the holiday data)."""
         currency = row.currency
@@ -576,8 +520,8 @@ class _Planner:
         """A purchase that is not a grouped ``AUTHORIZED`` one: a standard invoice or
         skipped."""
         product = self.products[row.product_type]
-        if row.product_type is _GROUPED or not (
-            row.status in STANDARD_INVOICED and product.enabled
+        if row.product_type is _GROUPED or not rules.is_invoiced(
+            row.product_type, row.status, enabled=product.enabled
         ):
             self.skipped.append(row)
             return
@@ -597,7 +541,7 @@ class _Planner:
         for place in self.places.values():
             for currency, _, lines in place.groups():
                 for created_at, transaction_id, amount, vat_amount, reference in lines:
-                    content = (created_at, amount, vat_amount, currency, _AUTHORIZED, _GROUPED,
+                    content = (created_at, amount, vat_amount, currency, self.grouped_status, _GROUPED,
                                place.address, reference)  # fmt: skip
                     yield transaction_id, content
         rows = chain((row for row, _ in self.standard), self.skipped,
@@ -731,17 +675,17 @@ class _Planner:
             if len(lines) > 1:
                 lines.sort()
             invoices.append(
-                _make_invoice(
+                make_invoice(
                     customer.grouped_id(currency, period), _GROUPED, key, place.address,
-                    currency, dates, lines, _state(dates, today),
+                    currency, dates, lines, rules.invoice_state(dates, today),
                 )
             )  # fmt: skip
         for row, dates in customer.standard or ():
             invoices.append(
-                _make_invoice(
-                    _standard_id(row.product_type, row.id), row.product_type, key,
+                make_invoice(
+                    rules.standard_invoice_id(row.product_type, row.id), row.product_type, key,
                     row.billing_address, row.currency, dates, [_line(row)],
-                    _state(dates, today),
+                    rules.invoice_state(dates, today),
                 )
             )  # fmt: skip
         return invoices
@@ -753,14 +697,14 @@ class _Planner:
 _new_invoice = builder(Invoice)
 
 
-def _make_invoice(
+def make_invoice(
     invoice_id: str,
     product_type: ProductType,
     key: CustomerKey,
     address: BillingAddress,
     currency: str,
     dates: InvoiceDates,
-    lines: list[_Line],
+    lines: list[LineTuple],
     state: InvoiceState | None,
 ) -> Invoice:
     return _new_invoice(
@@ -809,7 +753,7 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
                 vat_amount=other.vat_amount + invoice.vat_amount,
             )
     return InvoicePlan(
-        tuple(sorted(merged.values(), key=_invoice_order)),
+        tuple(sorted(merged.values(), key=rules.invoice_order)),
         tuple(sorted((s for p in plans for s in p.skipped), key=lambda s: s.transaction_id)),
         tuple(sorted((r for p in plans for r in p.rejected), key=Rejection.sort_key)),
         provenance,

@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -26,6 +25,8 @@ from dateutil.parser import isoparse
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
+from kravia_schedule.rules import CURRENCY_FORM, check_money
+from kravia_schedule.statuses import TransactionStatus
 
 __all__ = [
     "Purchase",
@@ -36,52 +37,7 @@ __all__ = [
     "row_of",
 ]
 
-
-class TransactionStatus(StrEnum):
-    """Dintero transaction states that Kravia transactions pass through."""
-
-    INITIATED = "INITIATED"
-    AUTHORIZED = "AUTHORIZED"
-    AUTHORIZATION_VOIDED = "AUTHORIZATION_VOIDED"
-    CAPTURED = "CAPTURED"
-    PARTIALLY_CAPTURED = "PARTIALLY_CAPTURED"
-    REFUNDED = "REFUNDED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-    ON_HOLD = "ON_HOLD"
-    FAILED = "FAILED"
-    DECLINED = "DECLINED"
-    SETTLED = "SETTLED"
-
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
-
-
-def _check_money(amount: object, vat_amount: object) -> list[FieldProblem]:
-    problems = []
-    for name, value in (("amount", amount), ("vat_amount", vat_amount)):
-        if value is None:
-            problems.append(FieldProblem(name, "is required (integer minor units)"))
-        elif isinstance(value, bool) or not isinstance(value, int):
-            problems.append(
-                FieldProblem(
-                    name,
-                    f"must be an integer in minor units (øre/öre/cent), got {value!r} "
-                    f"({type(value).__name__})",
-                )
-            )
-    if problems:
-        return problems
-    assert isinstance(amount, int)
-    assert isinstance(vat_amount, int)
-    if amount <= 0:
-        problems.append(FieldProblem("amount", f"must be positive, got {amount}"))
-    if vat_amount < 0:
-        problems.append(FieldProblem("vat_amount", f"must not be negative, got {vat_amount}"))
-    elif vat_amount > amount:
-        problems.append(
-            FieldProblem("vat_amount", f"{vat_amount} exceeds the amount {amount} it is part of")
-        )
-    return problems
+_CURRENCY = re.compile(CURRENCY_FORM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +60,7 @@ class Purchase:
     merchant_reference: str | None = None
 
     def __post_init__(self) -> None:
-        problems = _check_money(self.amount, self.vat_amount)
+        problems = check_money(self.amount, self.vat_amount)
         if not isinstance(self.id, str) or not self.id:
             problems.append(FieldProblem("id", "must be a non-empty string"))
         if not isinstance(self.created_at, datetime) or self.created_at.utcoffset() is None:
@@ -189,7 +145,7 @@ def _parse(
             FieldProblem("created_at", why if "created_at" in record else "is required")
         )
     amount, vat_amount = record.get("amount"), record.get("vat_amount")
-    problems.extend(_check_money(amount, vat_amount))
+    problems.extend(check_money(amount, vat_amount))
     currency = record.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         problems.append(

@@ -14,12 +14,12 @@ def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from kravia_schedule.columnar import placing
 
     counts: list[int] = []
-    place = placing._Context.place
+    place = placing.Context.place
 
     def counting(self: Any, frame: Any) -> Any:
         result = place(self, frame)
         counts.append(result.height)
         return result
 
-    monkeypatch.setattr(placing._Context, "place", counting)
+    monkeypatch.setattr(placing.Context, "place", counting)
     return counts

@@ -367,7 +367,7 @@ def test_a_null_struct_address_is_an_absent_one():
 def test_the_residue_gets_back_the_records_it_came_from():
     """The core plans the records rebuilt from the rows; they must be the records the
     rows were made of, whatever shape the address takes."""
-    from kravia_schedule.columnar.reading import _source
+    from kravia_schedule.columnar.reading import source_of
 
     full = record()
     no_vat = {k: v for k, v in record(id="T2").items() if k != "vat_amount"}
@@ -377,13 +377,13 @@ def test_the_residue_gets_back_the_records_it_came_from():
         billing_address=pl.when(pl.col("id") == "T4").then(None).otherwise("billing_address")
     )
     expected = [full, no_vat, sparse, absent]
-    assert _source(struct).records(range(4)) == expected
-    assert _source(struct).records([3, 0]) == [absent, full]
-    assert _source(flatten(expected)).records(range(4)) == expected
+    assert source_of(struct).records(range(4)) == expected
+    assert source_of(struct).records([3, 0]) == [absent, full]
+    assert source_of(flatten(expected)).records(range(4)) == expected
     # An address column of another type: its value, or else the flat columns.
     other = flatten([full, record(id="T2")]).with_columns(billing_address=pl.Series(["x", None]))
-    assert _source(other).records([0, 1]) == [{**full, "billing_address": "x"}, record(id="T2")]
-    assert _source(pl.DataFrame({"id": ["T1"]})).records([0]) == [{"id": "T1"}]
+    assert source_of(other).records([0, 1]) == [{**full, "billing_address": "x"}, record(id="T2")]
+    assert source_of(pl.DataFrame({"id": ["T1"]})).records([0]) == [{"id": "T1"}]
 
 
 def test_a_billing_address_column_that_is_not_a_struct_goes_to_the_core():

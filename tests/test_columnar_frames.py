@@ -28,7 +28,7 @@ from test_columnar import (  # noqa: E402
     record,
 )
 
-from kravia_schedule import KraviaConfig, merge_plans, plan_invoices  # noqa: E402
+from kravia_schedule import KraviaConfig, merge_plans, plan_invoices, rules  # noqa: E402
 from kravia_schedule.columnar import (  # noqa: E402
     FramePlan,
     frames,
@@ -44,7 +44,7 @@ from kravia_schedule.columnar.placing import (  # noqa: E402
     _instant,
     _tails,
 )
-from kravia_schedule.columnar.result import _StoredResidue  # noqa: E402
+from kravia_schedule.columnar.result import StoredResidue  # noqa: E402
 from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
@@ -353,8 +353,8 @@ def test_amounts_beyond_128_bits_are_planned_by_the_core():
 
 
 def test_ids_come_from_the_core_if_its_format_changes(monkeypatch):
-    monkeypatch.setattr(grouping, "_grouped_id", lambda key, currency, period: f"G:{key}")
-    monkeypatch.setattr(grouping, "_standard_id", lambda product, tid: f"S:{tid}")
+    monkeypatch.setattr(rules, "grouped_invoice_id", lambda key, currency, period: f"G:{key}")
+    monkeypatch.setattr(rules, "standard_invoice_id", lambda product, tid: f"S:{tid}")
     records = [record(), record(id="T2", status="CAPTURED", payment_product_type=STANDARD)]
     result = plan_frames(flatten(records))
     assert sorted(result.invoices["id"]) == [
@@ -391,7 +391,7 @@ def test_a_residue_object_frames_cannot_hold_stays_an_object():
         record(id="T3", currency="nok"),
     ]
     core = plan_invoices(records)
-    stored = _StoredResidue()
+    stored = StoredResidue()
     left = stored.keep(core)
     assert [s.transaction_id for s in left.skipped] == ["T1"]
     assert not left.rejected
@@ -402,16 +402,16 @@ def test_a_residue_object_frames_cannot_hold_stays_an_object():
 
 
 def core_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
-    """The ids of the records of each call to ``frames._plan_residue`` (the core's plan),
+    """The ids of the records of each call to ``frames.plan_residue`` (the core's plan),
     recorded from now on."""
     calls: list[list[Any]] = []
-    real = frames._plan_residue
+    real = frames.plan_residue
 
     def recording(records: Any, *args: Any) -> Any:
         calls.append([r.get("id") for r in records])
         return real(records, *args)
 
-    monkeypatch.setattr(frames, "_plan_residue", recording)
+    monkeypatch.setattr(frames, "plan_residue", recording)
     return calls
 
 
@@ -704,7 +704,7 @@ def test_an_error_on_either_thread_reaches_the_caller(monkeypatch, tmp_path, fai
     def fail(*args: Any) -> Any:
         raise RuntimeError(failing)
 
-    target = (frames, "_plan_residue") if failing == "residue" else (placing._Context, "place")
+    target = (frames, "plan_residue") if failing == "residue" else (placing.Context, "place")
     monkeypatch.setattr(*target, fail)
     # Streamed a row a batch, the first batch's residue is planned on the thread.
     data = flatten(records)

@@ -29,7 +29,7 @@ from kravia_schedule import (
     report,
 )
 from kravia_schedule.invoices import Invoice
-from kravia_schedule.planning import _GroupedDays, _LocalDays
+from kravia_schedule.planning import LocalDays, _GroupedDays
 from kravia_schedule.purchases import RecordReader, row_of
 from kravia_schedule.report import plan_to_dict, plan_to_json
 from kravia_schedule.testing import (
@@ -136,14 +136,14 @@ def test_record_reader_caches_one_address_per_spelling_and_type(record):
 
 @given(aware_datetimes(), countries())
 def test_local_days_agree_with_astimezone(when, country):
-    local = _LocalDays(country)
+    local = LocalDays(country)
     assert local(when) == when.astimezone(country.zone).date()
     assert local(when) == when.astimezone(country.zone).date()  # cached
 
 
 @pytest.mark.parametrize("country", list(Country))
 def test_local_days_around_every_dst_change_of_2025(country):
-    local = _LocalDays(country)
+    local = LocalDays(country)
     start = datetime(2025, 3, 29, tzinfo=UTC)
     for hours in (*range(0, 72), *range(5040, 5112)):  # late March and late October
         for minutes in (0, 29, 59):

@@ -24,7 +24,13 @@ from typing import Any
 
 import polars as pl
 
-from kravia_schedule.address import _BUSINESS, _COMMON, _OPTIONAL, validate_billing_address
+from kravia_schedule import rules
+from kravia_schedule.address import (
+    BUSINESS_FIELDS,
+    COMMON_FIELDS,
+    OPTIONAL_FIELDS,
+    validate_billing_address,
+)
 from kravia_schedule.config import ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import customer_key
@@ -34,7 +40,7 @@ from kravia_schedule.identifiers import validate_org_number
 __all__ = ["ADDRESS_FIELDS", "KEYS", "PY_WHITESPACE", "agrees", "by_core", "recognize"]
 
 #: The billing-address fields :func:`validate_billing_address` reads (others are ignored).
-ADDRESS_FIELDS: tuple[str, ...] = (*_COMMON, *_BUSINESS, *_OPTIONAL)
+ADDRESS_FIELDS: tuple[str, ...] = (*COMMON_FIELDS, *BUSINESS_FIELDS, *OPTIONAL_FIELDS)
 #: The customer key columns :func:`recognize` and :func:`by_core` add (country,
 #: organization number, name, reference), as in :class:`~kravia_schedule.CustomerKey`.
 KEYS = ("country", "org", "name", "reference")
@@ -50,12 +56,12 @@ PY_WHITESPACE = (
 # printable ASCII and the Latin-1 letters except ß (folds to "ss"); the only whitespace
 # among them is the space, so collapsing runs of spaces is ``" ".join(text.split())``.
 _PLAIN_TEXT = "^[ -~\u00c0-\u00d6\u00d8-\u00de\u00e0-\u00f6\u00f8-\u00ff]*$"
-# The core's patterns (address._EMAIL, _PHONE, _POSTAL), anchored; the e-mail also all
-# printable ASCII, so no Unicode whitespace question arises between Rust and Python.
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+# The core's patterns, anchored; the e-mail also all printable ASCII, so no Unicode
+# whitespace question arises between Rust and Python.
+_EMAIL = f"^(?:{rules.EMAIL_FORM})$"
 _ASCII_WORD = r"^[!-~]+$"
-_PHONE = r"^\+?[0-9][0-9 ()\-]{4,19}$"
-_POSTAL = {"NO": r"^[0-9]{4}$", "SE": r"^[0-9]{3} ?[0-9]{2}$", "FI": r"^[0-9]{5}$"}
+_PHONE = f"^(?:{rules.PHONE_FORM})$"
+_POSTAL = {code: f"^(?:{form})$" for code, (form, _) in rules.POSTAL_FORMS.items()}
 # Organization numbers in their plain printed forms, and their compact form.
 _NO_ORG = r"^[0-9 .\-]+$"  # 9 digits once the separators are removed
 _SE_ORG = r"^[0-9]{6}-?[0-9]{4}$"
@@ -64,7 +70,7 @@ _BUSINESS_TYPES = [p.value for p in ProductType if p.is_business]
 
 
 #: The fields whose values decide (the others need only be strings, as they are).
-_CHECKED = (*_COMMON, *_BUSINESS, "customer_reference")
+_CHECKED = (*COMMON_FIELDS, *BUSINESS_FIELDS, "customer_reference")
 
 
 def _given(name: str) -> pl.Expr:
@@ -101,7 +107,7 @@ def recognize(addresses: pl.DataFrame, *, strict: bool = False) -> pl.DataFrame:
     ):
         org_ok = org_ok | ((country == code) & ok)
         org_key = pl.when(country == code).then(key).otherwise(org_key)
-    required = pl.all_horizontal(given[f].is_not_null() for f in _COMMON)
+    required = pl.all_horizontal(given[f].is_not_null() for f in COMMON_FIELDS)
     plain = (
         required
         & country.is_in([c.value for c in Country])

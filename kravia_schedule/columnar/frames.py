@@ -22,9 +22,9 @@ from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
 from kravia_schedule.columnar.grouping import group_into_invoices
-from kravia_schedule.columnar.placing import _Context, _TooWide
-from kravia_schedule.columnar.reading import _source
-from kravia_schedule.columnar.result import FramePlan, _StoredResidue
+from kravia_schedule.columnar.placing import Context, TooWide
+from kravia_schedule.columnar.reading import source_of
+from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
@@ -49,13 +49,13 @@ def plan_frames(
     the transaction ids of each invoice (no :meth:`FramePlan.to_plan`).
     ``plan_frames(data).to_plan() == plan_invoices(records)``.
     """
-    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, **options).provenance  # also checks the options
     # The collector paused as in plan_invoices: many small objects, no cycles.
     with cyclic_gc_paused(), ThreadPoolExecutor(1) as pool:
-        frame, records = _source(data)
-        context = _Context(config, provenance)
+        frame, records = source_of(data)
+        context = Context(config, provenance)
         marked = context.mark(frame)
         # The core plans the rows that are not plainly valid on a thread of its own
         # while Polars (which lets go of the GIL) places the others: at 10^7 rows, 1 %
@@ -64,17 +64,17 @@ def plan_frames(
         # well (an address it refuses, say) are planned after.
         core = ~pl.col("plain") & ~pl.col("money_missing")
         early = marked.lazy().filter(core).select("row").collect()["row"]
-        first = pool.submit(_plan_rows, records, early.to_list(), config, options)
+        first = pool.submit(plan_rows, records, early.to_list(), config, options)
         placed = context.place(marked)
-        stored = _StoredResidue()
-        rest = pl.Series(_rest(frame, placed, context, stored), dtype=early.dtype)
+        stored = StoredResidue()
+        rest = pl.Series(rest_rows(frame, placed, context, stored), dtype=early.dtype)
         late = rest.filter(~rest.is_in(early.implode())).to_list()
         residue = first.result()
         if late:  # disjoint ids: every row of a repeated id is in ``early``
-            residue = merge_plans(residue, _plan_rows(records, late, config, options))
+            residue = merge_plans(residue, plan_rows(records, late, config, options))
         rows = pl.concat([placed, context.residue_rows(residue)], how="vertical_relaxed")
         invoices, details = group_into_invoices(context, rows, lines=lines)
-        return _frame_plan(context, invoices, details, residue, stored.done())
+        return frame_plan(context, invoices, details, residue, stored.done())
 
 
 def plan_frame(
@@ -104,14 +104,14 @@ def plan_frame(
 
     ``plan_frames(...).to_plan()``: the invoices are grouped by Polars and materialized.
     """
-    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
     try:
         return plan_frames(data, config, **options).to_plan()
-    except _TooWide:  # an amount no Polars integer holds: the core plans it all
-        frame, records = _source(data)
+    except TooWide:  # an amount no Polars integer holds: the core plans it all
+        frame, records = source_of(data)
         everything = list(range(frame.height))
         config = config if config is not None else KraviaConfig.all_enabled()
-        return _plan_residue(records(everything), everything, config, options)
+        return plan_residue(records(everything), everything, config, options)
 
 
 def plan_file(
@@ -121,11 +121,11 @@ def plan_file(
     return plan_frame(path, config, **options)
 
 
-def _rest(
+def rest_rows(
     frame: pl.DataFrame,
     placed: pl.DataFrame,
-    context: _Context,
-    stored: _StoredResidue,
+    context: Context,
+    stored: StoredResidue,
     offset: int = 0,
 ) -> list[int]:
     """The rows of ``frame`` (``offset`` rows into the input) left for the core: neither
@@ -145,7 +145,7 @@ def _rest(
     return rest.collect()["row"].to_list()
 
 
-def _options(
+def plan_options(
     as_of: date | datetime | None,
     strict: bool,
     weekends_only: bool,
@@ -163,7 +163,7 @@ def _options(
     }
 
 
-def _plan_residue(
+def plan_residue(
     records: list[Any], rows: Sequence[int], config: KraviaConfig, options: dict[str, Any]
 ) -> InvoicePlan:
     """The core's plan of the residue; its rejections carry their position in the input
@@ -175,24 +175,24 @@ def _plan_residue(
     return replace(residue, rejected=rejected)
 
 
-def _plan_rows(
+def plan_rows(
     records: Callable[[Sequence[int]], list[Any]],
     rows: Sequence[int],
     config: KraviaConfig,
     options: dict[str, Any],
     offset: int = 0,
 ) -> InvoicePlan:
-    """:func:`_plan_residue` of the records of ``rows``, which are ``offset`` rows into
+    """:func:`plan_residue` of the records of ``rows``, which are ``offset`` rows into
     the input."""
-    return _plan_residue(records(rows), [offset + r for r in rows], config, options)
+    return plan_residue(records(rows), [offset + r for r in rows], config, options)
 
 
-def _frame_plan(
-    context: _Context,
+def frame_plan(
+    context: Context,
     invoices: pl.DataFrame,
     details: pl.DataFrame | None,
     residue: InvoicePlan,
-    stored: _StoredResidue | None = None,
+    stored: StoredResidue | None = None,
 ) -> FramePlan:
     known = context.known
     if known is None:

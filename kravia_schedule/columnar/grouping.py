@@ -13,21 +13,13 @@ from typing import Any
 
 import polars as pl
 
-from kravia_schedule.columnar.addresses import (
-    KEYS,
-)
-from kravia_schedule.columnar.placing import _Context
-from kravia_schedule.columnar.result import _PRODUCT
+from kravia_schedule import rules
+from kravia_schedule.columnar.addresses import KEYS
+from kravia_schedule.columnar.placing import Context
+from kravia_schedule.columnar.result import PRODUCT_ENUM
 from kravia_schedule.config import ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
-from kravia_schedule.planning import (
-    _grouped_id,
-    _new_digest,
-    _standard_id,
-)
-
-_SEPARATOR = "\x1f"  # between the parts of an invoice id's digested text, as in the core
 
 #: The columns every line of an invoice shares (taken from its first).
 _INVOICE_WIDE = ["address", "dates", "payment_product_type", "customer", "currency", "start",
@@ -45,7 +37,7 @@ _CODE_BITS = 63
 
 
 def group_into_invoices(
-    context: _Context, rows: pl.DataFrame, *, lines: bool
+    context: Context, rows: pl.DataFrame, *, lines: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """One row per invoice of ``rows`` (complete groups), in the plan's invoice order,
     and (with ``lines``) the lines' other fields, one row per line in that order.
@@ -69,12 +61,14 @@ def group_into_invoices(
     standard = pl.col("start").is_null()
     # A standard invoice's id depends on its one line only.
     message = pl.when(standard).then(
-        pl.concat_str("payment_product_type", "id", separator=_SEPARATOR)
+        pl.concat_str("payment_product_type", "id", separator=rules.ID_SEPARATOR)
     )
     sid = _digests(rows.lazy().select(message).collect().to_series())
     rows = (
         rows.lazy()
-        .with_columns(sid=pl.when(standard).then(pl.concat_str(pl.lit("S-"), pl.lit(sid))))
+        .with_columns(
+            sid=pl.when(standard).then(pl.concat_str(pl.lit(rules.STANDARD_ID_PREFIX), pl.lit(sid)))
+        )
         .collect()
     )
     dates_table = context.dates_table()  # row i: the dates of index i
@@ -134,7 +128,7 @@ def group_into_invoices(
     grouped = pl.col("start").is_not_null()
     invoice_id = (
         pl.when(grouped)
-        .then(pl.concat_str(pl.lit("G-"), "period", pl.lit("-"), digest))
+        .then(pl.concat_str(pl.lit(rules.GROUPED_ID_PREFIX), "period", pl.lit("-"), digest))
         .otherwise("sid")
     )
     details = order.select(detail) if lines else None
@@ -145,7 +139,7 @@ def group_into_invoices(
     money = pl.Int64 if all(m is None or m < 2**63 for m in amounts) else pl.Int128
     invoices = frame.lazy().select(
         "id",
-        pl.col("payment_product_type").cast(_PRODUCT).alias("product_type"),
+        pl.col("payment_product_type").cast(PRODUCT_ENUM).alias("product_type"),
         "country",
         # Few distinct values each: categorical (4 bytes a row, not a string each).
         pl.col("org").alias("organization_number"),
@@ -169,7 +163,7 @@ def group_into_invoices(
     return invoices.collect(), details
 
 
-def _checked_ids(context: _Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+def _checked_ids(context: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
     """``frame`` with the core's own ids if they differ from the ones computed here on
     the first grouped or standard invoice (the core's format is the reference), and
     whether they did."""
@@ -182,22 +176,24 @@ def _checked_ids(context: _Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, 
         row = grouped.row(0, named=True)
         period = context.dates[row["dates"]].period
         assert period is not None
-        same = row["id"] == _grouped_id(_key(row), row["currency"], period)
+        same = row["id"] == rules.grouped_invoice_id(_key(row), row["currency"], period)
     if standard.height:
         row = standard.row(0, named=True)
         tid = row["transaction_ids"][0]
-        same = same and row["id"] == _standard_id(ProductType(row["payment_product_type"]), tid)
+        same = same and row["id"] == rules.standard_invoice_id(
+            ProductType(row["payment_product_type"]), tid
+        )
     if same:
         return frame, False
     ids = []  # only if the core's id format changes
     for row in frame.iter_rows(named=True):
         if row["start"] is None:
             product = ProductType(row["payment_product_type"])
-            ids.append(_standard_id(product, row["transaction_ids"][0]))
+            ids.append(rules.standard_invoice_id(product, row["transaction_ids"][0]))
         else:
             period = context.dates[row["dates"]].period
             assert period is not None
-            ids.append(_grouped_id(_key(row), row["currency"], period))
+            ids.append(rules.grouped_invoice_id(_key(row), row["currency"], period))
     return frame.with_columns(id=pl.Series(ids, dtype=pl.String)), True
 
 
@@ -382,15 +378,22 @@ def _grouped_digests(
     # One plan has one interval, so a period start has one label.
     assert not periods["start"].is_duplicated().any(), "a period start with two labels"
     by_rank = customers.sort("rank").select(KEYS)
-    message = pl.concat_str(
-        pl.lit("grouped"),
-        *(pl.lit(by_rank[k]).gather(pl.col("rank")) for k in KEYS),
-        pl.lit(pl.Series(currencies, dtype=pl.String)).gather(pl.col("currency")),
-        *(
-            pl.col("start").replace_strict(periods["start"], periods[name], return_dtype=pl.String)
+    # Each field of the core's id text (rules.GROUPED_ID_FIELDS) from its column here.
+    customer_fields = dict(zip(rules.GROUPED_ID_FIELDS[:4], KEYS, strict=True))
+    parts = {
+        **{f: pl.lit(by_rank[k]).gather(pl.col("rank")) for f, k in customer_fields.items()},
+        "currency": pl.lit(pl.Series(currencies, dtype=pl.String)).gather(pl.col("currency")),
+        **{
+            name: pl.col("start").replace_strict(
+                periods["start"], periods[name], return_dtype=pl.String
+            )
             for name in ("interval", "period")
-        ),
-        separator=_SEPARATOR,
+        },
+    }
+    message = pl.concat_str(
+        pl.lit(rules.GROUPED_ID_TAG),
+        *(parts[f] for f in rules.GROUPED_ID_FIELDS),
+        separator=rules.ID_SEPARATOR,
     )
     return _digests(invoices.select(message).collect().to_series())
 
@@ -413,7 +416,7 @@ def _digests(messages: pl.Series) -> pl.Series:
     texts = messages.filter(present).cast(pl.Binary)
     # The core's hasher, copied (1.0-1.1 s per 3M texts, against 1.25 s making each
     # one with its keyword argument).
-    fresh = _new_digest
+    fresh = rules.new_digest
     parts = []
     # A slice at a time: the Python objects of one slice are freed before the next is
     # made, so their memory is reused (all at once, ~160 bytes of fresh memory per text

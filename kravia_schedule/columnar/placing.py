@@ -1,7 +1,7 @@
 """Placing rows: which rows are plainly valid, and each one's address, customer, local
 date and billing period.
 
-:class:`_Context` holds the settings of one plan and every per-distinct-value result so
+:class:`Context` holds the settings of one plan and every per-distinct-value result so
 far (shared by the batches of a streamed file). Each distinct address, (country, UTC
 day), (country, date) and (product type, status) is decided once, by the core's own
 functions; Polars only maps the results back onto the rows.
@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress
 from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.columnar.addresses import (
@@ -28,15 +29,15 @@ from kravia_schedule.columnar.addresses import (
     by_core,
     recognize,
 )
-from kravia_schedule.columnar.result import _rows, _StoredResidue
+from kravia_schedule.columnar.result import StoredResidue, rows_of
 from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.dates import InvoiceDates, day_invoice_dates, local_date, period_invoice_dates
 from kravia_schedule.errors import CalendarRangeError
 from kravia_schedule.invoices import InvoicePlan, InvoiceState, PlanProvenance
 from kravia_schedule.periods import billing_period
-from kravia_schedule.planning import STANDARD_INVOICED, _LocalDays, _skipped, _state
-from kravia_schedule.purchases import PurchaseRow, TransactionStatus, _check_money
+from kravia_schedule.planning import LocalDays
+from kravia_schedule.purchases import TransactionStatus
 
 #: What follows the seconds in an :data:`ISO_TIMESTAMP` (from character 19): the
 #: fraction, and the UTC offset's sign, hours and minutes, as groups.
@@ -67,7 +68,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ADDRESS_COLUMNS = [f"a.{name}" for name in ADDRESS_FIELDS]
 
-#: The columns of a line placed on an invoice (see _Context.place).
+#: The columns of a line placed on an invoice (see Context.place).
 _LINE_ROW = ["row", "id", "ts", "created_at", "amount", "vat_amount", "merchant_reference",
              "currency", "payment_product_type", "address", "customer"]  # fmt: skip
 _COUNTRIES = list(Country)
@@ -76,18 +77,12 @@ _PRODUCTS = list(ProductType)
 _PRODUCT_INDEX = {p.value: i for i, p in enumerate(_PRODUCTS)}
 _EPOCH_DAY = date(1970, 1, 1)
 
-#: A stand-in purchase for asking the core why a (product type, status) is skipped.
-_SKIP_PROBE = PurchaseRow(
-    "", _EPOCH, 0, 0, "", TransactionStatus.AUTHORIZED, _GROUPED,
-    BillingAddress("", "", "", "", Country.NO, "", ""), None,
-)  # fmt: skip
 
-
-class _TooWide(OverflowError):
+class TooWide(OverflowError):
     """An invoiced amount beyond 128 bits (the core takes any integer)."""
 
 
-class _Context:
+class Context:
     """The settings of one plan and every per-distinct-value result computed so far.
 
     Shared by the batches of a streamed file, so an address, a day or a period seen in
@@ -129,7 +124,7 @@ class _Context:
         #: Every customer key seen (columns KEYS) and its ``customer`` index.
         self.customers = _no_customers()
         self._customer_table: pl.DataFrame | None = None
-        self.helpers = [_LocalDays(c) for c in _COUNTRIES]
+        self.helpers = [LocalDays(c) for c in _COUNTRIES]
         self.local_days: dict[int, tuple[int | None, date | None, date | None]] = {}
         self.periods: dict[int, tuple[date, int | None]] = {}
         self.period_dates: dict[tuple[int, date], int | None] = {}
@@ -197,14 +192,12 @@ class _Context:
         repeated = key.hash().is_duplicated() if equal else pl.lit(False)
         amount, vat = pl.col("amount"), pl.col("vat_amount")
         status, product = pl.col("status"), pl.col("payment_product_type")
-        standard_types = [
-            p.value for p in ProductType if not p.is_grouped and config.product(p).enabled
-        ]
-        invoiced = (
-            (product == _GROUPED.value)
-            & (status == TransactionStatus.AUTHORIZED.value)
-            & pl.lit(config.product(_GROUPED).enabled)
-        ) | (product.is_in(standard_types) & status.is_in([s.value for s in STANDARD_INVOICED]))
+        # Each enabled product type with the statuses the rules invoice for it.
+        invoiced = pl.lit(False)
+        for p in ProductType:
+            if config.product(p).enabled:
+                statuses = [s.value for s in rules.invoiced_statuses(p)]
+                invoiced = invoiced | ((product == p.value) & status.is_in(statuses))
         but_money = (  # every field plainly valid, the two amounts aside
             ~pl.col("bad")
             & pl.col("has_address")
@@ -233,25 +226,25 @@ class _Context:
 
     def _as_skipped(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Plainly valid rows that go on no invoice as skipped purchases (``row`` and the
-        columns of :attr:`_StoredResidue.skipped`); the reason and its wording are the
+        columns of :attr:`StoredResidue.skipped`); the reason and its wording are the
         core's, asked once per distinct (product type, status)."""
         on = ["payment_product_type", "status"]
         pairs = rows.select(on).unique()
         reasons, details = [], []
-        for product, status in _rows(pairs):
-            probe = _SKIP_PROBE._replace(
-                status=TransactionStatus(status), product_type=ProductType(product)
-            )
-            skipped = _skipped(probe, self.config.product(probe.product_type).enabled)
-            reasons.append(skipped.reason.value)
-            details.append(skipped.detail)
+        for product, status in rows_of(pairs):
+            product_type = ProductType(product)
+            enabled = self.config.product(product_type).enabled
+            result = rules.outcome(product_type, TransactionStatus(status), enabled=enabled)
+            assert result.reason is not None, "an invoiced row was skipped"
+            reasons.append(result.reason.value)
+            details.append(result.detail)
         why = pairs.with_columns(
             reason=pl.Series(reasons, dtype=pl.String), detail=pl.Series(details, dtype=pl.String)
         )
         named = rows.join(why, on=on, how="left").rename(
             {"id": "transaction_id", "payment_product_type": "product_type"}
         )
-        schema = _StoredResidue._skipped_schema()
+        schema = StoredResidue.skipped_schema()
         return named.select("row", *(pl.col(c).cast(t) for c, t in schema.items()))
 
     def _as_rejected(self, rows: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
@@ -262,8 +255,8 @@ class _Context:
         out = []
         missing = pl.col("amount").is_null(), pl.col("vat_amount").is_null()
         patterns = rows.select(*missing).unique().sort(pl.all())
-        for no_amount, no_vat in _rows(patterns):
-            problems = _check_money(None if no_amount else 0, None if no_vat else 0)
+        for no_amount, no_vat in rows_of(patterns):
+            problems = rules.check_money(None if no_amount else 0, None if no_vat else 0)
             assert problems, "a money_missing row has an amount missing"
             chosen = (
                 rows.lazy()
@@ -474,7 +467,7 @@ class _Context:
 
     def _date_index(self, dates: InvoiceDates, country: Country) -> int:
         self.dates.append(dates)
-        self.states.append(_state(dates, self.today[country] if self.today else None))
+        self.states.append(rules.invoice_state(dates, self.today[country] if self.today else None))
         return len(self.dates) - 1
 
     def _with_periods(self, frame: pl.DataFrame, rows: pl.Expr) -> pl.DataFrame:
@@ -535,7 +528,7 @@ class _Context:
         """The lines of the invoices the core planned, as rows like :meth:`place`'s: an
         invoice the columnar rows share is then merged by the grouping, as
         ``merge_plans`` would merge it (earliest line's address, lines in order)."""
-        columns: dict[str, list[Any]] = {name: [] for name in _row_schema()}
+        columns: dict[str, list[Any]] = {name: [] for name in row_schema()}
         keys: list[tuple[str, str, str, str]] = []  # each line's customer key
         for invoice in residue.invoices:
             address = self.valid_addresses
@@ -577,11 +570,11 @@ class _Context:
                 }
                 for name, value in values.items():
                     columns[name].append(value)
-        schema = _row_schema()
+        schema = row_schema()
         money = columns["amount"] + columns["vat_amount"]
         if not all(-(2**63) <= m < 2**63 for m in money):  # the core takes any integer
             if not all(-(2**127) <= m < 2**127 for m in money):
-                raise _TooWide("an invoiced amount beyond 128 bits: use plan_invoices")
+                raise TooWide("an invoiced amount beyond 128 bits: use plan_invoices")
             schema.update(amount=pl.Int128, vat_amount=pl.Int128)
         frame = pl.DataFrame(columns, schema=schema)
         key_frame = pl.DataFrame(keys, schema=dict.fromkeys(KEYS, pl.String), orient="row")
@@ -751,7 +744,7 @@ def _tails(text: pl.Series) -> pl.DataFrame | None:
     ).drop_nulls("tail")
 
 
-def _row_schema() -> dict[str, Any]:
+def row_schema() -> dict[str, Any]:
     return {
         "row": pl.Int64, "id": pl.String, "ts": pl.Int64, "created_at": pl.String,
         "amount": pl.Int64, "vat_amount": pl.Int64, "merchant_reference": pl.String,

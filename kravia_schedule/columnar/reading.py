@@ -1,6 +1,6 @@
 """Reading the input: a frame, an Arrow table or a file as typed columns.
 
-:func:`_source` gives every input the same columns (``row``, the top-level fields as
+:func:`source_of` gives every input the same columns (``row``, the top-level fields as
 text or 64-bit integers, ``a.<field>`` for the billing address, ``has_address`` and
 ``bad``: a value of another type than the column's, which sends its row to the core),
 and a function that rebuilds the Dintero-shaped record of any row, for the residue the
@@ -25,7 +25,7 @@ import polars as pl
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
-from kravia_schedule.io import _unflatten, read_records
+from kravia_schedule.io import read_records, unflatten
 
 _MISSING = (
     "kravia_schedule.columnar needs polars and pyarrow, which are optional: "
@@ -49,7 +49,7 @@ class _Input(NamedTuple):
     records: Records
 
 
-def _source(data: object) -> _Input:
+def source_of(data: object) -> _Input:
     if isinstance(data, str | os.PathLike):
         path = os.fspath(data)
         source = _load_path(Path(path))
@@ -62,22 +62,22 @@ def _source(data: object) -> _Input:
 def _load(data: object) -> _Input:
     """The typed columns of an in-memory frame or table."""
     if isinstance(data, pl.LazyFrame):
-        wanted = _wanted(data.collect_schema().names())
-        return _from_frame(data.select(wanted).collect())
+        wanted = wanted_columns(data.collect_schema().names())
+        return from_frame(data.select(wanted).collect())
     if isinstance(data, pl.DataFrame):
-        return _from_frame(data.select(_wanted(data.columns)))
+        return from_frame(data.select(wanted_columns(data.columns)))
     pyarrow = sys.modules.get("pyarrow")
     if pyarrow is not None and isinstance(data, pyarrow.Table):
         frame = pl.from_arrow(data)
         assert isinstance(frame, pl.DataFrame)
-        return _from_frame(frame.select(_wanted(frame.columns)))
+        return from_frame(frame.select(wanted_columns(frame.columns)))
     raise TypeError(
         "plan_frame takes a polars DataFrame or LazyFrame, a pyarrow Table or a file path, "
         f"not {type(data).__name__}"
     )
 
 
-def _wanted(columns: Iterable[str]) -> list[str]:
+def wanted_columns(columns: Iterable[str]) -> list[str]:
     return [c for c in columns if c in _TOP or c == _ADDRESS or c.startswith(_PREFIX)]
 
 
@@ -85,7 +85,7 @@ def _load_path(path: Path) -> _Input | None:
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq"}:
         scan = pl.scan_parquet(path)
-        return _from_frame(scan.select(_wanted(scan.collect_schema().names())).collect())
+        return from_frame(scan.select(wanted_columns(scan.collect_schema().names())).collect())
     if suffix == ".csv":
         return _load_csv(path)
     if suffix in {".jsonl", ".ndjson"}:
@@ -116,8 +116,8 @@ def _load_csv(path: Path) -> _Input | None:
     if header is None or raw.columns != header:
         return None
     # As the command line's reader: an empty cell is an absent field.
-    raw = raw.select(_wanted(raw.columns)).with_columns(pl.all().replace("", None))
-    return _from_frame(raw, csv=True)
+    raw = raw.select(wanted_columns(raw.columns)).with_columns(pl.all().replace("", None))
+    return from_frame(raw, csv=True)
 
 
 def _load_jsonl(path: Path) -> _Input | None:
@@ -129,8 +129,8 @@ def _load_jsonl(path: Path) -> _Input | None:
     and the residue is rebuilt with ``json.loads`` of its lines.
     """
     try:
-        pa = _pyarrow()
-        pajson = _pyarrow("pyarrow.json")
+        pa = import_pyarrow()
+        pajson = import_pyarrow("pyarrow.json")
         text = path.read_bytes().decode("utf-8-sig")
         lines = [line for line in io.StringIO(text, newline="") if line.strip()]
         body = "\n".join(line.rstrip("\r\n") for line in lines).encode()
@@ -157,7 +157,7 @@ def _load_jsonl(path: Path) -> _Input | None:
     def records(rows: Sequence[int]) -> list[dict[str, Any]]:
         return [json.loads(lines[row]) for row in rows]
 
-    return _Input(_from_frame(frame).frame, records)
+    return _Input(from_frame(frame).frame, records)
 
 
 def _from_records(records: Sequence[Any]) -> _Input:
@@ -186,7 +186,7 @@ def _from_records(records: Sequence[Any]) -> _Input:
     raw = pl.DataFrame(
         [pl.Series(name, values, dtype=pl.Object) for name, values in columns.items()]
     )
-    frame = _from_frame(raw).frame.with_columns(
+    frame = from_frame(raw).frame.with_columns(
         has_address=pl.Series(has_address, dtype=pl.Boolean),
         bad=pl.col("bad") | pl.Series(bad, dtype=pl.Boolean),
     )
@@ -197,7 +197,7 @@ def _from_records(records: Sequence[Any]) -> _Input:
     return _Input(frame, residue)
 
 
-def _pyarrow(module: str = "pyarrow") -> Any:
+def import_pyarrow(module: str = "pyarrow") -> Any:
     try:
         return __import__(module, fromlist=["_"])
     except ImportError as error:
@@ -208,7 +208,7 @@ def _missing_column(n: int, dtype: Any) -> pl.Series:
     return pl.repeat(None, n, dtype=dtype, eager=True)
 
 
-def _as_text(series: pl.Series | None, n: int) -> tuple[pl.Series, pl.Series]:
+def as_text(series: pl.Series | None, n: int) -> tuple[pl.Series, pl.Series]:
     """A column as strings, and where a value is present but not a string."""
     if series is None:
         return _missing_column(n, pl.String), pl.repeat(False, n, eager=True)
@@ -251,7 +251,7 @@ def _as_integer(series: pl.Series | None, n: int, *, csv: bool) -> tuple[pl.Seri
     return typed, series.is_not_null() & typed.is_null()
 
 
-def _from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
+def from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
     """Typed columns (``row``, the top-level fields, ``a.<field>``, ``has_address``,
     ``bad``) of a frame of records, and the rebuilder of its records."""
     n = raw.height
@@ -271,7 +271,7 @@ def _from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
         if name in _MONEY:
             out[name], wrong = _as_integer(series, n, csv=csv)
         else:
-            out[name], wrong = _as_text(series, n)
+            out[name], wrong = as_text(series, n)
         bad = bad | wrong
     if struct:
         assert address is not None
@@ -286,7 +286,7 @@ def _from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
         if address is not None:  # not a struct: whatever it holds, the core judges it
             bad = bad | address.is_not_null()
     for name in ADDRESS_FIELDS:
-        out[f"a.{name}"], wrong = _as_text(fields.get(name), n)
+        out[f"a.{name}"], wrong = as_text(fields.get(name), n)
         bad = bad | wrong
     out["has_address"] = has_address
     out["bad"] = bad.fill_null(True)
@@ -297,7 +297,7 @@ def _from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
             return []
         subset = raw[list(rows)]
         if csv:
-            return [_unflatten(row) for row in subset.iter_rows(named=True)]
+            return [unflatten(row) for row in subset.iter_rows(named=True)]
         return _records(subset, flat, struct=struct)
 
     return _Input(frame, records)

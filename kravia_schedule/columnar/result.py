@@ -1,5 +1,5 @@
 """The columnar result: :class:`FramePlan`, and skipped purchases and rejections kept as
-frames until they are read (:class:`_StoredResidue`)."""
+frames until they are read (:class:`StoredResidue`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -28,11 +29,11 @@ from kravia_schedule.invoices import (
     SkippedPurchase,
     SkipReason,
 )
-from kravia_schedule.planning import _make_invoice, _transaction_id
+from kravia_schedule.planning import make_invoice
 from kravia_schedule.purchases import TransactionStatus
 
 #: The enums of the values frames keep (1 byte a row, not a string each).
-_PRODUCT = pl.Enum([p.value for p in ProductType])
+PRODUCT_ENUM = pl.Enum([p.value for p in ProductType])
 _SKIP_REASON = pl.Enum([r.value for r in SkipReason])
 _STATUS = pl.Enum([s.value for s in TransactionStatus])
 
@@ -77,7 +78,7 @@ class FramePlan:
     #: Skipped purchases and rejections kept as frames rather than objects (besides
     #: ``residue``'s own); :attr:`skipped` and :attr:`rejected` build the objects on
     #: first use.
-    stored: _StoredResidue | None = None
+    stored: StoredResidue | None = None
 
     @cached_property
     def skipped(self) -> tuple[SkippedPurchase, ...]:
@@ -85,7 +86,7 @@ class FramePlan:
         if self.stored is None:
             return self.residue.skipped
         everything = [*self.residue.skipped, *self.stored.skipped_purchases()]
-        return tuple(sorted(everything, key=_transaction_id))
+        return tuple(sorted(everything, key=attrgetter("transaction_id")))
 
     @cached_property
     def rejected(self) -> tuple[Rejection, ...]:
@@ -114,7 +115,7 @@ class FramePlan:
         objects = self.address_objects
         out = {i: objects[i] for i in wanted if i in objects}
         rows = self.addresses.filter(pl.col("address").is_in(list(wanted - out.keys())))
-        for *values, product, index in _rows(rows.select(*ADDRESS_FIELDS, "product", "address")):
+        for *values, product, index in rows_of(rows.select(*ADDRESS_FIELDS, "product", "address")):
             given = {k: v for k, v in zip(ADDRESS_FIELDS, values, strict=True) if v is not None}
             out[index] = validate_billing_address(given, product, strict=self.provenance.strict)
         return out
@@ -152,7 +153,7 @@ class FramePlan:
                 *(invoices[c].to_list() for c in columns), strict=True
             ):
                 out.append(
-                    _make_invoice(
+                    make_invoice(
                         invoice_id, products[product], keys[address], addresses[address],
                         currency, dates[index], built[first : first + count], states[index],
                     )
@@ -165,7 +166,7 @@ def _int64(value: object) -> bool:
     return type(value) is int and -(2**63) <= value < 2**63
 
 
-class _StoredResidue:
+class StoredResidue:
     """Skipped purchases and rejections kept as frames, built back into the same objects.
 
     ``skipped``: one row per :class:`SkippedPurchase` (its fields); ``rejected``: one row
@@ -179,17 +180,17 @@ class _StoredResidue:
         self._skipped: list[pl.DataFrame] = []
         self._rejected: list[pl.DataFrame] = []
         self._problems: list[pl.DataFrame] = []
-        self.skipped = pl.DataFrame(schema=self._skipped_schema())
+        self.skipped = pl.DataFrame(schema=self.skipped_schema())
         self.rejected = pl.DataFrame(
             schema={"transaction_id": pl.String, "index": pl.Int64, "problems": pl.Int64}
         )
         self.problems = pl.DataFrame(schema={"path": pl.String, "message": pl.String})
 
     @staticmethod
-    def _skipped_schema() -> dict[str, Any]:
+    def skipped_schema() -> dict[str, Any]:
         return {
             "transaction_id": pl.String, "reason": _SKIP_REASON, "detail": pl.Categorical,
-            "product_type": _PRODUCT, "status": _STATUS, "currency": pl.String,
+            "product_type": PRODUCT_ENUM, "status": _STATUS, "currency": pl.String,
             "amount": pl.Int64, "vat_amount": pl.Int64,
         }  # fmt: skip
 
@@ -229,7 +230,7 @@ class _StoredResidue:
                  s.status.value, s.currency, s.amount, s.vat_amount)
                 for s in skipped
             ), strict=True))  # fmt: skip
-            schema = self._skipped_schema()
+            schema = self.skipped_schema()
             self._skipped.append(
                 pl.DataFrame(
                     [
@@ -270,7 +271,7 @@ class _StoredResidue:
             self._rejected.append(rejected.cast(self.rejected.schema))
             self._problems.append(problems.cast(self.problems.schema))
 
-    def done(self) -> _StoredResidue:
+    def done(self) -> StoredResidue:
         """Self, its parts concatenated."""
         for name, parts in (
             ("skipped", self._skipped), ("rejected", self._rejected), ("problems", self._problems)
@@ -287,19 +288,19 @@ class _StoredResidue:
         return [
             SkippedPurchase(tid, reasons[reason], detail, products[product], statuses[status],
                             currency, amount, vat)
-            for tid, reason, detail, product, status, currency, amount, vat in _rows(self.skipped)
+            for tid, reason, detail, product, status, currency, amount, vat in rows_of(self.skipped)
         ]  # fmt: skip
 
     def rejections(self) -> list[Rejection]:
         problems = list(map(FieldProblem, self.problems["path"], self.problems["message"]))
         out = []
         first = 0
-        for tid, index, count in _rows(self.rejected):
+        for tid, index, count in rows_of(self.rejected):
             out.append(Rejection(tid, tuple(problems[first : first + count]), index))
             first += count
         return out
 
 
-def _rows(frame: pl.DataFrame) -> Iterable[tuple[Any, ...]]:
+def rows_of(frame: pl.DataFrame) -> Iterable[tuple[Any, ...]]:
     """The rows of ``frame`` as tuples (column by column: faster than ``iter_rows``)."""
     return zip(*(frame[name].to_list() for name in frame.columns), strict=True)

@@ -23,16 +23,16 @@ from kravia_schedule.columnar.addresses import (
     PY_WHITESPACE,
 )
 from kravia_schedule.columnar.frames import (
-    _frame_plan,
-    _options,
-    _plan_residue,
-    _plan_rows,
-    _rest,
+    frame_plan,
+    plan_options,
+    plan_residue,
+    plan_rows,
+    rest_rows,
 )
 from kravia_schedule.columnar.grouping import group_into_invoices
-from kravia_schedule.columnar.placing import _Context, _row_schema
-from kravia_schedule.columnar.reading import _as_text, _from_frame, _pyarrow, _wanted
-from kravia_schedule.columnar.result import FramePlan, _StoredResidue
+from kravia_schedule.columnar.placing import Context, row_schema
+from kravia_schedule.columnar.reading import as_text, from_frame, import_pyarrow, wanted_columns
+from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
@@ -88,21 +88,21 @@ def plan_parquet(
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be positive, got {batch_rows}")
-    options = _options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, **options).provenance
     # Not pre-buffered: a pre-buffering reader keeps every column chunk it has read until
     # it is done with the file (~60 MB per million rows here; at 10^8 purchases, ~6 GB).
-    parquet = _pyarrow("pyarrow.parquet").ParquetFile(os.fspath(path), pre_buffer=False)
-    columns = _wanted(parquet.schema_arrow.names)
+    parquet = import_pyarrow("pyarrow.parquet").ParquetFile(os.fspath(path), pre_buffer=False)
+    columns = wanted_columns(parquet.schema_arrow.names)
     repeated = (
         _repeated_ids(parquet, batch_rows) if "id" in columns else pl.Series([], dtype=pl.UInt64)
     )
-    context = _Context(config, provenance)
+    context = Context(config, provenance)
     residues: list[InvoicePlan] = []
     # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
     # at 10^8 purchases, ~3M objects would take about a gigabyte.
-    stored = _StoredResidue()
+    stored = StoredResidue()
     held_records: list[Any] = []
     held_rows: list[int] = []
     per_day: Counter[date] = Counter()
@@ -120,17 +120,17 @@ def plan_parquet(
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             converted = pl.from_arrow(batch)
             assert isinstance(converted, pl.DataFrame)
-            frame, records = _from_frame(converted)
+            frame, records = from_frame(converted)
             held = _id_hash(frame["id"]).is_in(repeated.implode()).fill_null(False)
             held_local = frame.filter(held)["row"].to_list()
             held_records += records(held_local)
             held_rows += [offset + row for row in held_local]
             frame = frame.filter(~held)
             placed = context.place(context.mark(frame))
-            rest = _rest(frame, placed, context, stored, offset)
+            rest = rest_rows(frame, placed, context, stored, offset)
             # The core plans a batch's other rows on a thread while the next batch is
             # read and placed (Polars lets go of the GIL); the plan is kept here.
-            planning = pool.submit(_plan_rows, records, rest, config, options, offset)
+            planning = pool.submit(plan_rows, records, rest, config, options, offset)
             if pending is not None:
                 residues.append(stored.keep(pending.result()))
             pending = planning
@@ -138,7 +138,7 @@ def plan_parquet(
             offset += batch.num_rows
         if pending is not None:
             residues.append(stored.keep(pending.result()))
-        residues.append(stored.keep(_plan_residue(held_records, held_rows, config, options)))
+        residues.append(stored.keep(plan_residue(held_records, held_rows, config, options)))
         residue = merge_plans(*residues)
         del residues, held_records, held_rows
         rows = context.residue_rows(residue).drop(drop)
@@ -163,7 +163,7 @@ def plan_parquet(
             results, details = [part], [detail] if detail is not None else []
         context.release()
         invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
-        return _frame_plan(
+        return frame_plan(
             context,
             pl.concat(invoices, how="vertical_relaxed", rechunk=False),
             pl.concat(details, rechunk=False) if lines else None,
@@ -185,7 +185,7 @@ def _repeated_ids(parquet: Any, batch_rows: int) -> pl.Series:
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=["id"]):
         column = pl.from_arrow(batch.column(0))
         assert isinstance(column, pl.Series)
-        text, _ = _as_text(column, len(column))
+        text, _ = as_text(column, len(column))
         hashes.append(_id_hash(text).drop_nulls())
     if not hashes:
         return pl.Series([], dtype=pl.UInt64)
@@ -196,7 +196,7 @@ def _repeated_ids(parquet: Any, batch_rows: int) -> pl.Series:
 
 
 def _spill(
-    context: _Context, rows: pl.DataFrame, spill: str, part: int, per_day: Counter[date]
+    context: Context, rows: pl.DataFrame, spill: str, part: int, per_day: Counter[date]
 ) -> int:
     """Write ``rows`` (lines placed on invoices) with their issue date to the spill
     directory; the number of files written."""
@@ -220,12 +220,12 @@ def _spill_invoices(part: pl.DataFrame, spill: str, index: int) -> str | pl.Data
 
 
 def _spill_schema() -> dict[str, Any]:
-    return {**_row_schema(), "issue": pl.Date}
+    return {**row_schema(), "issue": pl.Date}
 
 
 def _no_rows() -> pl.DataFrame:
     """No placed lines: an empty frame of their columns."""
-    return pl.DataFrame(schema=_row_schema())
+    return pl.DataFrame(schema=row_schema())
 
 
 def _day_ranges(per_day: Mapping[date, int], target: int) -> list[tuple[date, date]]:

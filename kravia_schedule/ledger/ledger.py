@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
@@ -46,7 +47,6 @@ from kravia_schedule.lifecycle import (
     register,
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
-from kravia_schedule.planning import _grouped_id, _standard_id
 from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
 
 __all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
@@ -262,7 +262,9 @@ class Ledger:
         purchases) are looked up one by one in :meth:`_is_issued`.
         """
         candidates = {
-            _grouped_id(_customer_key(p.billing_address), p.currency, self._own_period(p))
+            rules.grouped_invoice_id(
+                _customer_key(p.billing_address), p.currency, self._own_period(p)
+            )
             for p, _ in new
             if p.product_type is _GROUPED
         }
@@ -333,7 +335,7 @@ class Ledger:
         if purchase.product_type is _GROUPED:
             period = billing_period(day, product.interval)
             # A purchase whose period's invoice is already issued goes on the next one.
-            while self._is_issued(_grouped_id(key, purchase.currency, period), issued):
+            while self._is_issued(rules.grouped_invoice_id(key, purchase.currency, period), issued):
                 period = period.next()
                 late = True
             dates = period_invoice_dates(period, calendar, product.days_until_due)
@@ -341,7 +343,7 @@ class Ledger:
             invoice_id = None
         else:
             dates = day_invoice_dates(day, calendar, product.days_until_due)
-            invoice_id = _standard_id(purchase.product_type, purchase.id)
+            invoice_id = rules.standard_invoice_id(purchase.product_type, purchase.id)
             # A standard invoice is registered, and captured, together with its purchase.
             invoice = (
                 invoice_id,
@@ -450,11 +452,13 @@ class Ledger:
     # -- issuing ---------------------------------------------------------------------
 
     def _pending(self, as_of: date) -> list[LedgerInvoice]:
+        statuses = sorted(s.value for s in rules.GROUPED_INVOICED)
         rows = self.db.execute(
             "SELECT id, customer, currency, country, period, issue_date, record, authorized, "
-            "vat_amount, created_at FROM purchases WHERE issued = 0 AND status = ? "
+            "vat_amount, created_at FROM purchases WHERE issued = 0 AND status IN "
+            f"({', '.join('?' * len(statuses))}) "
             "AND product_type = ? AND issue_date <= ? ORDER BY created_at, id",
-            (TransactionStatus.AUTHORIZED.value, _GROUPED.value, as_of.isoformat()),
+            (*statuses, _GROUPED.value, as_of.isoformat()),
         )
         groups: dict[tuple[str, str, str], list[Sequence[Any]]] = {}
         for row in rows:
@@ -472,7 +476,7 @@ class Ledger:
             members.sort(key=lambda r: (r[9], r[0]))  # created_at as stored, then id
             invoices.append(
                 LedgerInvoice(
-                    _grouped_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
+                    rules.grouped_invoice_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
                     currency, label, dates.issue_date, dates.due_date,
                     sum(r[7] for r in members), sum(r[8] for r in members), 0,
                     tuple(r[0] for r in members), False,

@@ -23,3 +23,13 @@ def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(placing.Context, "place", counting)
     return counts
+
+
+@pytest.fixture(params=["core", "frame", "frames", "parquet", "merged"])
+def engine(request: pytest.FixtureRequest) -> Any:
+    """Each engine in turn, with the signature of ``plan_invoices`` (see _engines.py)."""
+    from _engines import COLUMNAR, ENGINES
+
+    if request.param in COLUMNAR:
+        pytest.importorskip("polars", reason="the columnar engines need the [columnar] extra")
+    return ENGINES[request.param]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _engines import flatten
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,34 +38,6 @@ def slow(examples: int = 100) -> Any:
     return settings(
         max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
     )
-
-
-def flatten(records: list[Any]) -> Any:
-    """A DataFrame of ``records`` with ``billing_address.<field>`` columns.
-
-    A column whose values are all strings (or all integers) gets that type; a column
-    mixing types (``12.5`` and ``"100"`` among integers) is an ``Object`` column, so
-    every value stays what it was.
-    """
-    rows = []
-    for record in records:
-        row = {k: v for k, v in record.items() if k != "billing_address"}
-        for k, v in record.get("billing_address", {}).items():
-            row[f"billing_address.{k}"] = v
-        rows.append(row)
-    names = list(dict.fromkeys(name for row in rows for name in row))
-    columns = []
-    for name in names:
-        values = [row.get(name) for row in rows]
-        kinds = {type(v) for v in values if v is not None}
-        if kinds <= {str}:
-            dtype = pl.String
-        elif kinds == {int} and all(v is None or -(2**63) <= v < 2**63 for v in values):
-            dtype = pl.Int64
-        else:
-            dtype = pl.Object
-        columns.append(pl.Series(name, values, dtype=dtype))
-    return pl.DataFrame(columns, schema=None) if columns else pl.DataFrame()
 
 
 def nested(records: list[dict[str, Any]]) -> Any:

@@ -12,6 +12,7 @@ Dintero Checkout (Norway, Sweden, Finland):
 The main entry point is :func:`plan_invoices`; see the README for a tour.
 """
 
+from kravia_schedule import rules
 from kravia_schedule._version import __version__
 from kravia_schedule.address import BillingAddress, required_fields, validate_billing_address
 from kravia_schedule.calendar import (
@@ -37,6 +38,7 @@ from kravia_schedule.errors import (
     IllegalTransition,
     InvalidBillingAddress,
     InvalidIdentifier,
+    InvalidOption,
     InvalidPurchaseError,
     KraviaScheduleError,
     LedgerConflict,
@@ -56,6 +58,7 @@ from kravia_schedule.invoices import (
     SkippedPurchase,
     SkipReason,
 )
+from kravia_schedule.options import PlanOptions
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
 from kravia_schedule.planning import merge_plans, plan_invoices
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
@@ -82,6 +85,7 @@ __all__ = [
     "Interval",
     "InvalidBillingAddress",
     "InvalidIdentifier",
+    "InvalidOption",
     "InvalidPurchaseError",
     "Invoice",
     "InvoiceDates",
@@ -97,6 +101,7 @@ __all__ = [
     "NaiveDatetimeError",
     "PaymentDeadline",
     "PaymentRule",
+    "PlanOptions",
     "PlanProvenance",
     "ProductConfig",
     "ProductType",
@@ -119,6 +124,7 @@ __all__ = [
     "periods_in_year",
     "plan_invoices",
     "required_fields",
+    "rules",
     "standard_invoice_dates",
     "validate_billing_address",
 ]

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay
 from kravia_schedule.countries import Country, parse_country
-from kravia_schedule.errors import NaiveDatetimeError
+from kravia_schedule.errors import CalendarRangeError, NaiveDatetimeError
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.statutory import PaymentDeadline, deadline_or_none
 
@@ -103,10 +103,22 @@ def check_due_date_rule(rule: DateRoll | str) -> DateRoll:
     return value
 
 
+def _after(day: date, days: int) -> date:
+    """``day`` plus ``days``; a date past what Python represents (year 9999) is as far
+    outside the calendar as one past the holiday data."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        raise CalendarRangeError(
+            f"{days} day{'s' * (days != 1)} after {day.isoformat()} is past the last date "
+            "there is (9999-12-31)"
+        ) from None
+
+
 def _due(
     issue: date, days: int, calendar: BusinessCalendar, rule: DateRoll
 ) -> tuple[date, tuple[SkippedDay, ...]]:
-    due = issue + timedelta(days=check_days_until_due(days))
+    due = _after(issue, check_days_until_due(days))
     if check_due_date_rule(rule) is DateRoll.UNADJUSTED:
         return due, ()  # calendar days: needs no holiday data, so no horizon
     return calendar.roll_forward(due), calendar.explain(due)
@@ -128,9 +140,9 @@ def period_invoice_dates(
 def _period_invoice_dates(
     period: BillingPeriod, calendar: BusinessCalendar, days: int, rule: DateRoll
 ) -> InvoiceDates:
-    first_after = period.end + timedelta(days=1)
+    first_after = _after(period.end, 1)
     issue_skipped = calendar.explain(first_after)
-    issue = first_after + timedelta(days=len(issue_skipped))
+    issue = _after(first_after, len(issue_skipped))
     due, due_skipped = _due(issue, days, calendar, rule)
     deadline = deadline_or_none(due, calendar.country)
     return InvoiceDates(issue, due, period, issue_skipped, due_skipped, deadline)

@@ -17,6 +17,7 @@ __all__ = [
     "IllegalTransition",
     "InvalidBillingAddress",
     "InvalidIdentifier",
+    "InvalidOption",
     "InvalidPurchaseError",
     "KraviaScheduleError",
     "LedgerConflict",
@@ -78,6 +79,14 @@ class _ProblemsError(KraviaScheduleError, ValueError):
     def path(self) -> str:
         """Path of the first problem (the field to look at first)."""
         return self.problems[0].path
+
+
+class InvalidOption(_ProblemsError):
+    """A planning option (``as_of``, ``due_date_rule``, ...) is invalid; each problem
+    names the option."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__(problems, prefix="invalid plan options: ")
 
 
 class ConfigurationError(_ProblemsError):

@@ -21,6 +21,7 @@ from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
 from kravia_schedule.errors import FieldProblem
+from kravia_schedule.options import PlanOptions
 from kravia_schedule.periods import BillingPeriod
 from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.references import Scheme, reference_for
@@ -221,27 +222,44 @@ class PlanProvenance:
     library_version: str
     holidays_version: str
     config: KraviaConfig
-    as_of: date | datetime | None
-    strict: bool
-    weekends_only: bool
-    due_date_rule: DateRoll
-    closed_days: tuple[tuple[Country, date, str], ...] = ()
-    calendar_kind: CalendarKind = CalendarKind.PUBLIC
+    options: PlanOptions
+
+    # The options, read through.
+    @property
+    def as_of(self) -> date | datetime | None:
+        return self.options.as_of
+
+    @property
+    def strict(self) -> bool:
+        return self.options.strict
+
+    @property
+    def weekends_only(self) -> bool:
+        return self.options.weekends_only
+
+    @property
+    def due_date_rule(self) -> DateRoll:
+        return self.options.due_date_rule
+
+    @property
+    def closed_days(self) -> tuple[tuple[Country, date, str], ...]:
+        return self.options.closed_days
+
+    @property
+    def calendar_kind(self) -> CalendarKind:
+        return self.options.calendar_kind
 
     def to_dict(self) -> dict[str, Any]:
+        options = self.options.to_dict()
         return {
             "library_version": self.library_version,
             "holidays_version": self.holidays_version,
-            "calendar_kind": self.calendar_kind.value,
+            "calendar_kind": options.pop("calendar_kind"),
             "holiday_categories": []
             if self.weekends_only
             else holiday_categories(self.calendar_kind),
             "config": self.config.to_dict(),
-            "as_of": self.as_of.isoformat() if self.as_of is not None else None,
-            "strict": self.strict,
-            "weekends_only": self.weekends_only,
-            "due_date_rule": self.due_date_rule.value,
-            "closed_days": [[c.value, d.isoformat(), r] for c, d, r in self.closed_days],
+            **options,
         }
 
 

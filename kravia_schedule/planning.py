@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from kravia_schedule import rules
 from kravia_schedule._frozen import builder
@@ -25,15 +25,13 @@ from kravia_schedule.address import BillingAddress
 from kravia_schedule.calendar import (
     HOLIDAYS_VERSION,
     BusinessCalendar,
-    CalendarKind,
     DateRoll,
 )
 from kravia_schedule.config import KraviaConfig, ProductType
-from kravia_schedule.countries import Country, parse_country
+from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey, customer_key
 from kravia_schedule.dates import (
     InvoiceDates,
-    check_due_date_rule,
     day_invoice_dates,
     local_date,
     period_invoice_dates,
@@ -54,6 +52,7 @@ from kravia_schedule.invoices import (
     Rejection,
     SkippedPurchase,
 )
+from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.purchases import (
     Purchase,
@@ -85,12 +84,8 @@ def plan_invoices(
     purchases: Iterable[Purchase | Mapping[str, Any]],
     config: KraviaConfig | None = None,
     *,
-    as_of: date | datetime | None = None,
-    strict: bool = False,
-    weekends_only: bool = False,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
-    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
-    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> InvoicePlan:
     """Plan the invoices for ``purchases`` under ``config``.
 
@@ -102,30 +97,19 @@ def plan_invoices(
     digits; ``weekends_only``, ``closed_days`` (per country) and ``due_date_rule`` set
     the calendars, as in :class:`BusinessCalendar` and :func:`grouped_invoice_dates`;
     ``calendar_kind="bank"`` issues on bank days instead of public-holiday business days.
-    ``config`` defaults to :meth:`KraviaConfig.all_enabled`.
+    ``config`` defaults to :meth:`KraviaConfig.all_enabled`. The options come as one
+    :class:`PlanOptions` or as keywords (which change ``options``); an invalid one raises
+    :class:`InvalidOption`.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
-    rule = check_due_date_rule(due_date_rule)
-    if as_of is not None:
-        local_date(as_of, Country.NO)  # refuse a naive datetime before any work
-    closed = {parse_country(c): days for c, days in (closed_days or {}).items()}
-    calendars = {
-        country: BusinessCalendar(
-            country,
-            kind=calendar_kind,
-            weekends_only=weekends_only,
-            closed_days=closed.get(country, ()),
-        )
-        for country in Country
-    }
-    provenance = PlanProvenance(
-        __version__, HOLIDAYS_VERSION, config, as_of, strict, weekends_only, rule,
-        tuple((c, d, r) for c in Country for d, r in calendars[c].closed_days.items()),
-        CalendarKind(calendar_kind),
-    )  # fmt: skip
-
+    options = PlanOptions.of(options, **changes)
+    provenance = PlanProvenance(__version__, HOLIDAYS_VERSION, config, options)
+    calendars = options.calendars()
     with cyclic_gc_paused() as collect_young:
-        planner = _Planner(config, calendars, rule, strict, as_of, collect_young)
+        planner = _Planner(
+            config, calendars, options.due_date_rule, options.strict, options.as_of,
+            collect_young,
+        )  # fmt: skip
         planner.run(purchases)
         plan = planner.finish(provenance)
         # Free the groups and caches while the collector is paused: otherwise its first
@@ -718,8 +702,10 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
     """Combine plans of disjoint batches into the plan of their union.
 
     Raises :class:`MergeConflictError` when the plans were computed with different
-    settings, or when a transaction id is planned (invoiced or skipped) in two of them:
-    merging would count it twice.
+    settings, or when a transaction id is in two of them (invoiced, skipped or
+    rejected): merging would count it twice, or keep a copy that the plan of the union
+    rejects with the others (conflicting copies of one id are all rejected). Split a
+    batch by transaction id, so every copy of an id is in one part.
     """
     if not plans:
         raise ValueError("merge_plans needs at least one plan")
@@ -729,13 +715,12 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
             raise MergeConflictError("plans were computed with different settings or versions")
     seen: set[str] = set()
     for plan in plans:
-        ids = [i for invoice in plan.invoices for i in invoice.transaction_ids]
-        ids += [s.transaction_id for s in plan.skipped]
+        ids = {i for invoice in plan.invoices for i in invoice.transaction_ids}
+        ids.update(s.transaction_id for s in plan.skipped)
+        ids.update(r.transaction_id for r in plan.rejected if r.transaction_id is not None)
         overlap = seen.intersection(ids)
         if overlap:
-            raise MergeConflictError(
-                f"transactions planned in more than one plan: {sorted(overlap)[:5]}"
-            )
+            raise MergeConflictError(f"transactions in more than one plan: {sorted(overlap)[:5]}")
         seen.update(ids)
     merged: dict[str, Invoice] = {}
     for plan in plans:

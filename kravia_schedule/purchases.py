@@ -16,12 +16,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 from dateutil.parser import isoparse
 
+from kravia_schedule._frozen import builder
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
@@ -60,6 +61,9 @@ class Purchase:
     merchant_reference: str | None = None
 
     def __post_init__(self) -> None:
+        # Normalized as a mapping's fields are, so one transaction sent both ways is one.
+        if isinstance(self.id, str):
+            object.__setattr__(self, "id", self.id.strip())
         problems = check_money(self.amount, self.vat_amount)
         if not isinstance(self.id, str) or not self.id:
             problems.append(FieldProblem("id", "must be a non-empty string"))
@@ -67,6 +71,21 @@ class Purchase:
             problems.append(FieldProblem("created_at", "must be a datetime with a time zone"))
         if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
             problems.append(FieldProblem("currency", f"{self.currency!r} is not an ISO 4217 code"))
+        for name, enum in (("status", TransactionStatus), ("product_type", ProductType)):
+            value, problem = _enum_value(enum, getattr(self, name), name)
+            if problem is None:
+                object.__setattr__(self, name, value)
+            else:
+                problems.append(problem)
+        if self.merchant_reference is not None and not isinstance(self.merchant_reference, str):
+            problems.append(FieldProblem("merchant_reference", "must be a string"))
+        if not isinstance(self.billing_address, BillingAddress):
+            kind = type(self.billing_address).__name__
+            problems.append(
+                FieldProblem("billing_address", f"must be a BillingAddress, got {kind}")
+            )
+        elif isinstance(self.product_type, ProductType):
+            problems += _address_problems(self.billing_address, self.product_type)
         if problems:
             raise InvalidPurchaseError(self.id if isinstance(self.id, str) else None, problems)
 
@@ -90,6 +109,26 @@ class Purchase:
         if self.merchant_reference is not None:
             out["merchant_reference"] = self.merchant_reference
         return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _address_problems(
+    address: BillingAddress, product_type: ProductType
+) -> tuple[FieldProblem, ...]:
+    """Why ``address`` is not a billing address the validator would give for
+    ``product_type`` (each distinct one checked once)."""
+    try:
+        checked = validate_billing_address(address.to_dict(), product_type)
+    except InvalidBillingAddress as error:
+        return tuple(FieldProblem(f"billing_address.{p.path}", p.message) for p in error.problems)
+    if checked != address:
+        return (
+            FieldProblem(
+                "billing_address",
+                "is not in the form validate_billing_address gives (build it with that)",
+            ),
+        )
+    return ()
 
 
 def _parse_timestamp(value: object) -> tuple[datetime | None, str]:
@@ -183,17 +222,14 @@ def _parse(
     assert address is not None
     assert status is not None
     assert product_type is not None
-    return Purchase(
-        id=purchase_id,
-        created_at=created_at,
-        amount=amount,  # type: ignore[arg-type]
-        vat_amount=vat_amount,  # type: ignore[arg-type]
-        currency=currency,  # type: ignore[arg-type]
-        status=status,
-        product_type=product_type,
-        billing_address=address,
-        merchant_reference=merchant_reference,
-    )
+    # Every field is checked: built without checking them again.
+    return _new_purchase(
+        purchase_id, created_at, amount, vat_amount, currency, status, product_type, address,
+        merchant_reference,
+    )  # fmt: skip
+
+
+_new_purchase = builder(Purchase)
 
 
 class PurchaseRow(NamedTuple):

@@ -8,16 +8,14 @@ result as the core's :class:`~kravia_schedule.InvoicePlan`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any
+from typing import Any, Unpack
 
 import polars as pl
 
 from kravia_schedule._gc import cyclic_gc_paused
-from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
@@ -26,8 +24,8 @@ from kravia_schedule.columnar.placing import Context, TooWide
 from kravia_schedule.columnar.reading import source_of
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
-from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
+from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
 
 
@@ -36,12 +34,8 @@ def plan_frames(
     config: KraviaConfig | None = None,
     *,
     lines: bool = True,
-    as_of: date | datetime | None = None,
-    strict: bool = False,
-    weekends_only: bool = False,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
-    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
-    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> FramePlan:
     """The plan of the records in ``data``, its invoices as a Polars frame.
 
@@ -49,9 +43,9 @@ def plan_frames(
     the transaction ids of each invoice (no :meth:`FramePlan.to_plan`).
     ``plan_frames(data).to_plan() == plan_invoices(records)``.
     """
-    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = PlanOptions.of(options, **changes)
     config = config if config is not None else KraviaConfig.all_enabled()
-    provenance = plan_invoices([], config, **options).provenance  # also checks the options
+    provenance = plan_invoices([], config, options=options).provenance
     # The collector paused as in plan_invoices: many small objects, no cycles.
     with cyclic_gc_paused(), ThreadPoolExecutor(1) as pool:
         frame, records = source_of(data)
@@ -81,12 +75,8 @@ def plan_frame(
     data: pl.DataFrame | pl.LazyFrame | Any | str | os.PathLike[str],
     config: KraviaConfig | None = None,
     *,
-    as_of: date | datetime | None = None,
-    strict: bool = False,
-    weekends_only: bool = False,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
-    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
-    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> InvoicePlan:
     """The plan :func:`~kravia_schedule.plan_invoices` makes of the records in ``data``.
 
@@ -104,9 +94,9 @@ def plan_frame(
 
     ``plan_frames(...).to_plan()``: the invoices are grouped by Polars and materialized.
     """
-    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = PlanOptions.of(options, **changes)
     try:
-        return plan_frames(data, config, **options).to_plan()
+        return plan_frames(data, config, options=options).to_plan()
     except TooWide:  # an amount no Polars integer holds: the core plans it all
         frame, records = source_of(data)
         everything = list(range(frame.height))
@@ -115,10 +105,14 @@ def plan_frame(
 
 
 def plan_file(
-    path: str | os.PathLike[str], config: KraviaConfig | None = None, **options: Any
+    path: str | os.PathLike[str],
+    config: KraviaConfig | None = None,
+    *,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> InvoicePlan:
     """:func:`plan_frame` of a Parquet, CSV or JSON Lines file (chosen by its suffix)."""
-    return plan_frame(path, config, **options)
+    return plan_frame(path, config, options=options, **changes)
 
 
 def rest_rows(
@@ -145,30 +139,12 @@ def rest_rows(
     return rest.collect()["row"].to_list()
 
 
-def plan_options(
-    as_of: date | datetime | None,
-    strict: bool,
-    weekends_only: bool,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None,
-    due_date_rule: DateRoll | str,
-    calendar_kind: CalendarKind | str,
-) -> dict[str, Any]:
-    return {
-        "as_of": as_of,
-        "strict": strict,
-        "weekends_only": weekends_only,
-        "closed_days": closed_days,
-        "due_date_rule": due_date_rule,
-        "calendar_kind": calendar_kind,
-    }
-
-
 def plan_residue(
-    records: list[Any], rows: Sequence[int], config: KraviaConfig, options: dict[str, Any]
+    records: list[Any], rows: Sequence[int], config: KraviaConfig, options: PlanOptions
 ) -> InvoicePlan:
     """The core's plan of the residue; its rejections carry their position in the input
     (informative only: Rejection.index takes no part in comparisons)."""
-    residue = plan_invoices(records, config, **options)
+    residue = plan_invoices(records, config, options=options)
     rejected = tuple(
         replace(r, index=rows[r.index]) if r.index is not None else r for r in residue.rejected
     )
@@ -179,7 +155,7 @@ def plan_rows(
     records: Callable[[Sequence[int]], list[Any]],
     rows: Sequence[int],
     config: KraviaConfig,
-    options: dict[str, Any],
+    options: PlanOptions,
     offset: int = 0,
 ) -> InvoicePlan:
     """:func:`plan_residue` of the records of ``rows``, which are ``offset`` rows into

@@ -10,7 +10,6 @@ functions; Polars only maps the results back onto the rows.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import repeat
@@ -20,7 +19,6 @@ import polars as pl
 
 from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress
-from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
     KEYS,
@@ -96,19 +94,8 @@ class Context:
         self.provenance = provenance
         self.strict = provenance.strict
         self.rule = provenance.due_date_rule
-        closed: dict[Country, dict[date, str]] = defaultdict(dict)
-        for country, day, reason in provenance.closed_days:
-            closed[country][day] = reason
         # The calendars plan_invoices builds (equal, so they share its date caches).
-        self.calendars = {
-            c: BusinessCalendar(
-                c,
-                kind=provenance.calendar_kind,
-                weekends_only=provenance.weekends_only,
-                closed_days=closed[c],
-            )
-            for c in Country
-        }
+        self.calendars = provenance.options.calendars()
         as_of = provenance.as_of
         self.today = {c: local_date(as_of, c) for c in Country} if as_of is not None else None
         #: Every distinct (address fields, product type) seen, by hash: ``address`` is its

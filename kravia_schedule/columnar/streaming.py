@@ -10,21 +10,19 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, Unpack
 
 import polars as pl
 
 from kravia_schedule._gc import cyclic_gc_paused
-from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.addresses import (
     PY_WHITESPACE,
 )
 from kravia_schedule.columnar.frames import (
     frame_plan,
-    plan_options,
     plan_residue,
     plan_rows,
     rest_rows,
@@ -34,8 +32,8 @@ from kravia_schedule.columnar.placing import Context, row_schema
 from kravia_schedule.columnar.reading import as_text, from_frame, import_pyarrow, wanted_columns
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
-from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan
+from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
 
 #: The columns of a placed line only :meth:`FramePlan.to_plan` needs (not spilled when
@@ -49,12 +47,8 @@ def plan_parquet(
     *,
     batch_rows: int = 1 << 20,
     lines: bool = True,
-    as_of: date | datetime | None = None,
-    strict: bool = False,
-    weekends_only: bool = False,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
-    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
-    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> FramePlan:
     """:func:`plan_frames` of a Parquet file too large for memory, read in batches.
 
@@ -88,9 +82,9 @@ def plan_parquet(
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be positive, got {batch_rows}")
-    options = plan_options(as_of, strict, weekends_only, closed_days, due_date_rule, calendar_kind)
+    options = PlanOptions.of(options, **changes)
     config = config if config is not None else KraviaConfig.all_enabled()
-    provenance = plan_invoices([], config, **options).provenance
+    provenance = plan_invoices([], config, options=options).provenance
     # Not pre-buffered: a pre-buffering reader keeps every column chunk it has read until
     # it is done with the file (~60 MB per million rows here; at 10^8 purchases, ~6 GB).
     parquet = import_pyarrow("pyarrow.parquet").ParquetFile(os.fspath(path), pre_buffer=False)

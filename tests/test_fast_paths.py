@@ -29,7 +29,7 @@ from kravia_schedule import (
     report,
 )
 from kravia_schedule.invoices import Invoice
-from kravia_schedule.planning import LocalDays, _GroupedDays
+from kravia_schedule.planner import LocalDays, _GroupedDays
 from kravia_schedule.purchases import RecordReader, row_of
 from kravia_schedule.report import plan_to_dict, plan_to_json
 from kravia_schedule.testing import (

@@ -34,7 +34,7 @@ from kravia_schedule.dates import InvoiceDates, day_invoice_dates, local_date, p
 from kravia_schedule.errors import CalendarRangeError
 from kravia_schedule.invoices import InvoicePlan, InvoiceState, PlanProvenance
 from kravia_schedule.periods import billing_period
-from kravia_schedule.planning import LocalDays
+from kravia_schedule.planner import LocalDays
 from kravia_schedule.purchases import TransactionStatus
 
 #: What follows the seconds in an :data:`ISO_TIMESTAMP` (from character 19): the

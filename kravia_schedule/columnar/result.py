@@ -29,7 +29,7 @@ from kravia_schedule.invoices import (
     SkippedPurchase,
     SkipReason,
 )
-from kravia_schedule.planning import make_invoice
+from kravia_schedule.planner import make_invoice
 from kravia_schedule.purchases import TransactionStatus
 
 #: The enums of the values frames keep (1 byte a row, not a string each).

@@ -215,7 +215,12 @@ def _shape_problem(b: TransactionBalance) -> str | None:
             all_captured and 0 < b.refunded < b.captured,
             "everything captured, part refunded",
         ),
+        S.PARTIALLY_CAPTURED_REFUNDED: (
+            b.authorized > 0 and 0 < b.refunded <= b.captured and b.voided == 0,
+            "part open, part captured and refunded",
+        ),
         S.REFUNDED: (all_captured and b.refunded == b.captured, "everything captured and refunded"),
+        S.UNKNOWN: (True, ""),  # Dintero could not tell: any money
         S.SETTLED: (
             all_captured and b.refunded < b.captured,
             "everything captured, not all refunded",
@@ -345,6 +350,8 @@ _REASONS: Mapping[_Key, str] = {
     (None, S.SETTLED, Action.REFUND): "refunds are not supported after settlement",
     (None, S.SETTLED, None): "it is settled",
     (None, S.INITIATED, None): "it is not registered yet",
+    (None, S.UNKNOWN, None): "its state is unknown to Dintero",
+    (None, S.PARTIALLY_CAPTURED_REFUNDED, None): "refunded after a partial payment",
     (None, None, Action.REGISTER): "it is already registered",
     (_S, None, Action.VOID): "a standard invoice has no authorization to void; refund it to cancel",
     (_G, S.PARTIALLY_CAPTURED, Action.VOID): "already partly paid",
@@ -366,7 +373,16 @@ _REASONS: Mapping[_Key, str] = {
 
 
 _SELF_EXPLAINING = frozenset(
-    {S.INITIATED, S.AUTHORIZATION_VOIDED, S.FAILED, S.DECLINED, S.REFUNDED, S.SETTLED}
+    {
+        S.INITIATED,
+        S.AUTHORIZATION_VOIDED,
+        S.FAILED,
+        S.DECLINED,
+        S.REFUNDED,
+        S.SETTLED,
+        S.UNKNOWN,
+        S.PARTIALLY_CAPTURED_REFUNDED,
+    }
 )
 
 

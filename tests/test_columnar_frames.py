@@ -419,7 +419,7 @@ def core_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
 def test_plainly_valid_purchases_on_no_invoice_are_skipped_on_the_columnar_path(
     monkeypatch, grouped_enabled
 ):
-    statuses = ["AUTHORIZATION_VOIDED", "CAPTURED", "AUTHORIZED", "REFUNDED", "SETTLED"]
+    statuses = ["AUTHORIZATION_VOIDED", "CAPTURED", "AUTHORIZED", "REFUNDED", "SETTLED", "FAILED"]
     records = [record(id=f"G{n}", status=status) for n, status in enumerate(statuses)] + [
         record(id=f"S{n}", status=status, payment_product_type=STANDARD)
         for n, status in enumerate(statuses)

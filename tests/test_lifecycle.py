@@ -55,6 +55,8 @@ _MONEY_OF = {  # (authorized, captured, voided, refunded) of a 1000 purchase
     S.FAILED: (0, 0, 1000, 0),
     S.DECLINED: (0, 0, 1000, 0),
     S.PARTIALLY_CAPTURED: (400, 600, 0, 0),
+    S.PARTIALLY_CAPTURED_REFUNDED: (400, 600, 0, 200),
+    S.UNKNOWN: (1000, 0, 0, 0),
     S.CAPTURED: (0, 1000, 0, 0),
     S.ON_HOLD: (0, 1000, 0, 0),
     S.SETTLED: (0, 1000, 0, 0),

@@ -359,16 +359,41 @@ def test_standard_purchases_are_one_invoice_each(engine) -> None:
 @pytest.mark.parametrize(
     ("status", "reason"),
     [
+        ("INITIATED", SkipReason.STATUS),
         ("FAILED", SkipReason.STATUS),
+        ("DECLINED", SkipReason.STATUS),
+        ("UNKNOWN", SkipReason.STATUS),
         ("ON_HOLD", SkipReason.STATUS),
-        ("AUTHORIZED", SkipReason.STATUS),
         ("REFUNDED", SkipReason.VOIDED),
+        ("AUTHORIZATION_VOIDED", SkipReason.VOIDED),
     ],
 )
 def test_b2c_not_registered_is_skipped(engine, status: str, reason: SkipReason) -> None:
     plan = engine([purchase("C-1", "2025-03-03T10:00:00+01:00", product=B2C, status=status)])
     assert plan.invoices == ()
     assert [(s.transaction_id, s.reason) for s in plan.skipped] == [("C-1", reason)]
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        ["AUTHORIZED", "CAPTURED"],  # registered: today's lifecycle, the older documents'
+        ["PARTIALLY_CAPTURED", "PARTIALLY_REFUNDED"],  # part paid, part refunded
+        ["CAPTURED", "SETTLED"],  # paid: today's lifecycle, settled as a state
+    ],
+)
+def test_a_registered_standard_purchase_is_invoiced_under_either_lifecycle(
+    engine, statuses: list[str]
+) -> None:
+    plans = [
+        engine([purchase("C-9", "2025-03-03T23:30:00+00:00", product=B2B, status=status)])
+        for status in statuses
+    ]
+    assert plans[0] == plans[1]  # the same facts, the same plan
+    invoice = plans[0].invoices[0]
+    assert invoice.transaction_ids == ("C-9",)
+    assert invoice.issue_date == date(2025, 3, 4)  # its local date in Oslo
+    assert plans[0].skipped == ()
 
 
 def test_b2c_captured_is_invoiced(engine) -> None:

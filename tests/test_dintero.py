@@ -49,7 +49,7 @@ from kravia_schedule.dintero import (
     to_flat,
     vat_from_gross,
 )
-from kravia_schedule.dintero.vat import check_vat_rate
+from kravia_schedule.dintero.vat import canonical_rate, check_vat_rate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dintero"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "purchases.jsonl"
@@ -358,6 +358,39 @@ def test_breakdown_to_dict_is_json() -> None:
     assert data["vat_amount"] == 4859
     assert data["rates"][0] == {"rate": "25.5", "net": 17618, "vat": 4492, "gross": 22110}
     assert data["lines"][1]["description"] == "Pöytävalaisin"
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [("25", "25"), ("25.50", "25.5"), ("10.0", "10"), ("100", "100"), ("0.00", "0"), ("6", "6")],
+)
+def test_canonical_rate(rate: str, text: str) -> None:
+    assert f"{canonical_rate(Decimal(rate)):f}" == text
+    assert canonical_rate(Decimal(rate)) == Decimal(rate)
+
+
+def test_rates_print_plainly() -> None:
+    lines = [
+        VatLine.of("items[0]", 1100, Decimal("10.0"), None),
+        VatLine.of("items[1]", 2200, Decimal("10"), None),
+        VatLine.of("items[2]", 1250, Decimal("25.00"), None),
+    ]
+    data = breakdown(lines).to_dict()
+    assert data["rates"] == [
+        {"rate": "25", "net": 1000, "vat": 250, "gross": 1250},
+        {"rate": "10", "net": 3000, "vat": 300, "gross": 3300},
+    ]
+    assert [line["rate"] for line in data["lines"]] == ["10", "10", "25"]
+
+
+def test_the_package_exports_at_the_top() -> None:
+    import kravia_schedule
+
+    assert kravia_schedule.read_transaction is read_transaction
+    assert kravia_schedule.to_flat is to_flat
+    assert kravia_schedule.classify is classify
+    assert kravia_schedule.SettlementStatus is SettlementStatus
+    assert set(kravia_schedule.__all__) >= {"DinteroTransaction", "read_webhook", "KraviaFacts"}
 
 
 _rates = st.sampled_from(["25", "25.5", "24", "15", "14", "12", "10", "6", "0", "25.00"])

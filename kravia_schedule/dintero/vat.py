@@ -38,6 +38,7 @@ __all__ = [
     "VatLine",
     "VatSource",
     "breakdown",
+    "canonical_rate",
     "check_vat_rate",
     "vat_from_gross",
 ]
@@ -68,6 +69,14 @@ def check_vat_rate(rate: Decimal) -> str | None:
     if rate != rate.quantize(Decimal("0.01")):
         return f"{rate} has more than 2 decimals"
     return None
+
+
+def canonical_rate(rate: Decimal) -> Decimal:
+    """``rate`` without trailing zeros or exponent: ``25.50`` → ``25.5``, ``10.0`` → ``10``
+    (``Decimal.normalize`` alone would give ``1E+1``), so that equal rates print alike."""
+    normal = rate.normalize()
+    exponent = normal.as_tuple().exponent
+    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
 
 
 def vat_from_gross(gross: int, rate: Decimal) -> int:
@@ -172,7 +181,7 @@ class VatBreakdown:
             "source": self.source.value,
             "rates": [
                 {
-                    "rate": None if t.rate is None else str(t.rate),
+                    "rate": None if t.rate is None else f"{canonical_rate(t.rate):f}",
                     "net": t.net,
                     "vat": t.vat,
                     "gross": t.gross,
@@ -184,7 +193,7 @@ class VatBreakdown:
                     "line_id": line.line_id,
                     "description": line.description,
                     "gross": line.gross,
-                    "rate": None if line.rate is None else str(line.rate),
+                    "rate": None if line.rate is None else f"{canonical_rate(line.rate):f}",
                     "vat": line.vat,
                     "source": line.source.value,
                 }
@@ -198,7 +207,7 @@ def _rate_totals(lines: Iterable[VatLine]) -> tuple[RateTotal, ...]:
     vat: dict[Decimal | None, int | None] = {}
     for line in lines:
         # Decimal("25") == Decimal("25.00") and they hash alike: one key per rate.
-        key = None if line.rate is None else line.rate.normalize()
+        key = None if line.rate is None else canonical_rate(line.rate)
         gross[key] = gross.get(key, 0) + line.gross
         so_far = vat.get(key, 0)
         vat[key] = None if so_far is None or line.vat is None else so_far + line.vat

@@ -749,6 +749,22 @@ def test_a_webhook_envelope_is_a_status_update() -> None:
     assert update.event_delivery == "9ebb6d41-dca5-484e-8330-9c9fa96b60ba"
 
 
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("session.json", "a checkout session"),
+        ("sessions_profile_body.json", "a checkout session"),
+        ("payment_profile.json", "a payment profile"),
+    ],
+)
+def test_a_session_or_profile_is_no_transaction(name: str, what: str) -> None:
+    with pytest.raises(InvalidPurchaseError) as error:
+        read_transaction(load(name))
+    assert [(p.path, p.message) for p in error.value.problems] == [
+        ("$", f"{what}, not a transaction")
+    ]
+
+
 def test_webhook_rejections() -> None:
     with pytest.raises(InvalidPurchaseError, match="not a webhook envelope"):
         read_webhook(load("vat_given.json"))

@@ -233,7 +233,7 @@ def read_transaction(obj: object) -> DinteroTransaction:
     ``payment_product_type``, ``amount`` (0..:data:`AMOUNT_LIMIT`), ``currency``
     (ISO 4217; for a Kravia transaction one of :data:`KRAVIA_CURRENCIES`) and ``status``.
     A webhook envelope is refused with a message saying it is a status update (see
-    :func:`read_webhook`).
+    :func:`read_webhook`), a session or payment profile with one saying what it is.
     """
     if not isinstance(obj, Mapping):
         raise InvalidPurchaseError(None, [FieldProblem("$", "a transaction must be a JSON object")])
@@ -241,7 +241,7 @@ def read_transaction(obj: object) -> DinteroTransaction:
     tx = Reader(obj, "", problems)
     raw_id = obj.get("id")
     tid = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
-    if classify(obj) == "webhook":
+    if classify(obj) == "webhook":  # before anything: its id is the inner transaction's
         inner = obj.get("transaction")
         inner_id = inner.get("id") if isinstance(inner, Mapping) else None
         raise InvalidPurchaseError(
@@ -255,6 +255,10 @@ def read_transaction(obj: object) -> DinteroTransaction:
                 )
             ],
         )
+    shape = classify(obj)
+    if shape in ("session", "payment_profile"):
+        what = "a checkout session" if shape == "session" else "a payment profile"
+        raise InvalidPurchaseError(tid, [FieldProblem("$", f"{what}, not a transaction")])
     tx.text("id", required=True, non_empty=True)
     created_at = tx.timestamp("created_at", required=True)
     product = tx.text("payment_product")

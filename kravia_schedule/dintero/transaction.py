@@ -241,7 +241,8 @@ def read_transaction(obj: object) -> DinteroTransaction:
     tx = Reader(obj, "", problems)
     raw_id = obj.get("id")
     tid = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
-    if classify(obj) == "webhook":  # before anything: its id is the inner transaction's
+    shape = classify(obj)
+    if shape == "webhook":  # its id is the inner transaction's
         inner = obj.get("transaction")
         inner_id = inner.get("id") if isinstance(inner, Mapping) else None
         raise InvalidPurchaseError(
@@ -255,7 +256,6 @@ def read_transaction(obj: object) -> DinteroTransaction:
                 )
             ],
         )
-    shape = classify(obj)
     if shape in ("session", "payment_profile"):
         what = "a checkout session" if shape == "session" else "a payment profile"
         raise InvalidPurchaseError(tid, [FieldProblem("$", f"{what}, not a transaction")])

@@ -49,6 +49,7 @@ from kravia_schedule.dintero import (
     to_flat,
     vat_from_gross,
 )
+from kravia_schedule.dintero.fields import decimal_of
 from kravia_schedule.dintero.vat import canonical_rate, check_vat_rate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dintero"
@@ -171,6 +172,31 @@ def test_the_flat_shape_of_the_examples() -> None:
 )
 def test_classify(obj: object, shape: str) -> None:
     assert classify(obj) == shape
+
+
+class _Count(int):
+    """An int subclass, as a JSON library other than ``json`` might give."""
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        (25, Decimal(25)),
+        (25.5, Decimal("25.5")),
+        (0.1, Decimal("0.1")),  # the text written, not the float's binary value
+        (60.397076, Decimal("60.397076")),
+        (Decimal("1.25"), Decimal("1.25")),
+        (_Count(3), Decimal(3)),
+        (True, None),
+        ("25", None),
+        (None, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (Decimal("NaN"), None),
+    ],
+)
+def test_decimal_of(value: object, number: Decimal | None) -> None:
+    assert decimal_of(value) == number
 
 
 # --- VAT: rounding -----------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class KraviaFacts:
         return replace(self, **changes)
 
 
+_NO_FACTS = KraviaFacts()
 _TEXT_KEYS = ("invoice_number", "invoice_url", "invoice_id", "creditor_id", "debtor_id",
               "case_number")  # fmt: skip
 
@@ -144,9 +145,10 @@ def read_event(event: Reader) -> TransactionEvent:
 def kravia_facts(metadata: KraviaFacts, events: Iterable[TransactionEvent]) -> KraviaFacts:
     """A transaction's Kravia facts: each fact from the latest event that gives it, else
     from the transaction's ``metadata`` (which is the current invoice number and URL)."""
-    facts = KraviaFacts()
+    facts = _NO_FACTS
     for event in events:
-        facts = facts.merged(event.kravia)
+        if event.kravia != _NO_FACTS:  # most events carry none
+            facts = facts.merged(event.kravia)
     return facts.merged(
         KraviaFacts(invoice_number=metadata.invoice_number, invoice_url=metadata.invoice_url)
     )

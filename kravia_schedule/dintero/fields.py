@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from kravia_schedule.dintero.schema import AMOUNT_LIMIT
@@ -36,11 +36,16 @@ def decimal_of(value: object) -> Decimal | None:
     that reads back as that float, which is the text the sender wrote for any number of
     up to 15 significant digits. Booleans are not numbers here (``True == 1`` in Python).
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(repr(value))
-    except InvalidOperation:  # pragma: no cover - repr of an int or float always parses
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)  # type: ignore[arg-type]
+    if kind is float:
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    else:
         return None
     return number if number.is_finite() else None
 

@@ -16,7 +16,7 @@ Rules (the definition leaves them to the reader):
 * A successful ``VOID`` without ``amount`` voids what remains of the registered amount
   (nothing can be captured after it).
 * Events are taken in the order Dintero lists them, which is the order they happened
-  (the ``Transaction.events`` example, lines 6118-6188).
+  (the ``Transaction.events`` example, lines 6119-6189).
 * An event name outside :class:`EventKind` is kept (``name``) and moves no money: the
   definition's own example lists ``"INITIATE"`` (line 6121), which the enum lacks.
 """

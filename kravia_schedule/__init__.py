@@ -31,6 +31,24 @@ from kravia_schedule.dates import (
     local_date,
     standard_invoice_dates,
 )
+from kravia_schedule.dintero import (
+    KRAVIA_CURRENCIES,
+    TRANSACTION_STATUSES,
+    DinteroTransaction,
+    EventAmounts,
+    EventKind,
+    KraviaFacts,
+    RateTotal,
+    SettlementStatus,
+    VatBreakdown,
+    WebhookUpdate,
+    classify,
+    is_kravia_currency,
+    read_transaction,
+    read_webhook,
+    to_flat,
+    vat_from_gross,
+)
 from kravia_schedule.errors import (
     CalendarRangeError,
     ConfigurationError,
@@ -127,4 +145,24 @@ __all__ = [
     "rules",
     "standard_invoice_dates",
     "validate_billing_address",
+]
+
+# Dintero's own shapes (kravia_schedule.dintero), kept as one block.
+__all__ += [
+    "KRAVIA_CURRENCIES",
+    "TRANSACTION_STATUSES",
+    "DinteroTransaction",
+    "EventAmounts",
+    "EventKind",
+    "KraviaFacts",
+    "RateTotal",
+    "SettlementStatus",
+    "VatBreakdown",
+    "WebhookUpdate",
+    "classify",
+    "is_kravia_currency",
+    "read_transaction",
+    "read_webhook",
+    "to_flat",
+    "vat_from_gross",
 ]

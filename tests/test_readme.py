@@ -196,6 +196,22 @@ def test_sh_commands(
     run_command(command, monkeypatch, capsys)
 
 
+def test_the_layout_names_every_module() -> None:
+    """The README's Layout section lists every module and package of the tree."""
+    layout = README.read_text(encoding="utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
+    package = ROOT / "kravia_schedule"
+    names = {path: path.name for path in package.iterdir() if path.suffix in {".py", ".typed"}}
+    for folder in (path for path in package.iterdir() if (path / "__init__.py").exists()):
+        names[folder] = folder.name + "/"
+        names |= {path: path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
+    missing = [
+        str(path.relative_to(ROOT))
+        for path, name in sorted(names.items())
+        if not re.search(rf"(?<![\w/.]){re.escape(name)}(?!\w)", layout)
+    ]
+    assert not missing, f"README.md's Layout does not mention {missing}"
+
+
 # -- the checks above can fail -------------------------------------------------------
 
 _BROKEN = """

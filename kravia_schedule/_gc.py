@@ -20,16 +20,15 @@ def cyclic_gc_paused() -> Iterator[Callable[[], object]]:
 
     Planning allocates one small tuple or two per purchase and creates no reference
     cycles, but every few hundred allocations the collector walks the young objects and,
-    now and then, the whole growing heap: measured at 10^5 purchases it cost 40 % of the
-    run. Reference counting still frees everything as usual; the previous state is
-    restored on the way out.
+    now and then, the whole growing heap, finding nothing to free. Reference counting
+    still frees everything as usual; the previous state is restored on the way out.
 
     Yields ``collect_young``, which the planner calls every few thousand purchases:
     one pass over the youngest objects while they are still in the CPU's caches. It
     finds the invoice lines (plain tuples, see
     :class:`~kravia_schedule.invoices.InvoiceLines`) hold nothing the collector tracks
-    and stops tracking them; left to one pass at the end, the same work over 10^6 lines
-    took 1.7 s of cache misses. It does nothing when the caller had turned the
+    and stops tracking them; left to one pass at the end, the same work would reach lines
+    the caches no longer hold. It does nothing when the caller had turned the
     collector off.
     """
     was_enabled = gc.isenabled()

@@ -147,7 +147,7 @@ def validate_billing_address(
     for name in _READ[product_type]:
         value = get(name)
         # A plain string inline (a billing run validates each distinct address once,
-        # but there are ~150k of them per 10^6 purchases); anything else via _text.
+        # but a large run has hundreds of thousands); anything else via _text.
         values[name] = (
             (value.strip() or None) if type(value) is str else _text(address, name, problems)
         )

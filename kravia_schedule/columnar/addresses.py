@@ -1,8 +1,8 @@
 """Billing addresses in a frame: which distinct addresses are plainly valid, and their keys.
 
 The core's :func:`~kravia_schedule.address.validate_billing_address` and
-:func:`~kravia_schedule.customers.customer_key` cost about 15 µs per address; a frame of
-10^7 purchases holds over a million distinct addresses. :func:`recognize` decides with
+:func:`~kravia_schedule.customers.customer_key` are Python, one address at a time, and a
+large frame holds over a million distinct addresses. :func:`recognize` decides with
 column expressions which of them the core accepts *as they are*, and gives their customer
 key, in a fraction of that.
 

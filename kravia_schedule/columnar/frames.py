@@ -52,10 +52,9 @@ def plan_frames(
         context = Context(config, provenance)
         marked = context.mark(frame)
         # The core plans the rows that are not plainly valid on a thread of its own
-        # while Polars (which lets go of the GIL) places the others: at 10^7 rows, 1 %
-        # of them invalid, the plan took 0.4-1.0 s less than one after the other (best
-        # of each process, 3 rounds in turns). The rows placing sends to the core as
-        # well (an address it refuses, say) are planned after.
+        # while Polars (which lets go of the GIL) places the others, so the two use both
+        # cores. The rows placing sends to the core as well (an address it refuses,
+        # say) are planned after.
         core = ~pl.col("plain") & ~pl.col("money_missing")
         early = marked.lazy().filter(core).select("row").collect()["row"]
         first = pool.submit(plan_rows, records, early.to_list(), config, options)

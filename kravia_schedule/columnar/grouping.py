@@ -91,16 +91,15 @@ def group_into_invoices(
     )
     # The grouped ids are digested in Python on a thread of its own, from the invoices'
     # keys alone, while Polars (which lets go of the GIL) orders, gathers and sums the
-    # lines: started here rather than once the invoices' first lines are known, the
-    # main thread no longer waits for it (at 10^7 rows it waited 1.0-1.5 s).
+    # lines: started here, before the lines are ordered, so that it is done by the time
+    # the main thread needs the ids.
     with ThreadPoolExecutor(1) as pool:
         stats = _stats(keys)
         digesting = pool.submit(_grouped_digests, keys, stats, customers, dates_table, currencies)
         positions, first = _line_order(keys, stats)
         # The invoice's own columns are taken from its first line; only the columns
         # every line needs are gathered in line order. In one chunk first: a gather from
-        # the hundred chunks a filter leaves took 4.2 s at 10^7 rows, against 0.3 s to
-        # rechunk and 0.7 s to gather.
+        # the many chunks a filter leaves is slow, a rechunk and a gather are not.
         heads = rows.select(_INVOICE_WIDE).rechunk()[positions.filter(first)]
         heads = pl.concat(
             [
@@ -167,8 +166,8 @@ def _checked_ids(context: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, b
     """``frame`` with the core's own ids if they differ from the ones computed here on
     the first grouped or standard invoice (the core's format is the reference), and
     whether they did."""
-    # Lazily: only the first row found is read (eagerly, the filters copied every
-    # invoice with its ids first: 1.1-2.8 s at 3M invoices).
+    # Lazily: only the first row found is read (eagerly, each filter would copy every
+    # invoice with its ids first).
     grouped = frame.lazy().filter(pl.col("start").is_not_null()).head(1).collect()
     standard = frame.lazy().filter(pl.col("start").is_null()).head(1).collect()
     same = True
@@ -209,15 +208,13 @@ def _line_order(keys: pl.DataFrame, stats: Mapping[str, Any]) -> tuple[pl.Series
     first line of its invoice (issue, rank, currency, start, sid).
 
     Polars sorts the values of one Int128 column several times as fast as it finds the
-    order of five columns (0.3 s against 1.7-2 s for 10^7 rows), so each line gets one
-    number: its invoice's fields in the high bits, each in as many bits as its range
-    needs; then the line's instant (a standard line: the top bits of its id digest,
-    which as 16 lowercase hex digits sorts like that number); then its position. Lines
-    equal in all but position (one customer's purchases at the same microsecond, or
-    digests alike in their top bits) are put in order by the full keys afterwards. When
-    the fields need more bits than :data:`_ORDER_BITS`, the columns are sorted as they
-    are. At 10^7 lines all of it takes 0.9-1.6 s; sorting the rows by the five columns took
-    3.3 s.
+    order of five columns, so each line gets one number: its invoice's fields in the high
+    bits, each in as many bits as its range needs; then the line's instant (a standard
+    line: the top bits of its id digest, which as 16 lowercase hex digits sorts like that
+    number); then its position. Lines equal in all but position (one customer's purchases
+    at the same microsecond, or digests alike in their top bits) are put in order by the
+    full keys afterwards. When the fields need more bits than :data:`_ORDER_BITS`, the
+    columns are sorted as they are.
     """
     n = keys.height
     if not n:
@@ -243,8 +240,8 @@ def _line_order(keys: pl.DataFrame, stats: Mapping[str, Any]) -> tuple[pl.Series
         key = key * pl.lit(1 << bits, pl.Int128) + field.cast(pl.Int128)
     key = key * pl.lit(1 << position_bits, pl.Int128) + pl.int_range(n, dtype=pl.Int128)
     unit = pl.lit(1 << position_bits, pl.Int128)
-    # Lazily: the streaming engine computes the numbers on both cores (eagerly, as one
-    # thread: 1.6 s against 3 s for all of this function at 10^7 rows).
+    # Lazily: the streaming engine computes the numbers on both cores (eagerly, Polars
+    # evaluates them on one thread).
     ordered = keys.lazy().select(key.sort().alias("key"))
     split = ordered.select(
         position=(pl.col("key") % unit).cast(pl.Int64),
@@ -269,7 +266,7 @@ def _line_order(keys: pl.DataFrame, stats: Mapping[str, Any]) -> tuple[pl.Series
         tied = tied.sort("line", "sid", "ts", "id", nulls_last=False)
         positions = positions.scatter(ties, tied["position"])
     # A new invoice where the invoice's fields change, or (standard) the digest does.
-    if keys["sid"].null_count() == n:  # no standard line: nothing to gather (0.3-0.6 s)
+    if keys["sid"].null_count() == n:  # no standard line: no digests to gather
         return positions, same["new"]
     sid = keys["sid"].gather(positions)
     new = same["new"] | (sid.is_not_null() & sid.ne_missing(sid.shift(1)).fill_null(True))
@@ -353,8 +350,8 @@ def _grouped_digests(
         return pl.Series([], dtype=pl.String)
     packed = _invoice_fields(stats)
     if sum(bits for _, bits in packed) <= _CODE_BITS:
-        # One Int64 per line (see _line_order): its distinct values, sorted, take 0.4 s
-        # at 10^7 lines, against 2 s for grouping the lines by the four fields.
+        # One Int64 per line (see _line_order): its distinct values, sorted, are found
+        # far faster than by grouping the lines by the four fields.
         code = pl.lit(0, pl.Int64)
         for field, bits in packed:
             code = code * (1 << bits) + field
@@ -414,13 +411,13 @@ def _digests(messages: pl.Series) -> pl.Series:
     null for null."""
     present = messages.is_not_null()
     texts = messages.filter(present).cast(pl.Binary)
-    # The core's hasher, copied (1.0-1.1 s per 3M texts, against 1.25 s making each
-    # one with its keyword argument).
+    # The core's hasher, copied: making each one with its keyword argument parses the
+    # keyword every time.
     fresh = rules.new_digest
     parts = []
     # A slice at a time: the Python objects of one slice are freed before the next is
-    # made, so their memory is reused (all at once, ~160 bytes of fresh memory per text
-    # added 0.35 s of page faults per 3M texts to ~1.1 s of hashing).
+    # made, so their memory is reused (all at once, every text would take fresh memory,
+    # paid for in page faults).
     for at in range(0, len(texts), _SLICE):
         hexes: list[str] = []
         add = hexes.append

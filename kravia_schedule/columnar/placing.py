@@ -143,7 +143,7 @@ class Context:
 
         Every step adds columns to all the rows of ``marked`` (null where a row is out),
         and the rows are filtered once, at the end: each filter copies every column it
-        keeps (0.5-0.9 s at 10^7 rows), and there used to be four.
+        keeps.
         """
         rows = self._with_addresses(marked)
         valid_address = pl.col("address").is_not_null()
@@ -171,9 +171,9 @@ class Context:
         config = self.config
         ident = pl.col("id")
         key = ident.str.strip_chars(PY_WHITESPACE)  # the id the core would use
-        # Looking for equal neighbours among the sorted hashes is several times cheaper
-        # than marking the repeated ones (0.4-0.5 s against 1.3-1.7 s at 10^7; counting
-        # the distinct hashes 0.7 s), and usually shows there are none.
+        # Looking for equal neighbours among the sorted hashes is cheaper than marking
+        # the repeated ones or counting the distinct ones (no hash table as large as the
+        # input), and usually shows there are none.
         hashes = frame.lazy().select(key.hash().sort().alias("h"))
         equal = hashes.select((pl.col("h") == pl.col("h").shift(1)).any()).collect().item()
         repeated = key.hash().is_duplicated() if equal else pl.lit(False)
@@ -274,8 +274,8 @@ class Context:
         """
         on = [*_ADDRESS_COLUMNS, "payment_product_type"]
         is_plain = pl.col("plain") | pl.col("money_missing")
-        # At 10^7 rows 2.3-2.8 s, against 4.1-5.1 s for hashing every row, a unique
-        # over the hashes and fields, and mapping each row's hash to its address.
+        # Only the first rows are hashed: cheaper than hashing every row, a unique over
+        # the hashes and fields, and mapping each row's hash to its address.
         grouped, firsts = _by_first_row(frame, on, is_plain)
         distinct = firsts.select("_i", *on).with_columns(ah=_fields_hash(on)).collect()
         collided = distinct["ah"].is_duplicated()
@@ -322,7 +322,7 @@ class Context:
         country's index). Plain ones are recognized by :func:`recognize`; the others,
         or all if the core disagrees with it on a sample, are validated by the core."""
         # In hash order, so the indices do not depend on the order Polars' unique and
-        # joins leave rows in (0.2 s of sorting at 10^7 rows, 1.04M addresses).
+        # joins leave rows in: a frame gives the same plan every run.
         recognized = recognize(new.sort("ah"), strict=self.strict)
         is_plain = pl.col("plain")
         plain, other = recognized.filter(is_plain), recognized.filter(~is_plain)
@@ -357,8 +357,8 @@ class Context:
 
         Each row is matched to the first row with its key by a window (as addresses
         are, see :meth:`_with_addresses`), and only those first rows are looked up
-        among the known customers: at 1M keys 0.5 s against 0.9-1.05 s for a unique
-        over the keys and a join of every row."""
+        among the known customers, rather than a unique over the keys and a join of
+        every row."""
         grouped, firsts = _by_first_row(keys, KEYS)
         distinct = firsts.select("_i", *KEYS)
         if self.customers.height:
@@ -394,8 +394,8 @@ class Context:
         The keys of a frame span a narrow range (days times a few countries and
         products: at most 2.4M for the 146,000 days of the instants taken), so each
         row's result is read by position from a table with a slot for every key in that
-        range: at 10^7 rows 0.4 s against 1.1 s for finding the distinct keys and
-        mapping each row's key to its result by hash.
+        range, which is cheaper than finding the distinct keys and mapping each row's key
+        to its result by hash.
         """
         key = frame.lazy().select(on).collect().to_series()
         low, high = key.min(), key.max()
@@ -499,8 +499,8 @@ class Context:
             return (self._date_index(dates, country),)
 
         columns = [("day_dates", pl.Int64)]
-        # Often there are none (a frame of grouped purchases): mapping every row's product
-        # type to find that out took 0.37-0.68 s at 10^7 rows, this 0.04 s.
+        # Often there are none (a frame of grouped purchases): asking whether any row
+        # needs them is far cheaper than mapping every row's product type to find out.
         if not frame.lazy().select(rows.any()).collect().item():
             return _with_nulls(frame, columns)
         product = pl.col("payment_product_type").replace_strict(
@@ -603,8 +603,8 @@ class Context:
         if self._customer_table is None:
             customers = self.customers  # row i: customer i
             # Polars orders strings by their UTF-8 bytes: by code point, as Python does.
-            # Each customer's rank is scattered to its row (sorting the table by its
-            # keys and back took 0.6-0.9 s at 1M customers, this 0.3-0.4 s).
+            # Each customer's rank is scattered to its row: one sort of the indices
+            # rather than sorting the whole table by its keys and back.
             ordered = customers.lazy().select(pl.col("customer").sort_by(KEYS)).collect()
             rank = pl.zeros(customers.height, pl.Int64, eager=True).scatter(
                 ordered.to_series(), pl.int_range(customers.height, dtype=pl.Int64, eager=True)
@@ -692,7 +692,7 @@ def _instant(text: pl.Expr, tails: pl.DataFrame | None = None) -> pl.Expr:
         )
     # The date and time of day: read by Polars (a day the month lacks gives null); a
     # space instead of the "T" gives null too, and the row goes to the core. Uncached:
-    # instants are mostly distinct, so the cache only costs (0.4 s against 0.7 s at 10^7).
+    # instants are mostly distinct, so a cache would only cost.
     local = text.str.slice(0, 19).str.to_datetime(
         _NAIVE_FORMAT, time_unit="us", strict=False, cache=False
     )
@@ -706,8 +706,8 @@ def _tails(text: pl.Series) -> pl.DataFrame | None:
     time of day in microseconds (null for a tail not of the form); ``None`` if there are
     more than :data:`_TAILS`, as with microseconds, where reading each row's is cheaper.
 
-    At 10^7 timestamps of one offset, 0.3 s against 0.6-0.8 s for reading every row's
-    fraction and offset from its text."""
+    A few tails parsed once each are cheaper than every row's fraction and offset sliced
+    and cast from its text."""
     tail = pl.col("text").str.slice(19)
     frame = text.alias("text").to_frame()
     # A first look at a slice, so that a frame of mostly distinct tails costs little.

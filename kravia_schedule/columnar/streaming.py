@@ -86,7 +86,7 @@ def plan_parquet(
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, options=options).provenance
     # Not pre-buffered: a pre-buffering reader keeps every column chunk it has read until
-    # it is done with the file (~60 MB per million rows here; at 10^8 purchases, ~6 GB).
+    # it is done with the file: for a file larger than memory, most of the file.
     parquet = import_pyarrow("pyarrow.parquet").ParquetFile(os.fspath(path), pre_buffer=False)
     columns = wanted_columns(parquet.schema_arrow.names)
     repeated = (
@@ -95,7 +95,7 @@ def plan_parquet(
     context = Context(config, provenance)
     residues: list[InvoicePlan] = []
     # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
-    # at 10^8 purchases, ~3M objects would take about a gigabyte.
+    # as Python objects, those of a large file would take gigabytes.
     stored = StoredResidue()
     held_records: list[Any] = []
     held_rows: list[int] = []
@@ -140,9 +140,8 @@ def plan_parquet(
         schema = {k: v for k, v in _spill_schema().items() if k not in drop}
         scan = pl.scan_parquet(os.path.join(spilled, "*.parquet"), schema=schema)
         # Each range's invoices go to a file too and are read back at the end, so the
-        # grouping's transient frames are freed before the result is loaded (holding
-        # the parts while grouping the next ranges fragmented memory: at 10^8 purchases
-        # the peak was several GiB above the result's size).
+        # grouping's transient frames are freed before the result is loaded (parts held
+        # while the next ranges are grouped fragment memory and raise the peak).
         results: list[str | pl.DataFrame] = []
         details: list[pl.DataFrame] = []
         for low, high in _day_ranges(per_day, batch_rows):

@@ -180,11 +180,13 @@ class SkippedPurchase:
     transaction_id: str
     reason: SkipReason
     detail: str
-    product_type: ProductType
+    #: ``None`` for a transaction paid with another payment product (``not_kravia``).
+    product_type: ProductType | None
     status: TransactionStatus
     currency: str
     amount: int
-    vat_amount: int
+    #: ``None`` when nothing gives it (never read as zero).
+    vat_amount: int | None
 
 
 @dataclass(frozen=True, slots=True)

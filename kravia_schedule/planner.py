@@ -47,16 +47,12 @@ from kravia_schedule.invoices import (
     SkippedPurchase,
 )
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
-from kravia_schedule.purchases import (
-    Purchase,
-    PurchaseRow,
-    RecordReader,
-)
+from kravia_schedule.purchases import ForeignRow, Purchase, PurchaseRow, RecordReader
 
 __all__ = ["LocalDays", "Planner", "make_invoice"]
 
 
-def _skipped(row: PurchaseRow | Purchase, enabled: bool) -> SkippedPurchase:
+def _skipped(row: PurchaseRow | Purchase | ForeignRow, enabled: bool) -> SkippedPurchase:
     """Why a valid purchase goes on no invoice (:func:`rules.outcome`)."""
     result = rules.outcome(row.product_type, row.status, enabled=enabled)
     assert result.reason is not None, "an invoiced purchase was skipped"
@@ -81,7 +77,9 @@ _VAT = itemgetter(3)  # InvoiceLine.vat_amount
 _transaction_id = attrgetter("transaction_id")
 #: The order of one customer's invoices (its part of :func:`_invoice_order`).
 _within_customer = attrgetter("issue_date", "currency", "id")
-_Row = PurchaseRow | Purchase
+_Row = PurchaseRow | Purchase | ForeignRow
+#: A row that can go on an invoice.
+_Kravia = PurchaseRow | Purchase
 _K = TypeVar("_K")
 
 
@@ -235,7 +233,7 @@ class _Customer:
         self.place = place
         #: Further places of the same customer (spellings), if any.
         self.others: list[_Place] | None = None
-        self.standard: list[tuple[_Row, InvoiceDates]] | None = None
+        self.standard: list[tuple[_Kravia, InvoiceDates]] | None = None
         #: A grouped invoice id's digest, fed with all but the period, for one currency.
         self.prefix: Any = None
         self.prefix_currency: str | None = None
@@ -333,7 +331,7 @@ class Planner:
         self.rejected: list[Rejection] = []
         self.placement_rejected: list[tuple[_Row, int, CalendarRangeError]] = []
         self.skipped: list[_Row] = []
-        self.standard: list[tuple[_Row, InvoiceDates]] = []
+        self.standard: list[tuple[_Kravia, InvoiceDates]] = []
         #: id of a billing address object -> its grouped purchases (the place keeps the
         #: address alive, so the id stays its own).
         self.places: dict[int, _Place] = {}
@@ -455,6 +453,9 @@ class Planner:
     def _place_other(self, index: int, row: _Row) -> None:
         """A purchase that is not a grouped ``AUTHORIZED`` one: a standard invoice or
         skipped."""
+        if isinstance(row, ForeignRow):  # another payment product's transaction
+            self.skipped.append(row)
+            return
         product = self.products[row.product_type]
         if row.product_type is _GROUPED or not rules.is_invoiced(
             row.product_type, row.status, enabled=product.enabled
@@ -590,7 +591,10 @@ class Planner:
                 else:
                     same_day.append(invoice)
         ordered = [invoice for day in sorted(by_issue_date) for invoice in by_issue_date[day]]
-        skipped = [_skipped(row, self.products[row.product_type].enabled) for row in self.skipped]
+        skipped = [
+            _skipped(row, row.product_type is not None and self.products[row.product_type].enabled)
+            for row in self.skipped
+        ]
         skipped.sort(key=_transaction_id)
         rejected = self.rejected + [
             Rejection(row.id, (FieldProblem("created_at", str(error)),), index)

@@ -25,11 +25,14 @@ from dateutil.parser import isoparse
 from kravia_schedule._frozen import builder
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
+from kravia_schedule.dintero.schema import read_as_dintero
+from kravia_schedule.dintero.transaction import read_transaction, to_flat
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
 from kravia_schedule.rules import CURRENCY_FORM, check_money
 from kravia_schedule.statuses import TransactionStatus
 
 __all__ = [
+    "ForeignRow",
     "Purchase",
     "PurchaseRow",
     "RecordReader",
@@ -251,6 +254,24 @@ class PurchaseRow(NamedTuple):
     merchant_reference: str | None
 
 
+class ForeignRow(NamedTuple):
+    """A valid transaction paid with another payment product than Kravia's (card, Vipps,
+    …, as an unfiltered list of transactions holds): on no invoice. It has a row's
+    fields, ``product_type`` ``None`` and no address, so the planner settles its repeats
+    as any row's."""
+
+    id: str
+    created_at: datetime
+    amount: int
+    vat_amount: int | None
+    currency: str
+    status: TransactionStatus
+    product_type: None
+    billing_address: None
+    merchant_reference: None
+    payment_product_type: str
+
+
 def row_of(purchase: Purchase) -> PurchaseRow:
     """The :class:`PurchaseRow` of an already validated :class:`Purchase`."""
     return PurchaseRow(
@@ -283,10 +304,35 @@ class RecordReader:
         self._field_names: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._currencies: dict[str, str] = {}
 
-    def __call__(self, record: Mapping[str, Any]) -> PurchaseRow:
+    def __call__(self, record: Mapping[str, Any]) -> PurchaseRow | ForeignRow:
         """The row of ``record``; raises :class:`InvalidPurchaseError` when it is invalid."""
         row = self._fast(record) if type(record) is dict else None
-        return row if row is not None else row_of(_parse(record, self._billing))
+        if row is not None:
+            return row
+        if read_as_dintero(record):
+            return self._dintero(record)
+        return row_of(_parse(record, self._billing))
+
+    def _dintero(self, record: Mapping[str, Any]) -> PurchaseRow | ForeignRow:
+        """The row of a record in Dintero's own shape: its VAT from its items (or its
+        session), its problems named by Dintero's paths."""
+        transaction = read_transaction(record)
+        if not transaction.is_kravia:
+            return ForeignRow(
+                transaction.id, transaction.created_at, transaction.amount,
+                transaction.vat_amount, transaction.currency,
+                TransactionStatus(transaction.status), None, None, None,
+                transaction.payment_product_type,
+            )  # fmt: skip
+        flat = to_flat(transaction)
+        if "vat_amount" not in flat:
+            problem = FieldProblem(
+                "items",
+                "VAT is unknown: no item gives its vat or vat_amount and there is no "
+                "session.order.vat_amount",
+            )
+            raise InvalidPurchaseError(transaction.id, [problem])
+        return row_of(_parse(flat, self._billing))
 
     def _fast(self, record: dict[str, Any]) -> PurchaseRow | None:
         """The row of a plainly valid record, or ``None`` to let the full parser decide."""

@@ -93,7 +93,7 @@ def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
                 "reason": s.reason.value,
                 "detail": s.detail,
                 "status": s.status.value,
-                "payment_product_type": s.product_type.value,
+                "payment_product_type": s.product_type.value if s.product_type else None,
                 "amount": s.amount,
                 "currency": s.currency,
             }
@@ -161,7 +161,8 @@ def write_csv(plan: InvoicePlan, out: TextIO) -> None:
             for line in invoice.lines
         )
     writer.writerows(
-        ("skipped", s.transaction_id, "", s.product_type.value, "", "", "", "", s.currency,
+        ("skipped", s.transaction_id, "", s.product_type.value if s.product_type else "",
+         "", "", "", "", s.currency,
          s.amount, s.vat_amount, "", "", "", "", f"{s.reason.value}: {s.detail}")
         for s in plan.skipped
     )  # fmt: skip

@@ -106,6 +106,7 @@ class SkipReason(StrEnum):
     PRODUCT_DISABLED = "product_disabled"
     VOIDED = "voided"
     STATUS = "status"
+    NOT_KRAVIA = "not_kravia"
 
 
 # -- which purchases are invoiced ------------------------------------------------------
@@ -156,14 +157,19 @@ class Outcome:
     detail: str = ""
 
 
-def outcome(product_type: ProductType, status: TransactionStatus, *, enabled: bool) -> Outcome:
-    """What becomes of a valid purchase of ``product_type`` in ``status``.
+def outcome(
+    product_type: ProductType | None, status: TransactionStatus, *, enabled: bool
+) -> Outcome:
+    """What becomes of a valid purchase of ``product_type`` in ``status`` (``None``: a
+    transaction paid with another payment product, as an unfiltered list holds).
 
     >>> outcome(ProductType.B2B_GROUPED, TransactionStatus.CAPTURED, enabled=True).detail
     'grouped invoices collect AUTHORIZED purchases; this one is CAPTURED'
     >>> outcome(ProductType.B2C, TransactionStatus.CAPTURED, enabled=False).reason
     <SkipReason.PRODUCT_DISABLED: 'product_disabled'>
     """
+    if product_type is None:
+        return Outcome(False, SkipReason.NOT_KRAVIA, "not a Kravia payment")
     if not enabled:
         detail = f"{product_type.value} is not enabled in the configuration"
         return Outcome(False, SkipReason.PRODUCT_DISABLED, detail)

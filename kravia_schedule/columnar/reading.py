@@ -25,6 +25,7 @@ import polars as pl
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
+from kravia_schedule.dintero.schema import DINTERO_MEMBERS, read_as_dintero
 from kravia_schedule.io import read_records, unflatten
 
 _MISSING = (
@@ -78,7 +79,12 @@ def _load(data: object) -> _Input:
 
 
 def wanted_columns(columns: Iterable[str]) -> list[str]:
-    return [c for c in columns if c in _TOP or c == _ADDRESS or c.startswith(_PREFIX)]
+    """The columns a plan reads: the flat shape's, or every column when some rows may be
+    in Dintero's own shape (the record reader needs all of such a row)."""
+    names = list(columns)
+    if any(c in DINTERO_MEMBERS for c in names):
+        return names
+    return [c for c in names if c in _TOP or c == _ADDRESS or c.startswith(_PREFIX)]
 
 
 def _load_path(path: Path) -> _Input | None:
@@ -132,6 +138,8 @@ def _load_jsonl(path: Path) -> _Input | None:
         pa = import_pyarrow()
         pajson = import_pyarrow("pyarrow.json")
         text = path.read_bytes().decode("utf-8-sig")
+        if any(f'"{name}"' in text for name in DINTERO_MEMBERS):
+            return None  # Dintero's own shape, or text naming its members: read exactly
         lines = [line for line in io.StringIO(text, newline="") if line.strip()]
         body = "\n".join(line.rstrip("\r\n") for line in lines).encode()
         string = pa.string()
@@ -173,8 +181,8 @@ def _from_records(records: Sequence[Any]) -> _Input:
     has_address = [False] * n
     bad = [False] * n
     for i, record in enumerate(records):
-        if type(record) is not dict:
-            bad[i] = True  # an unreadable line, or not an object
+        if type(record) is not dict or read_as_dintero(record):
+            bad[i] = True  # an unreadable line, not an object, or Dintero's own shape
             continue
         for name, values in top:
             values[i] = record.get(name)
@@ -288,6 +296,11 @@ def from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
     for name in ADDRESS_FIELDS:
         out[f"a.{name}"], wrong = as_text(fields.get(name), n)
         bad = bad | wrong
+    # A row in Dintero's own shape (items, events, a webhook envelope, ...) is read by
+    # the core's record reader, which computes its VAT from its items.
+    for name in DINTERO_MEMBERS:
+        if name in columns:
+            bad = bad | raw.get_column(name).is_not_null()
     out["has_address"] = has_address
     out["bad"] = bad.fill_null(True)
     frame = pl.DataFrame(out)
@@ -314,7 +327,7 @@ def _records(subset: pl.DataFrame, flat: Sequence[str], *, struct: bool) -> list
     """
     n = subset.height
     columns = subset.columns
-    names = [c for c in _TOP if c in columns]
+    names = [c for c in columns if c != _ADDRESS and not c.startswith(_PREFIX)]
     records = [
         {k: v for k, v in zip(names, cells, strict=True) if v is not None}
         for cells in _cells(subset, names)

@@ -203,6 +203,7 @@ class StoredResidue:
                 and type(s.transaction_id) is str
                 and type(s.detail) is str
                 and type(s.currency) is str
+                and s.product_type is not None
                 and _int64(s.amount)
                 and _int64(s.vat_amount)
             ):
@@ -226,7 +227,8 @@ class StoredResidue:
                 kept_rejected.append(r)
         if skipped:
             columns = list(zip(*(
-                (s.transaction_id, s.reason.value, s.detail, s.product_type.value,
+                (s.transaction_id, s.reason.value, s.detail,
+                 s.product_type.value if s.product_type else None,
                  s.status.value, s.currency, s.amount, s.vat_amount)
                 for s in skipped
             ), strict=True))  # fmt: skip

@@ -15,6 +15,8 @@ from typing import Literal
 
 __all__ = [
     "AMOUNT_LIMIT",
+    "DINTERO_MEMBERS",
+    "DINTERO_ONLY",
     "KRAVIA_CURRENCIES",
     "KRAVIA_PRODUCT_TYPES",
     "LEGACY_STATUSES",
@@ -27,6 +29,7 @@ __all__ = [
     "Shape",
     "classify",
     "is_kravia_currency",
+    "read_as_dintero",
 ]
 
 SPEC_REPOSITORY = "Dintero/Dintero.Node.SDK"
@@ -125,8 +128,8 @@ _INITIATES = {
 
 Shape = Literal["transaction", "flat", "webhook", "session", "payment_profile", "unknown"]
 
-# Members of ``Transaction`` (lines 5967-6231) that the flat shape never has.
-_DINTERO_ONLY = ("items", "events", "payment_product", "settlement_status", "session_id")
+#: Members of ``Transaction`` (lines 5967-6231) that the flat shape never has.
+DINTERO_ONLY = ("items", "events", "payment_product", "settlement_status", "session_id")
 # Members that any record of a transaction, Dintero's or flat, carries.
 _TRANSACTION_KEYS = ("payment_product_type", "payment_product", "amount", "status")
 
@@ -159,8 +162,24 @@ def classify(obj: object) -> Shape:
         return "session"
     if "profile_id" in obj and isinstance(obj.get("configuration"), Mapping):
         return "payment_profile"
-    if any(key in obj for key in _DINTERO_ONLY):
+    if any(key in obj for key in DINTERO_ONLY):
         return "transaction"
     if not any(key in obj for key in _TRANSACTION_KEYS):
         return "unknown"
     return "flat" if "vat_amount" in obj else "transaction"
+
+
+#: The members whose presence can make a record Dintero-shaped (see :func:`read_as_dintero`):
+#: an engine that reads columns plans a row with any of them by the record reader.
+DINTERO_MEMBERS = (*DINTERO_ONLY, "account_id", "order", "profile_id", "configuration")
+
+
+def read_as_dintero(obj: object) -> bool:
+    """Whether a record is read as Dintero's shape rather than the flat one: a webhook
+    envelope, a session, a payment profile, or a transaction with a member only Dintero's
+    shape has. A flat record that merely lacks its ``vat_amount`` stays flat (and is
+    rejected for it)."""
+    shape = classify(obj)
+    if shape in ("webhook", "session", "payment_profile"):
+        return True
+    return shape == "transaction" and any(key in obj for key in DINTERO_ONLY)  # type: ignore[operator]

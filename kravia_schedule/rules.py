@@ -68,9 +68,11 @@ __all__ = [
     "GROUPED_INVOICED",
     "ID_SEPARATOR",
     "PHONE_FORM",
+    "PLAIN_TIMESTAMP_FORM",
     "POSTAL_FORMS",
     "STANDARD_ID_PREFIX",
     "STANDARD_INVOICED",
+    "TIMESTAMP_TAIL_FORM",
     "InvoiceState",
     "Outcome",
     "SkipReason",
@@ -263,6 +265,20 @@ POSTAL_FORMS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "SE": (r"[0-9]{3} ?[0-9]{2}", "5 digits (123 45)"),
         "FI": (r"[0-9]{5}", "5 digits"),
     }
+)
+
+
+#: What follows the seconds of a :data:`PLAIN_TIMESTAMP_FORM` (from character 19): the
+#: fraction, and the UTC offset's sign, hours and minutes, as groups.
+TIMESTAMP_TAIL_FORM = r"(?:\.([0-9]{1,6}))?(?:Z|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))"
+#: The usual spelling of ``created_at``: one that ``datetime.fromisoformat`` and Polars
+#: read to the same instant (no leap second, no hour 24, an offset below 24 hours, at
+#: most microseconds). Every engine accepts more (whatever ``datetime.fromisoformat`` or
+#: dateutil's ``isoparse`` reads with a UTC offset); the columnar engines recognize this
+#: form over columns and leave the others to the core's parser.
+PLAIN_TIMESTAMP_FORM = (
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]"
+    r":[0-5][0-9]" + TIMESTAMP_TAIL_FORM
 )
 
 

@@ -37,17 +37,10 @@ from kravia_schedule.periods import billing_period
 from kravia_schedule.planner import LocalDays
 from kravia_schedule.purchases import TransactionStatus
 
-#: What follows the seconds in an :data:`ISO_TIMESTAMP` (from character 19): the
-#: fraction, and the UTC offset's sign, hours and minutes, as groups.
-_TAIL_FORM = r"(?:\.([0-9]{1,6}))?(?:Z|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))"
-#: The timestamps taken on the columnar path: a form ``datetime.fromisoformat`` and Polars
-#: read to the same instant (no leap second, no hour 24, offset below 24 h, at most
-#: microseconds). Anything else goes to the residue, where the core parses it.
-ISO_TIMESTAMP = (
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    r":[0-5][0-9]" + _TAIL_FORM + "$"
-)
-_TAIL = re.compile(_TAIL_FORM)
+#: The timestamps taken on the columnar path (rules.PLAIN_TIMESTAMP_FORM), anchored;
+#: anything else goes to the residue, where the core parses it.
+ISO_TIMESTAMP = f"^(?:{rules.PLAIN_TIMESTAMP_FORM})$"
+_TAIL = re.compile(rules.TIMESTAMP_TAIL_FORM)
 #: A frame with more distinct tails than this reads each row's tail itself (see _tails);
 #: a test lowers it.
 _TAILS = 1 << 12

@@ -299,7 +299,9 @@ class BusinessCalendar:
                 return current, tuple(skipped)
             skipped.append(reason)
             current += timedelta(days=step)
-        raise ValueError(f"no business day within {_MAX_ROLL_DAYS} days of {day}")
+        # Closed days without end leave no business day to issue or pay on: as far
+        # outside the calendar as a date past the holiday data.
+        raise CalendarRangeError(f"no business day within {_MAX_ROLL_DAYS} days of {day}")
 
     def describe(self) -> dict[str, object]:
         """The options that define this calendar, for a plan's provenance record."""

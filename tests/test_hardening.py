@@ -4,7 +4,7 @@ transaction is counted twice (issue: hardening). Every engine where it applies."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from _records import NORDMANN_ADDRESS, nordmann_record
@@ -166,3 +166,17 @@ def test_every_invalid_option_is_named(options, paths) -> None:
 def test_a_naive_as_of_is_refused_as_before() -> None:
     with pytest.raises(NaiveDatetimeError):
         plan_invoices([], as_of=datetime(2025, 3, 1, 12))
+
+
+def test_closed_days_without_end_reject_the_records_they_strand(engine) -> None:
+    closed = [date(2025, 1, 1) + timedelta(days=n) for n in range(400)]
+    records = [
+        nordmann_record("C-1", "2025-01-05T10:00:00Z"),  # no business day after January
+        nordmann_record("C-2", "2025-01-05T10:00:00Z", country="SE", postal_code="111 51",
+                        organization_number="5560360793"),
+    ]  # fmt: skip
+    plan = engine(records, None, closed_days={"NO": closed})
+    assert [i.transaction_ids for i in plan.invoices] == [("C-2",)]
+    [rejection] = plan.rejected
+    assert (rejection.transaction_id, rejection.field) == ("C-1", "created_at")
+    assert "no business day within 366 days of 2025-02-01" in rejection.reason

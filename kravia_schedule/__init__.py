@@ -80,6 +80,7 @@ from kravia_schedule.options import PlanOptions
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period, periods_in_year
 from kravia_schedule.planning import merge_plans, plan_invoices
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+from kravia_schedule.reconcile import Discrepancy, Finding, Reconciliation, reconcile
 from kravia_schedule.statutory import (
     PAYMENT_RULES,
     PaymentDeadline,
@@ -98,7 +99,9 @@ __all__ = [
     "Country",
     "CustomerKey",
     "DateRoll",
+    "Discrepancy",
     "FieldProblem",
+    "Finding",
     "IllegalTransition",
     "Interval",
     "InvalidBillingAddress",
@@ -124,6 +127,7 @@ __all__ = [
     "ProductConfig",
     "ProductType",
     "Purchase",
+    "Reconciliation",
     "Rejection",
     "SkipReason",
     "SkippedDay",
@@ -141,6 +145,7 @@ __all__ = [
     "parse_purchase",
     "periods_in_year",
     "plan_invoices",
+    "reconcile",
     "required_fields",
     "rules",
     "standard_invoice_dates",

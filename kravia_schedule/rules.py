@@ -70,6 +70,7 @@ __all__ = [
     "PHONE_FORM",
     "PLAIN_TIMESTAMP_FORM",
     "POSTAL_FORMS",
+    "REGISTERED_STATUSES",
     "STANDARD_ID_PREFIX",
     "STANDARD_INVOICED",
     "TIMESTAMP_TAIL_FORM",
@@ -121,6 +122,18 @@ GROUPED_INVOICED: frozenset[TransactionStatus] = frozenset({_S.AUTHORIZED})
 #: ``settlement_status``) and the older documents' (``CAPTURED`` on registration,
 #: ``PARTIALLY_REFUNDED``, ``SETTLED`` as a state). Its dates do not depend on payment.
 STANDARD_INVOICED: frozenset[TransactionStatus] = frozenset(
+    {
+        _S.AUTHORIZED,
+        _S.PARTIALLY_CAPTURED,
+        _S.CAPTURED,
+        _S.PARTIALLY_CAPTURED_REFUNDED,
+        _S.PARTIALLY_REFUNDED,
+        _S.SETTLED,
+    }
+)
+#: The states of a transaction Kravia has registered and not cancelled, whatever has been
+#: paid since: what reconciliation compares with Kravia's own invoices.
+REGISTERED_STATUSES: frozenset[TransactionStatus] = frozenset(
     {
         _S.AUTHORIZED,
         _S.PARTIALLY_CAPTURED,

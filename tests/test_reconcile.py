@@ -1,0 +1,117 @@
+"""Reconciliation: Kravia's own invoices (its facts on Dintero's transactions) against the
+schedule the rules give. The cases are built from the grouped fixture of
+tests/fixtures/dintero/transactions_list.json, with Kravia's facts in an event."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from kravia_schedule import Finding, reconcile
+
+BASE = json.loads(
+    (Path(__file__).parent / "fixtures" / "dintero" / "transactions_list.json").read_text()
+)[0]
+
+
+def grouped(
+    tid: str,
+    created_at: str,
+    *,
+    number: str | None = None,
+    issued: str | None = None,
+    due: str | None = None,
+    status: str = "AUTHORIZED",
+) -> dict[str, Any]:
+    """The grouped fixture as transaction ``tid``, with Kravia's invoice facts (if any)."""
+    record = copy.deepcopy(BASE)
+    record.update(id=tid, created_at=created_at, status=status)
+    record["metadata"].pop("kravia:invoice_url")
+    event = record["events"][1]
+    event["metadata"] = {}
+    facts = {"invoice_number": number, "invoice_date": issued, "invoice_due_date": due}
+    for name, value in facts.items():
+        if value is not None:
+            event["metadata"][f"kravia:{name}"] = value
+    if status == "CAPTURED":
+        record["events"].append(
+            {**record["events"][0], "id": f"{tid}-capture", "event": "CAPTURE",
+             "transaction_status": "CAPTURED", "created_at": "2026-11-20T10:00:00.000Z"}
+        )  # fmt: skip
+    if status == "AUTHORIZATION_VOIDED":
+        record["events"].append(
+            {**record["events"][0], "id": f"{tid}-void", "event": "VOID",
+             "transaction_status": "AUTHORIZATION_VOIDED", "created_at": "2026-10-30T10:00:00Z"}
+        )  # fmt: skip
+    return record
+
+
+# October 2026 in Oslo: issued Monday 2 November (1 November is a Sunday), due 14 days on.
+OCT = {"number": "K-1", "issued": "2026-11-02", "due": "2026-11-16"}
+
+
+def test_kravias_invoice_agrees_with_the_schedule() -> None:
+    result = reconcile(
+        [
+            grouped("T1", "2026-10-05T10:00:00.000Z", **OCT),
+            grouped("T2", "2026-10-20T10:00:00.000Z", **OCT),
+            grouped("T3", "2026-11-03T10:00:00.000Z"),  # not invoiced by Kravia yet
+        ]
+    )
+    assert result.checked == 2
+    assert result.agrees
+    assert [i.transaction_ids for i in result.plan.invoices] == [("T1", "T2"), ("T3",)]
+
+
+def test_a_paid_transaction_is_still_on_its_invoice() -> None:
+    result = reconcile(
+        [
+            grouped("T1", "2026-10-05T10:00:00.000Z", status="CAPTURED", **OCT),
+            grouped("T2", "2026-10-20T10:00:00.000Z", **OCT),
+        ]
+    )
+    assert result.discrepancies == ()
+
+
+def test_an_invoice_issued_on_another_day_says_why_the_schedule_differs() -> None:
+    late = {**OCT, "issued": "2026-11-01", "due": "2026-11-15"}
+    [issue, due] = reconcile([grouped("T1", "2026-10-05T10:00:00.000Z", **late)]).discrepancies
+    assert (issue.finding, issue.expected, issue.actual) == (
+        Finding.ISSUE_DATE, "2026-11-02", "2026-11-01"
+    )  # fmt: skip
+    assert issue.why == (
+        "the first business day after 2026-10 ends on 2026-10-31, past 1 Nov Sunday"
+    )
+    assert (due.finding, due.expected, due.actual) == (Finding.DUE_DATE, "2026-11-16", "2026-11-15")
+    assert due.why == "14 days after the issue date 2026-11-02 (unadjusted)"
+    assert str(issue).startswith("T1: issue_date: expected 2026-11-02, Kravia has 2026-11-01")
+
+
+def test_a_purchase_on_the_wrong_invoice_is_found_on_both_sides() -> None:
+    result = reconcile(
+        [
+            grouped("T1", "2026-10-05T10:00:00.000Z", **OCT),
+            grouped("T2", "2026-11-01T10:00:00.000Z", **OCT),  # November's, on October's
+        ]
+    )
+    found = {(d.transaction_id, d.finding): d for d in result.discrepancies}
+    assert set(found) == {
+        ("T1", Finding.OTHER_INVOICE),
+        ("T2", Finding.OTHER_INVOICE),
+        ("T2", Finding.ISSUE_DATE),  # December's issue date on the schedule
+        ("T2", Finding.DUE_DATE),
+    }
+    t1, t2 = found["T1", Finding.OTHER_INVOICE], found["T2", Finding.OTHER_INVOICE]
+    assert t1.actual == t2.actual == "K-1"
+    assert t1.expected != t2.expected
+    assert t1.why.startswith("Kravia's invoice K-1 also holds T2 (schedule: G-2026-11-")
+    assert found["T2", Finding.ISSUE_DATE].expected == "2026-12-01"
+
+
+def test_kravia_invoicing_a_voided_purchase_is_not_scheduled() -> None:
+    voided = grouped("T1", "2026-10-05T10:00:00.000Z", status="AUTHORIZATION_VOIDED", **OCT)
+    [found] = reconcile([voided]).discrepancies
+    assert (found.finding, found.expected, found.actual) == (Finding.NOT_SCHEDULED, None, "K-1")
+    assert found.why == "voided: voided before billing"

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay
 from kravia_schedule.countries import Country, parse_country
-from kravia_schedule.errors import NaiveDatetimeError
+from kravia_schedule.errors import CalendarRangeError, NaiveDatetimeError
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.statutory import PaymentDeadline, deadline_or_none
 
@@ -106,7 +106,12 @@ def check_due_date_rule(rule: DateRoll | str) -> DateRoll:
 def _due(
     issue: date, days: int, calendar: BusinessCalendar, rule: DateRoll
 ) -> tuple[date, tuple[SkippedDay, ...]]:
-    due = issue + timedelta(days=check_days_until_due(days))
+    try:
+        due = issue + timedelta(days=check_days_until_due(days))
+    except OverflowError:
+        raise CalendarRangeError(
+            f"{days} days after {issue} is past the last date, {date.max}"
+        ) from None
     if check_due_date_rule(rule) is DateRoll.UNADJUSTED:
         return due, ()  # calendar days: needs no holiday data, so no horizon
     return calendar.roll_forward(due), calendar.explain(due)
@@ -128,6 +133,10 @@ def period_invoice_dates(
 def _period_invoice_dates(
     period: BillingPeriod, calendar: BusinessCalendar, days: int, rule: DateRoll
 ) -> InvoiceDates:
+    if period.end == date.max:
+        raise CalendarRangeError(
+            f"no invoice date follows the period {period.label}: it ends on {date.max}"
+        )
     first_after = period.end + timedelta(days=1)
     issue_skipped = calendar.explain(first_after)
     issue = first_after + timedelta(days=len(issue_skipped))

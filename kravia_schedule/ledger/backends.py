@@ -31,6 +31,7 @@ __all__ = [
     "LedgerUnavailable",
     "PostgresBackend",
     "SQLiteBackend",
+    "one_line",
     "open_backend",
     "redacted",
 ]
@@ -70,6 +71,11 @@ class Backend(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     def close(self) -> None: ...
+
+
+def one_line(error: BaseException) -> str:
+    """A driver's message on one line (a server's can hold several)."""
+    return " ".join(str(error).split())
 
 
 def redacted(target: str | Path) -> str:
@@ -125,7 +131,9 @@ class SQLiteBackend:
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as error:
-            raise LedgerUnavailable(f"cannot open the ledger {self.path}: {error}") from None
+            raise LedgerUnavailable(
+                f"cannot open the ledger {self.path}: {one_line(error)}"
+            ) from None
         try:
             self.connection.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
@@ -133,7 +141,9 @@ class SQLiteBackend:
                 self.connection.execute("PRAGMA synchronous = FULL")  # durable at COMMIT
         except sqlite3.Error as error:
             self.connection.close()
-            raise LedgerUnavailable(f"cannot open the ledger {self.path}: {error}") from None
+            raise LedgerUnavailable(
+                f"cannot open the ledger {self.path}: {one_line(error)}"
+            ) from None
 
     def _begin(self, statement: str) -> None:
         try:
@@ -144,7 +154,9 @@ class SQLiteBackend:
                     f"the ledger {self.path} stayed locked by another writer for over "
                     f"{self.turns.timeout:g} s"
                 ) from None
-            raise LedgerUnavailable(f"cannot use the ledger {self.path}: {error}") from None
+            raise LedgerUnavailable(
+                f"cannot use the ledger {self.path}: {one_line(error)}"
+            ) from None
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -198,7 +210,7 @@ class PostgresBackend:
             self.connection.execute(f"SET lock_timeout = {max(1, round(timeout * 1000))}")
         except psycopg.Error as error:
             raise LedgerUnavailable(
-                f"cannot open the ledger {redacted(url)}: {str(error).strip()}"
+                f"cannot open the ledger {redacted(url)}: {one_line(error)}"
             ) from None
 
     @contextmanager

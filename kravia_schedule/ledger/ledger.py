@@ -26,7 +26,7 @@ from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
-from kravia_schedule.countries import Country
+from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
 from kravia_schedule.dates import (
     InvoiceDates,
@@ -37,6 +37,7 @@ from kravia_schedule.dates import (
 from kravia_schedule.errors import (
     CalendarRangeError,
     FieldProblem,
+    InvalidIdentifier,
     InvalidPurchaseError,
     KraviaScheduleError,
     LedgerConflict,
@@ -47,6 +48,7 @@ from kravia_schedule.ledger.backends import (
     DEFAULT_LOCK_TIMEOUT,
     Backend,
     LedgerUnavailable,
+    one_line,
     open_backend,
     redacted,
 )
@@ -252,7 +254,7 @@ class Ledger:
         except backend.errors as error:
             backend.close()
             raise LedgerUnavailable(
-                f"cannot open the ledger {redacted(target)}: {str(error).strip()}"
+                f"cannot open the ledger {redacted(target)}: {one_line(error)}"
             ) from None
         except BaseException:
             backend.close()
@@ -877,10 +879,19 @@ class Ledger:
         ``organization_number`` in any written form; ``as_of`` bounds the upcoming ones by
         issue date (default: all recorded so far).
         """
-        from kravia_schedule.identifiers import compact_org_number
+        from kravia_schedule.identifiers import validate_org_number
 
-        country = Country(str(country).upper())
-        org = compact_org_number(country.value, organization_number)
+        try:
+            country = parse_country(country)
+        except ValueError as error:
+            raise LedgerError(f"country {country!r}: {error}") from None
+        # An invalid number would match no customer: a silent empty answer.
+        try:
+            org = validate_org_number(country.value, organization_number)
+        except InvalidIdentifier as error:
+            raise InvalidIdentifier(
+                f"organization number {organization_number!r}: {error}"
+            ) from None
         horizon = _local_days(as_of if as_of is not None else date.max - timedelta(days=1))
         with self.db.read():
             rows = self.db.execute(

@@ -154,6 +154,7 @@ def _fingerprint(purchase: Purchase) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@lru_cache(maxsize=1 << 16)  # asked for twice per purchase recorded; customers recur
 def _customer_text(key: CustomerKey) -> str:
     return json.dumps(
         [key.country.value, key.organization_number, key.business_name, key.customer_reference]
@@ -323,11 +324,11 @@ class Ledger:
                 raise error
             skipped.append(error)
 
-        batch: dict[str, tuple[Purchase, str]] = {}
+        batch: dict[str, _New] = {}
         conflicting: set[str] = set()
         for record in purchases:
             try:
-                purchase = self.check(record)
+                purchase, day, dates = self._checked(record)
             except InvalidPurchaseError as error:
                 refuse(error)
                 continue
@@ -341,15 +342,16 @@ class Ledger:
                     del batch[purchase.id]
                     skipped.append(LedgerConflict(message))
                 continue
-            batch[purchase.id] = (purchase, fingerprint)
+            batch[purchase.id] = (purchase, fingerprint, day, dates)
         unchanged = 0
         with self.db.write():
             known = self._fingerprints(list(batch))
             new = []
-            for purchase, fingerprint in batch.values():
+            for entry in batch.values():
+                purchase, fingerprint = entry[0], entry[1]
                 stored = known.get(purchase.id)
                 if stored is None:
-                    new.append((purchase, fingerprint))
+                    new.append(entry)
                 elif stored != fingerprint:
                     refuse(
                         LedgerConflict(
@@ -362,9 +364,11 @@ class Ledger:
             rows, history, invoices = [], [], []
             issued = self._issued_among(new)
             totals = self._pending_totals(new)
-            for purchase, fingerprint in new:
+            for purchase, fingerprint, day, dates in new:
                 try:
-                    row, event, invoice = self._rows(purchase, fingerprint, seq + 1, issued)
+                    row, event, invoice = self._rows(
+                        purchase, fingerprint, day, dates, seq + 1, issued
+                    )
                     self._add_to_total(purchase, row, totals)
                 except InvalidPurchaseError as error:
                     refuse(error)
@@ -379,15 +383,13 @@ class Ledger:
             self.db.executemany(_INSERT_INVOICE, invoices)
         return RecordReport(len(rows), unchanged, tuple(skipped))
 
-    def _pending_totals(
-        self, new: Sequence[tuple[Purchase, str]]
-    ) -> dict[tuple[str, str, str], int]:
+    def _pending_totals(self, new: Sequence[_New]) -> dict[tuple[str, str, str], int]:
         """What the not yet issued invoices of these grouped purchases' customers hold,
         by (customer, currency, period): one query per chunk of customers."""
         customers = sorted(
             {
                 _customer_text(_customer_key(p.billing_address))
-                for p, _ in new
+                for p, *_ in new
                 if p.product_type is _GROUPED
             }
         )
@@ -424,7 +426,7 @@ class Ledger:
         rows = self._in_chunks("SELECT id, fingerprint FROM purchases WHERE id IN ({})", ids)
         return dict(rows)
 
-    def _issued_among(self, new: Sequence[tuple[Purchase, str]]) -> dict[str, bool]:
+    def _issued_among(self, new: Sequence[_New]) -> dict[str, bool]:
         """Which of the invoices these grouped purchases' own periods map to are issued.
 
         One query per chunk instead of one per purchase; later periods (for late
@@ -432,18 +434,16 @@ class Ledger:
         """
         candidates = {
             rules.grouped_invoice_id(
-                _customer_key(p.billing_address), p.currency, self._own_period(p)
+                _customer_key(p.billing_address),
+                p.currency,
+                billing_period(day, self.config.product(_GROUPED).interval),
             )
-            for p, _ in new
+            for p, _, day, _ in new
             if p.product_type is _GROUPED
         }
         ids = sorted(candidates)
         found = {row[0] for row in self._in_chunks("SELECT id FROM invoices WHERE id IN ({})", ids)}
         return {invoice_id: invoice_id in found for invoice_id in ids}
-
-    def _own_period(self, purchase: Purchase) -> BillingPeriod:
-        day = local_date(purchase.created_at, purchase.billing_address.country)
-        return billing_period(day, self.config.product(purchase.product_type).interval)
 
     def _is_issued(self, invoice_id: str, cache: dict[str, bool]) -> bool:
         if invoice_id not in cache:
@@ -460,11 +460,16 @@ class Ledger:
         """
         if isinstance(record, InvalidPurchaseError):
             raise record
-        purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
-        self._check_new(purchase)
-        return purchase
+        return self._checked(record)[0]
 
-    def _check_new(self, purchase: Purchase) -> None:
+    def _checked(self, record: Purchase | Mapping[str, Any]) -> tuple[Purchase, date, InvoiceDates]:
+        """:meth:`check`, with the purchase's local date and its own invoice's dates."""
+        if isinstance(record, InvalidPurchaseError):
+            raise record
+        purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
+        return (purchase, *self._check_new(purchase))
+
+    def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)
         expected = (
             TransactionStatus.AUTHORIZED
@@ -487,9 +492,9 @@ class Ledger:
         problems += rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
         if problems:
             raise InvalidPurchaseError(purchase.id, problems)
-        self._own_dates(purchase)
+        return self._own_dates(purchase)
 
-    def _own_dates(self, purchase: Purchase) -> InvoiceDates:
+    def _own_dates(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         """The dates of the invoice a new purchase lands on (before any late move), or
         InvalidPurchaseError naming ``created_at`` when no calendar can give them."""
         country = purchase.billing_address.country
@@ -498,22 +503,28 @@ class Ledger:
             day = local_date(purchase.created_at, country)
             if purchase.product_type is _GROUPED:
                 period = billing_period(day, product.interval)
-                return period_invoice_dates(
+                return day, period_invoice_dates(
                     period, self._calendars[country], product.days_until_due
                 )
-            return day_invoice_dates(day, self._calendars[country], product.days_until_due)
+            return day, day_invoice_dates(day, self._calendars[country], product.days_until_due)
         except (CalendarRangeError, OverflowError) as error:
             raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
 
     def _rows(
-        self, purchase: Purchase, fingerprint: str, seq: int, issued: dict[str, bool]
+        self,
+        purchase: Purchase,
+        fingerprint: str,
+        day: date,
+        dates: InvoiceDates,
+        seq: int,
+        issued: dict[str, bool],
     ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]:
-        """The purchase row, its first history row and (standard) its invoice row."""
+        """The purchase row, its first history row and (standard) its invoice row, from
+        the purchase's local ``day`` and the ``dates`` of its own invoice."""
         address = purchase.billing_address
         country = address.country
         calendar = self._calendars[country]
         product = self.config.product(purchase.product_type)
-        day = local_date(purchase.created_at, country)
         key = _customer_key(address)
         balance = register(purchase.id, purchase.product_type, purchase.amount)
         period_label: str | None = None
@@ -528,13 +539,13 @@ class Ledger:
                 ):
                     period = period.next()
                     late = True
-                dates = period_invoice_dates(period, calendar, product.days_until_due)
+                if late:
+                    dates = period_invoice_dates(period, calendar, product.days_until_due)
             except (CalendarRangeError, OverflowError) as error:  # the next period: year 10000
                 raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
             period_label = period.label
             invoice_id = None
         else:
-            dates = day_invoice_dates(day, calendar, product.days_until_due)
             invoice_id = rules.standard_invoice_id(purchase.product_type, purchase.id)
             # A standard invoice is registered, and captured, together with its purchase.
             invoice = (
@@ -946,6 +957,8 @@ _INSERT_PURCHASE = (
 )
 #: Where a purchase row (``_INSERT_PURCHASE``) holds its customer and its period.
 _CUSTOMER, _PERIOD = 15, 17
+#: A new purchase being recorded: with its fingerprint, local date and own invoice dates.
+_New = tuple[Purchase, str, date, InvoiceDates]
 _INSERT_HISTORY = (
     "INSERT INTO history (transaction_id, step, action, from_state, to_state, amount, "
     "reference) VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -455,11 +455,11 @@ class Ledger:
     def check(self, record: Purchase | Mapping[str, Any]) -> Purchase:
         """``record`` validated as a new purchase for this ledger, or InvalidPurchaseError.
 
-        Beyond :func:`parse_purchase`: its product type is enabled, and it is in its
-        initial state (grouped ``AUTHORIZED``, standard ``CAPTURED``).
+        Beyond :func:`parse_purchase`: its product type is enabled, it is in its
+        initial state (grouped ``AUTHORIZED``, standard ``CAPTURED``), its amount is at
+        most :data:`~kravia_schedule.rules.MAX_AMOUNT`, and its invoice has dates (not
+        past the holiday data or the calendar's last day: ``created_at`` is named).
         """
-        if isinstance(record, InvalidPurchaseError):
-            raise record
         return self._checked(record)[0]
 
     def _checked(self, record: Purchase | Mapping[str, Any]) -> tuple[Purchase, date, InvoiceDates]:

@@ -58,6 +58,14 @@ def _corrupt(tmp: Path) -> str:
     return str(tmp / "corrupt.db")
 
 
+def _not_a_ledger(tmp: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(tmp / "other.db") as other:  # some other program's database
+        other.execute("CREATE TABLE schema_version (release TEXT)")
+    return str(tmp / "other.db")
+
+
 def _newer(tmp: Path) -> str:
     db = _ledger(tmp)
     with Ledger.open(db) as ledger, ledger.db.write():
@@ -144,6 +152,7 @@ DATABASES: list[tuple[str, Callable[[Path], str], str]] = [
     ("missing directory", lambda tmp: str(tmp / "no" / "such" / "l.db"), "unable to open"),
     ("under a plain file", _under_a_file, "unable to open"),
     ("corrupt file", _corrupt, "not a database"),
+    ("another program's database", _not_a_ledger, "no such column: version"),
     ("newer schema", _newer, "newer than this library"),
     (
         "unreachable server",

@@ -155,6 +155,17 @@ def test_a_database_that_cannot_be_a_ledger_is_a_typed_error(tmp_path: Any) -> N
             Ledger.open(where)
 
 
+def test_check_names_the_field_of_a_record_no_ledger_can_hold(ledger: Ledger) -> None:
+    assert ledger.check(JANUARY[0]).id == "T1"
+    for record, field in [
+        (purchase("Y", "9999-12-15T10:00:00Z"), "created_at"),
+        (purchase("H", "2021-01-05T10:00:00+01:00", 2**62), "amount"),
+    ]:
+        with pytest.raises(InvalidPurchaseError) as info:
+            ledger.check(record)
+        assert info.value.path == field
+
+
 def test_a_newer_schema_is_refused_with_a_typed_error(target: str) -> None:
     with Ledger.open(target) as ledger, ledger.db.write():
         ledger.db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))

@@ -13,25 +13,91 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
     kravia-schedule ledger show transaction txn_001
     kravia-schedule ledger show customer NO 923609016
 
-Exit codes as in :mod:`kravia_schedule.cli`: refusals of the ledger (unknown ids,
-conflicts, illegal transitions, invalid records) are errors with status 2.
+Exit codes as in :mod:`kravia_schedule.cli`: 0 done (``record`` of an empty file records
+nothing and says so); 2 the command could not run, with one line on stderr naming the
+file, record and field or the database: refusals of the ledger (unknown ids, conflicts,
+illegal transitions, invalid records), an unreadable input file, a database that cannot
+be opened (missing directory, not a ledger, newer schema, unreachable server, missing
+``[postgres]`` extra) or stays locked.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import functools
+import sqlite3
 import sys
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
 
-from kravia_schedule.errors import InvalidPurchaseError
+from kravia_schedule.errors import InvalidPurchaseError, KraviaScheduleError, LedgerConflict
 from kravia_schedule.io import read_records
-from kravia_schedule.ledger import Ledger, LedgerInvoice
-from kravia_schedule.purchases import Purchase
+from kravia_schedule.ledger import Ledger, LedgerInvoice, LedgerUnavailable
+from kravia_schedule.ledger.backends import DEFAULT_LOCK_TIMEOUT, one_line, redacted
 from kravia_schedule.report import format_money
 
 __all__ = ["add_commands"]
 
 EXIT_OK = 0
+
+
+class _CannotRun(KraviaScheduleError):
+    """The command could not run (an unreadable input file): one line, exit 2."""
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run`` with the database driver's own errors (a file that is not a database, a
+    server that went away) turned into the one-line refusal every ledger error gets."""
+
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except KraviaScheduleError:
+            raise
+        except (sqlite3.Error, OSError) as error:
+            raise LedgerUnavailable(f"ledger {redacted(args.db)}: {one_line(error)}") from None
+        except Exception as error:
+            if type(error).__module__.partition(".")[0] != "psycopg":
+                raise
+            raise LedgerUnavailable(f"ledger {redacted(args.db)}: {one_line(error)}") from None
+
+    return guarded
+
+
+def _read(path: str) -> list[Any]:
+    """Every record of ``path`` (read before the ledger is opened, so a file that cannot
+    be read leaves the database untouched)."""
+    try:
+        return list(read_records(path))
+    except KraviaScheduleError:
+        raise
+    except OSError as error:
+        raise _CannotRun(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise _CannotRun(f"cannot read {path}: not UTF-8 text") from None
+    except (ValueError, csv.Error) as error:
+        raise _CannotRun(f"cannot read {path}: {error}") from None
+    except RecursionError:
+        raise _CannotRun(f"cannot read {path}: JSON nested too deeply") from None
+
+
+def _when(text: str) -> date | datetime:
+    """A date (``2026-12-01``) or an aware timestamp, read in each customer's zone."""
+    try:
+        if "T" in text:
+            value = datetime.fromisoformat(text)
+            if value.utcoffset() is not None:
+                return value
+        else:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not an ISO date (2026-12-01) or a timestamp with offset"
+    )
 
 
 def _invoice_line(invoice: LedgerInvoice) -> str:
@@ -46,24 +112,27 @@ def _invoice_line(invoice: LedgerInvoice) -> str:
 
 
 def _open(args: argparse.Namespace) -> Ledger:
-    return Ledger.open(args.db)
+    return Ledger.open(args.db, lock_timeout=args.lock_timeout)
 
 
 def _record(args: argparse.Namespace) -> int:
+    records = _read(args.file)
+    if not records:
+        print(f"kravia-schedule: warning: {args.file} holds no records", file=sys.stderr)
+    skipped = 0
     with _open(args) as ledger:
-        records: list[Purchase] = []
-        refused = 0
-        for record in read_records(args.file):
-            try:
-                records.append(ledger.check(record))
-            except InvalidPurchaseError as error:
-                if not args.skip_invalid:
-                    raise
-                refused += 1
+        if args.skip_invalid:
+            report = ledger.record_valid(records)
+            for error in report.skipped:
                 print(f"  skipped: {error}", file=sys.stderr)
-        recorded, unchanged = ledger.record(records)
+            recorded, unchanged, skipped = report.recorded, report.unchanged, len(report.skipped)
+        else:
+            try:
+                recorded, unchanged = ledger.record(records)
+            except (InvalidPurchaseError, LedgerConflict) as error:
+                raise _CannotRun(f"{args.file}: {error} (nothing recorded)") from None
     print(f"recorded {recorded} purchase(s); {unchanged} already there unchanged", end="")
-    print(f"; {refused} invalid or not new, skipped" if args.skip_invalid else "")
+    print(f"; {skipped} invalid or not new, skipped" if args.skip_invalid else "")
     return EXIT_OK
 
 
@@ -153,7 +222,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "is one transaction: it happens entirely or not at all.",
     )
     ledger.add_argument(
-        "--db", default="ledger.db", metavar="PATH_OR_URL", help="default: ledger.db"
+        "--db",
+        default="ledger.db",
+        metavar="PATH_OR_URL",
+        help="the ledger: a SQLite file or a postgresql:// URL (default: ledger.db)",
+    )
+    ledger.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=DEFAULT_LOCK_TIMEOUT,
+        metavar="SECONDS",
+        help="give up when another writer holds the ledger longer than this "
+        f"(default: {DEFAULT_LOCK_TIMEOUT:g})",
     )
     sub = ledger.add_subparsers(dest="command_name", required=True, metavar="LEDGER_COMMAND")
 
@@ -164,31 +244,54 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="record the valid new purchases and list the others (default: refuse the file)",
     )
-    record.set_defaults(run=_record)
+    record.set_defaults(run=_guarded(_record))
     for name, text in (
         ("due", "preview the invoices issue would issue"),
         ("issue", "issue every invoice due, exactly once"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("--as-of", type=date.fromisoformat, required=True, metavar="DATE")
-        command.set_defaults(run=_issue)
+        command.add_argument(
+            "--as-of",
+            type=_when,
+            required=True,
+            metavar="DATE",
+            help="the day to issue on (2026-12-01), or a timestamp with offset, read in each "
+            "customer's time zone",
+        )
+        command.set_defaults(run=_guarded(_issue))
     pay = sub.add_parser(
         "pay", help="register a payment of an invoice (idempotent by --payment-id)"
     )
-    pay.add_argument("invoice")
+    pay.add_argument("invoice", help="the id of an issued grouped invoice (G-…)")
     pay.add_argument("amount", type=int, help="in minor units (øre, öre, cent)")
-    pay.add_argument("--payment-id", required=True)
-    pay.add_argument("--method", choices=["pro_rata", "oldest_first"], default="pro_rata")
-    pay.set_defaults(run=_pay)
+    pay.add_argument(
+        "--payment-id",
+        required=True,
+        help="the payment's own id (the bank's reference): the same payment again is a no-op",
+    )
+    pay.add_argument(
+        "--method",
+        choices=["pro_rata", "oldest_first"],
+        default="pro_rata",
+        help="how the payment is split over the invoice's purchases (default: pro_rata)",
+    )
+    pay.set_defaults(run=_guarded(_pay))
     void = sub.add_parser("void", help="void an unpaid purchase before its invoice is issued")
-    void.add_argument("transaction")
-    void.set_defaults(run=_void)
+    void.add_argument("transaction", help="the purchase's transaction id")
+    void.set_defaults(run=_guarded(_void))
     refund = sub.add_parser("refund", help="refund captured money (idempotent by --refund-id)")
-    refund.add_argument("transaction")
+    refund.add_argument("transaction", help="the purchase's transaction id")
     refund.add_argument("amount", type=int, help="in minor units")
-    refund.add_argument("--refund-id", required=True)
-    refund.set_defaults(run=_refund)
+    refund.add_argument(
+        "--refund-id", required=True, help="the refund's own id: the same refund again is a no-op"
+    )
+    refund.set_defaults(run=_guarded(_refund))
     show = sub.add_parser("show", help="an invoice, a transaction (with history) or a customer")
-    show.add_argument("kind", choices=["invoice", "transaction", "customer"])
-    show.add_argument("ids", nargs="+", metavar="ID")
-    show.set_defaults(run=_show)
+    show.add_argument("kind", choices=["invoice", "transaction", "customer"], help="what to show")
+    show.add_argument(
+        "ids",
+        nargs="+",
+        metavar="ID",
+        help="an invoice id, a transaction id, or COUNTRY ORGANIZATION_NUMBER",
+    )
+    show.set_defaults(run=_guarded(_show))

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from dateutil.parser import isoparse
 
+from kravia_schedule import rules
 from kravia_schedule._frozen import builder
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
@@ -344,7 +345,10 @@ class RecordReader:
             return None
         if type(pid) is not str or not pid or pid[0].isspace() or pid[-1].isspace():
             return None
-        if type(amount) is not int or type(vat) is not int or not 0 <= vat <= amount or amount <= 0:
+        # rules.check_money, inline: anything else is for the full parser to say.
+        if type(amount) is not int or type(vat) is not int:
+            return None
+        if not 0 < amount <= rules.MAX_AMOUNT or not 0 <= vat <= amount:
             return None
         known = self._currencies.get(currency) if type(currency) is str else None
         if known is None:

@@ -67,6 +67,8 @@ __all__ = [
     "GROUPED_ID_TAG",
     "GROUPED_INVOICED",
     "ID_SEPARATOR",
+    "MAX_AMOUNT",
+    "MAX_INVOICE_TOTAL",
     "PHONE_FORM",
     "PLAIN_TIMESTAMP_FORM",
     "POSTAL_FORMS",
@@ -77,6 +79,7 @@ __all__ = [
     "InvoiceState",
     "Outcome",
     "SkipReason",
+    "check_amount_bound",
     "check_money",
     "grouped_id_prefix",
     "grouped_invoice_id",
@@ -254,6 +257,7 @@ def check_money(amount: object, vat_amount: object) -> list[FieldProblem]:
     assert isinstance(vat_amount, int)
     if amount <= 0:
         problems.append(FieldProblem("amount", f"must be positive, got {amount}"))
+    problems += check_amount_bound(amount)
     if vat_amount < 0:
         problems.append(FieldProblem("vat_amount", f"must not be negative, got {vat_amount}"))
     elif vat_amount > amount:
@@ -261,6 +265,37 @@ def check_money(amount: object, vat_amount: object) -> list[FieldProblem]:
             FieldProblem("vat_amount", f"{vat_amount} exceeds the amount {amount} it is part of")
         )
     return problems
+
+
+#: The largest amount of one purchase (and of one refund), in minor units:
+#: 99 999 999 999.99 in a two-decimal currency, far above any purchase a card or an
+#: invoice carries. Chosen so that sums stay exact in a signed 64-bit column
+#: (``BIGINT``, 2**63 - 1 ≈ 9.2 * 10**18): an invoice of up to :data:`MAX_INVOICE_TOTAL`
+#: holds at least 922 337 purchases of the largest amount.
+MAX_AMOUNT = 10**13 - 1
+#: The largest total of one invoice (and of one payment), in minor units: what a signed
+#: 64-bit column holds. A store that sums an invoice's purchases refuses the purchase
+#: that would take a total above it, so a total never overflows a column.
+MAX_INVOICE_TOTAL = 2**63 - 1
+
+
+def check_amount_bound(
+    amount: int, path: str = "amount", maximum: int | None = None
+) -> list[FieldProblem]:
+    """The problem of an integer amount above ``maximum`` (:data:`MAX_AMOUNT`), if any.
+
+    >>> check_amount_bound(MAX_AMOUNT)
+    []
+    >>> print(check_amount_bound(2**62)[0])
+    amount: 4611686018427387904 exceeds the largest amount accepted, 9999999999999 minor units
+    """
+    if maximum is None:
+        maximum = MAX_AMOUNT  # read when called: a tightened bound holds at once
+    if amount <= maximum:
+        return []
+    return [
+        FieldProblem(path, f"{amount} exceeds the largest amount accepted, {maximum} minor units")
+    ]
 
 
 # -- accepted forms ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from kravia_schedule import (
     TransactionStatus,
     merge_plans,
     plan_invoices,
+    rules,
     validate_billing_address,
 )
 from kravia_schedule.testing import check_plan
@@ -180,3 +181,16 @@ def test_closed_days_without_end_reject_the_records_they_strand(engine) -> None:
     [rejection] = plan.rejected
     assert (rejection.transaction_id, rejection.field) == ("C-1", "created_at")
     assert "no business day within 366 days of 2025-02-01" in rejection.reason
+
+
+@pytest.mark.parametrize("amount", [rules.MAX_AMOUNT + 1, 2**62, 2**63, 10**25])
+def test_an_amount_beyond_the_bound_is_rejected_by_every_engine(engine, amount) -> None:
+    records = [
+        nordmann_record("M-1", "2025-01-05T10:00:00Z", amount, vat_amount=0),
+        nordmann_record("M-2", "2025-01-06T10:00:00Z", rules.MAX_AMOUNT, vat_amount=0),
+    ]
+    plan = engine(records, None)
+    assert [i.transaction_ids for i in plan.invoices] == [("M-2",)]
+    [rejection] = plan.rejected
+    assert (rejection.transaction_id, rejection.field) == ("M-1", "amount")
+    assert "exceeds the largest amount accepted" in rejection.reason

@@ -14,13 +14,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from _records import DROP, nordmann_record
+from _ledger_records import JANUARY, many_customers, pg_database, purchase
 
 from kravia_schedule import (
     IllegalTransition,
@@ -33,63 +32,20 @@ from kravia_schedule import (
 )
 from kravia_schedule.ledger import SCHEMA_VERSION, Ledger
 
-PG_URL = os.environ.get("KRAVIA_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite", "postgresql"]
 
-
-def _pg_database() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("KRAVIA_TEST_POSTGRES_URL is not set (scripts/with-postgres starts a server)")
-    import psycopg
-
-    name = f"kravia_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = PG_URL.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["sqlite", "postgresql"])
 def target(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """Where a fresh ledger lives: a SQLite file or a PostgreSQL database."""
     if request.param == "sqlite":
         yield str(tmp_path / "ledger.db")
     else:
-        yield from _pg_database()
+        yield from pg_database()
 
 
 @pytest.fixture
 def ledger(target: str) -> Iterator[Ledger]:
     with Ledger.open(target) as opened:
         yield opened
-
-
-def purchase(
-    tid: str,
-    created_at: str,
-    amount: int = 10_000,
-    *,
-    product: str = "kravia.invoice_b2b_grouped",
-    status: str | None = None,
-    currency: str = "NOK",
-    reference: str | None = None,
-) -> dict[str, Any]:
-    address: dict[str, Any] = {}
-    if reference is not None:
-        address["customer_reference"] = reference
-    if product == "kravia.invoice_b2c":
-        address.update(business_name=DROP, organization_number=DROP)
-    grouped = product == "kravia.invoice_b2b_grouped"
-    status = status or ("AUTHORIZED" if grouped else "CAPTURED")
-    return nordmann_record(
-        tid, created_at, amount, currency=currency, status=status, payment_product_type=product,
-        **address,
-    )  # fmt: skip
-
-
-JANUARY = [purchase("T1", "2021-01-05T10:00:00+01:00", 5000), purchase("T2", "2021-01-20T10:00:00+01:00", 7000)]  # fmt: skip
 
 
 # -- recording ------------------------------------------------------------------------
@@ -325,15 +281,8 @@ def _issue_in_child(target: str, as_of: str, queue: Any) -> None:
         queue.put([i.id for i in ledger.issue(date.fromisoformat(as_of))])
 
 
-def _many_customers(count: int) -> list[dict[str, Any]]:
-    from benchmarks.generate import purchases as generated
-
-    records = generated(count, seed=5, years=1, invalid_share=0.0)
-    return [r for r in records if r["status"] == "AUTHORIZED"]
-
-
 def test_concurrent_issue_issues_each_invoice_once(target: str) -> None:
-    records = _many_customers(600)
+    records = many_customers(600)
     with Ledger.open(target) as ledger:
         ledger.record(records)
         expected = {i.id for i in ledger.due(date(2026, 1, 10))}
@@ -411,7 +360,7 @@ def test_sigkill_mid_operation_loses_nothing_committed_and_issues_nothing_twice(
 ) -> None:
     import json
 
-    records = _many_customers(400)
+    records = many_customers(400)
     child = subprocess.Popen(
         [sys.executable, "-c", _CRASH_CHILD, target, what],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

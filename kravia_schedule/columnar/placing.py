@@ -186,12 +186,13 @@ class Context:
             # A repeated id, or one whose hash another shares: to the core, which settles
             # repeats (a hash collision only sends a row the long way).
             & ~repeated
-            & pl.col("currency").str.contains("^[A-Z]{3}$")
+            & pl.col("currency").str.contains(f"^(?:{rules.CURRENCY_FORM})$")
             & status.is_in([s.value for s in TransactionStatus])
             & product.is_in([p.value for p in ProductType])
             & pl.col("ts").is_between(_MIN_US, _MAX_US, closed="left")
         )
-        plain = but_money & (amount > 0) & (vat >= 0) & (vat <= amount)
+        # rules.check_money over columns: an amount in [1, MAX_AMOUNT], VAT within it.
+        plain = but_money & amount.is_between(1, rules.MAX_AMOUNT) & vat.is_between(0, amount)
         # Its only problems are the missing amounts (the core checks no other money rule
         # then): rejected on this path if its address is valid too (see place).
         money_missing = but_money & (amount.is_null() | vat.is_null())

@@ -106,7 +106,8 @@ class FramePlan:
 
     def totals(self) -> dict[str, int]:
         """Invoiced amount per currency (as :meth:`InvoicePlan.totals`)."""
-        sums = self.invoices.group_by("currency").agg(pl.col("amount").sum())
+        # Summed wide: a currency's total may pass what a 64-bit integer holds.
+        sums = self.invoices.group_by("currency").agg(pl.col("amount").cast(pl.Int128).sum())
         return dict(sorted((c, int(a)) for c, a in sums.iter_rows()))
 
     def billing_addresses(self, indices: Iterable[int]) -> dict[int, BillingAddress]:

@@ -5,11 +5,13 @@ PostgreSQL (``Ledger.open("postgresql://…")``, the ``[postgres]`` extra) lets 
 service replicas share one ledger.
 """
 
+from kravia_schedule.ledger.backends import LedgerBusy, LedgerUnavailable
 from kravia_schedule.ledger.ledger import (
     HistoryEntry,
     Ledger,
     LedgerInvoice,
     Payment,
+    RecordReport,
     TransactionView,
 )
 from kravia_schedule.ledger.schema import SCHEMA_VERSION
@@ -18,7 +20,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "HistoryEntry",
     "Ledger",
+    "LedgerBusy",
     "LedgerInvoice",
+    "LedgerUnavailable",
     "Payment",
+    "RecordReport",
     "TransactionView",
 ]

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,33 @@ from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
-from kravia_schedule.countries import Country
+from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
-from kravia_schedule.dates import day_invoice_dates, local_date, period_invoice_dates
+from kravia_schedule.dates import (
+    InvoiceDates,
+    day_invoice_dates,
+    local_date,
+    period_invoice_dates,
+)
 from kravia_schedule.errors import (
+    CalendarRangeError,
     FieldProblem,
+    InvalidIdentifier,
     InvalidPurchaseError,
+    KraviaScheduleError,
     LedgerConflict,
     LedgerError,
     UnknownId,
 )
-from kravia_schedule.ledger.backends import Backend, open_backend
-from kravia_schedule.ledger.schema import migrate
+from kravia_schedule.ledger.backends import (
+    DEFAULT_LOCK_TIMEOUT,
+    Backend,
+    LedgerUnavailable,
+    one_line,
+    open_backend,
+    redacted,
+)
+from kravia_schedule.ledger.schema import instant, migrate
 from kravia_schedule.lifecycle import (
     Action,
     AllocationMethod,
@@ -49,7 +64,14 @@ from kravia_schedule.lifecycle import (
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
 
-__all__ = ["HistoryEntry", "Ledger", "LedgerInvoice", "Payment", "TransactionView"]
+__all__ = [
+    "HistoryEntry",
+    "Ledger",
+    "LedgerInvoice",
+    "Payment",
+    "RecordReport",
+    "TransactionView",
+]
 
 _GROUPED = ProductType.B2B_GROUPED
 # record() needs a purchase's customer twice (to find its invoice, then to store it); the
@@ -116,11 +138,23 @@ class TransactionView:
     history: tuple[HistoryEntry, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RecordReport:
+    """What :meth:`Ledger.record_valid` did: purchases newly recorded, already there
+    unchanged, and the records it skipped, each with its error (an invalid record's
+    :class:`InvalidPurchaseError`, a conflicting one's :class:`LedgerConflict`)."""
+
+    recorded: int
+    unchanged: int
+    skipped: tuple[InvalidPurchaseError | LedgerConflict, ...]
+
+
 def _fingerprint(purchase: Purchase) -> str:
     canonical = json.dumps(purchase.to_dict(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@lru_cache(maxsize=1 << 16)  # asked for twice per purchase recorded; customers recur
 def _customer_text(key: CustomerKey) -> str:
     return json.dumps(
         [key.country.value, key.organization_number, key.business_name, key.customer_reference]
@@ -144,12 +178,44 @@ def _balance(row: Sequence[Any]) -> TransactionBalance:
     )
 
 
-def _positive_amount(value: object, what: str) -> int:
+def _positive_amount(value: object, what: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidPurchaseError(
             None, [FieldProblem(what, f"must be a positive integer in minor units, got {value!r}")]
         )
+    problems = rules.check_amount_bound(value, what, maximum)
+    if problems:
+        raise InvalidPurchaseError(None, problems)
     return value
+
+
+def _key(value: object, what: str) -> str:
+    """An idempotency key: a non-empty text (never ``None``: a missing key would make
+    every retry a new payment)."""
+    if not isinstance(value, str) or not value.strip():
+        raise LedgerError(
+            f"{what} is required: a non-empty text naming this operation, so that a retry "
+            f"is recognized (got {value!r})"
+        )
+    return value
+
+
+def _local_days(as_of: object) -> dict[str, date]:
+    """The local date of ``as_of`` in each country (the same date for a plain ``date``;
+    an aware datetime read in each country's zone)."""
+    if isinstance(as_of, datetime):
+        return {c.value: local_date(as_of, c) for c in Country}  # naive: NaiveDatetimeError
+    if isinstance(as_of, date):
+        return dict.fromkeys((c.value for c in Country), as_of)
+    raise LedgerError(
+        f"as_of must be a date or an aware datetime, got {type(as_of).__name__} {as_of!r}"
+    )
+
+
+def _invalid_date(purchase_id: str, error: KraviaScheduleError) -> InvalidPurchaseError:
+    return InvalidPurchaseError(
+        purchase_id, [FieldProblem("created_at", f"no invoice dates: {error}")]
+    )
 
 
 class Ledger:
@@ -169,31 +235,53 @@ class Ledger:
     # -- opening ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, target: str | Path, config: KraviaConfig | None = None) -> Ledger:
-        """Open the ledger at ``target`` (a SQLite path or a PostgreSQL URL), creating it."""
-        backend = open_backend(target)
+    def open(
+        cls,
+        target: str | Path,
+        config: KraviaConfig | None = None,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> Ledger:
+        """Open the ledger at ``target`` (a SQLite path or a PostgreSQL URL), creating it.
+
+        Every operation waits at most ``lock_timeout`` seconds for the ledger's write lock
+        (then :class:`LedgerBusy`). A database that cannot be opened, is not a ledger or
+        has a newer schema raises :class:`LedgerUnavailable`; ``""`` (SQLite's private
+        temporary database, gone at close) is refused the same way.
+        """
+        backend = open_backend(target, timeout=lock_timeout)
         try:
-            migrate(backend)
-            with backend.write():
-                rows = backend.execute("SELECT value FROM meta WHERE key = 'config'")
-                if rows:
-                    stored = parse_configuration(json.loads(rows[0][0]))
-                    if config is not None and config != stored:
-                        raise LedgerConflict(
-                            "this ledger was created with another configuration; open it "
-                            "without one to use the stored configuration"
-                        )
-                    config = stored
-                else:
-                    config = config if config is not None else KraviaConfig.all_enabled()
-                    backend.execute(
-                        "INSERT INTO meta (key, value) VALUES ('config', ?)",
-                        (json.dumps(config.to_dict()),),
-                    )
+            config = cls._prepare(backend, config)
+        except backend.errors as error:
+            backend.close()
+            raise LedgerUnavailable(
+                f"cannot open the ledger {redacted(target)}: {one_line(error)}"
+            ) from None
         except BaseException:
             backend.close()
             raise
         return cls(backend, config)
+
+    @staticmethod
+    def _prepare(backend: Backend, config: KraviaConfig | None) -> KraviaConfig:
+        """Migrate the schema and return the ledger's configuration (storing it if new)."""
+        migrate(backend)
+        with backend.write():
+            rows = backend.execute("SELECT value FROM meta WHERE key = 'config'")
+            if rows:
+                stored = parse_configuration(json.loads(rows[0][0]))
+                if config is not None and config != stored:
+                    raise LedgerConflict(
+                        "this ledger was created with another configuration; open it "
+                        "without one to use the stored configuration"
+                    )
+                return stored
+            config = config if config is not None else KraviaConfig.all_enabled()
+            backend.execute(
+                "INSERT INTO meta (key, value) VALUES ('config', ?)",
+                (json.dumps(config.to_dict()),),
+            )
+        return config
 
     def close(self) -> None:
         self.db.close()
@@ -214,33 +302,78 @@ class Ledger:
         (:class:`InvalidPurchaseError` for the first invalid one); nothing is written
         unless all of them can be.
         """
-        batch: dict[str, tuple[Purchase, str]] = {}
+        report = self._record(purchases, skip=False)
+        return report.recorded, report.unchanged
+
+    def record_valid(self, purchases: Iterable[Purchase | Mapping[str, Any]]) -> RecordReport:
+        """Record the valid new purchases and skip every other record, each with its error.
+
+        Skipped: invalid records, records whose id is already recorded with other
+        content, and every copy of an id the batch holds in different versions (which
+        one is right cannot be told). One transaction, as :meth:`record`.
+        """
+        return self._record(purchases, skip=True)
+
+    def _record(
+        self, purchases: Iterable[Purchase | Mapping[str, Any]], *, skip: bool
+    ) -> RecordReport:
+        skipped: list[InvalidPurchaseError | LedgerConflict] = []
+
+        def refuse(error: InvalidPurchaseError | LedgerConflict) -> None:
+            if not skip:
+                raise error
+            skipped.append(error)
+
+        batch: dict[str, _New] = {}
+        conflicting: set[str] = set()
         for record in purchases:
-            purchase = self.check(record)
+            try:
+                purchase, day, dates = self._checked(record)
+            except InvalidPurchaseError as error:
+                refuse(error)
+                continue
             fingerprint = _fingerprint(purchase)
             earlier = batch.get(purchase.id)
-            if earlier is not None and earlier[1] != fingerprint:
-                raise LedgerConflict(f"two different records in the batch share id {purchase.id!r}")
-            batch[purchase.id] = (purchase, fingerprint)
+            if purchase.id in conflicting or (earlier is not None and earlier[1] != fingerprint):
+                message = f"two different records in the batch share id {purchase.id!r}"
+                refuse(LedgerConflict(message))
+                if purchase.id not in conflicting:  # the copy kept so far goes too
+                    conflicting.add(purchase.id)
+                    del batch[purchase.id]
+                    skipped.append(LedgerConflict(message))
+                continue
+            batch[purchase.id] = (purchase, fingerprint, day, dates)
         unchanged = 0
         with self.db.write():
             known = self._fingerprints(list(batch))
             new = []
-            for purchase, fingerprint in batch.values():
+            for entry in batch.values():
+                purchase, fingerprint = entry[0], entry[1]
                 stored = known.get(purchase.id)
                 if stored is None:
-                    new.append((purchase, fingerprint))
+                    new.append(entry)
                 elif stored != fingerprint:
-                    raise LedgerConflict(
-                        f"transaction {purchase.id!r} is already recorded with other content"
+                    refuse(
+                        LedgerConflict(
+                            f"transaction {purchase.id!r} is already recorded with other content"
+                        )
                     )
                 else:
                     unchanged += 1
             seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0])
             rows, history, invoices = [], [], []
             issued = self._issued_among(new)
-            for offset, (purchase, fingerprint) in enumerate(new, start=1):
-                row, event, invoice = self._rows(purchase, fingerprint, seq + offset, issued)
+            totals = self._pending_totals(new)
+            for purchase, fingerprint, day, dates in new:
+                try:
+                    row, event, invoice = self._rows(
+                        purchase, fingerprint, day, dates, seq + 1, issued
+                    )
+                    self._add_to_total(purchase, row, totals)
+                except InvalidPurchaseError as error:
+                    refuse(error)
+                    continue
+                seq += 1
                 rows.append(row)
                 history.append(event)
                 if invoice is not None:
@@ -248,14 +381,52 @@ class Ledger:
             self.db.executemany(_INSERT_PURCHASE, rows)
             self.db.executemany(_INSERT_HISTORY, history)
             self.db.executemany(_INSERT_INVOICE, invoices)
-        return len(new), unchanged
+        return RecordReport(len(rows), unchanged, tuple(skipped))
+
+    def _pending_totals(self, new: Sequence[_New]) -> dict[tuple[str, str, str], int]:
+        """What the not yet issued invoices of these grouped purchases' customers hold,
+        by (customer, currency, period): one query per chunk of customers."""
+        customers = sorted(
+            {
+                _customer_text(_customer_key(p.billing_address))
+                for p, *_ in new
+                if p.product_type is _GROUPED
+            }
+        )
+        sql = (
+            "SELECT customer, currency, period, SUM(authorized) FROM purchases WHERE issued = 0 "
+            "AND period IS NOT NULL AND customer IN ({}) GROUP BY customer, currency, period"
+        )
+        return {
+            (c, cur, label): int(total) for c, cur, label, total in self._in_chunks(sql, customers)
+        }
+
+    @staticmethod
+    def _add_to_total(
+        purchase: Purchase, row: tuple[Any, ...], totals: dict[tuple[str, str, str], int]
+    ) -> None:
+        """Count a grouped purchase into its invoice's total, or refuse it when the total
+        would pass :data:`~kravia_schedule.rules.MAX_INVOICE_TOTAL` (no store could hold
+        that invoice, and issuing it would fail for ever)."""
+        if row[_PERIOD] is None:
+            return
+        group = (row[_CUSTOMER], purchase.currency, row[_PERIOD])
+        total = totals.get(group, 0) + purchase.amount
+        if total > rules.MAX_INVOICE_TOTAL:
+            problem = FieldProblem(
+                "amount",
+                f"would take the total of invoice period {row[_PERIOD]} to {total}, above "
+                f"the largest invoice total, {rules.MAX_INVOICE_TOTAL} minor units",
+            )
+            raise InvalidPurchaseError(purchase.id, [problem])
+        totals[group] = total
 
     def _fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
         """The stored fingerprints of those of ``ids`` already recorded."""
         rows = self._in_chunks("SELECT id, fingerprint FROM purchases WHERE id IN ({})", ids)
         return dict(rows)
 
-    def _issued_among(self, new: Sequence[tuple[Purchase, str]]) -> dict[str, bool]:
+    def _issued_among(self, new: Sequence[_New]) -> dict[str, bool]:
         """Which of the invoices these grouped purchases' own periods map to are issued.
 
         One query per chunk instead of one per purchase; later periods (for late
@@ -263,18 +434,16 @@ class Ledger:
         """
         candidates = {
             rules.grouped_invoice_id(
-                _customer_key(p.billing_address), p.currency, self._own_period(p)
+                _customer_key(p.billing_address),
+                p.currency,
+                billing_period(day, self.config.product(_GROUPED).interval),
             )
-            for p, _ in new
+            for p, _, day, _ in new
             if p.product_type is _GROUPED
         }
         ids = sorted(candidates)
         found = {row[0] for row in self._in_chunks("SELECT id FROM invoices WHERE id IN ({})", ids)}
         return {invoice_id: invoice_id in found for invoice_id in ids}
-
-    def _own_period(self, purchase: Purchase) -> BillingPeriod:
-        day = local_date(purchase.created_at, purchase.billing_address.country)
-        return billing_period(day, self.config.product(purchase.product_type).interval)
 
     def _is_issued(self, invoice_id: str, cache: dict[str, bool]) -> bool:
         if invoice_id not in cache:
@@ -286,16 +455,21 @@ class Ledger:
     def check(self, record: Purchase | Mapping[str, Any]) -> Purchase:
         """``record`` validated as a new purchase for this ledger, or InvalidPurchaseError.
 
-        Beyond :func:`parse_purchase`: its product type is enabled, and it is in its
-        initial state (grouped ``AUTHORIZED``, standard ``CAPTURED``).
+        Beyond :func:`parse_purchase`: its product type is enabled, it is in its
+        initial state (grouped ``AUTHORIZED``, standard ``CAPTURED``), its amount is at
+        most :data:`~kravia_schedule.rules.MAX_AMOUNT`, and its invoice has dates (not
+        past the holiday data or the calendar's last day: ``created_at`` is named).
         """
+        return self._checked(record)[0]
+
+    def _checked(self, record: Purchase | Mapping[str, Any]) -> tuple[Purchase, date, InvoiceDates]:
+        """:meth:`check`, with the purchase's local date and its own invoice's dates."""
         if isinstance(record, InvalidPurchaseError):
             raise record
         purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
-        self._check_new(purchase)
-        return purchase
+        return (purchase, *self._check_new(purchase))
 
-    def _check_new(self, purchase: Purchase) -> None:
+    def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)
         expected = (
             TransactionStatus.AUTHORIZED
@@ -315,18 +489,42 @@ class Ledger:
                     f"{purchase.status.value}; void, pay and refund change it later",
                 )
             )
+        problems += rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
         if problems:
             raise InvalidPurchaseError(purchase.id, problems)
+        return self._own_dates(purchase)
+
+    def _own_dates(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
+        """The dates of the invoice a new purchase lands on (before any late move), or
+        InvalidPurchaseError naming ``created_at`` when no calendar can give them."""
+        country = purchase.billing_address.country
+        product = self.config.product(purchase.product_type)
+        try:
+            day = local_date(purchase.created_at, country)
+            if purchase.product_type is _GROUPED:
+                period = billing_period(day, product.interval)
+                return day, period_invoice_dates(
+                    period, self._calendars[country], product.days_until_due
+                )
+            return day, day_invoice_dates(day, self._calendars[country], product.days_until_due)
+        except (CalendarRangeError, OverflowError) as error:
+            raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
 
     def _rows(
-        self, purchase: Purchase, fingerprint: str, seq: int, issued: dict[str, bool]
+        self,
+        purchase: Purchase,
+        fingerprint: str,
+        day: date,
+        dates: InvoiceDates,
+        seq: int,
+        issued: dict[str, bool],
     ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]:
-        """The purchase row, its first history row and (standard) its invoice row."""
+        """The purchase row, its first history row and (standard) its invoice row, from
+        the purchase's local ``day`` and the ``dates`` of its own invoice."""
         address = purchase.billing_address
         country = address.country
         calendar = self._calendars[country]
         product = self.config.product(purchase.product_type)
-        day = local_date(purchase.created_at, country)
         key = _customer_key(address)
         balance = register(purchase.id, purchase.product_type, purchase.amount)
         period_label: str | None = None
@@ -335,14 +533,19 @@ class Ledger:
         if purchase.product_type is _GROUPED:
             period = billing_period(day, product.interval)
             # A purchase whose period's invoice is already issued goes on the next one.
-            while self._is_issued(rules.grouped_invoice_id(key, purchase.currency, period), issued):
-                period = period.next()
-                late = True
-            dates = period_invoice_dates(period, calendar, product.days_until_due)
+            try:
+                while self._is_issued(
+                    rules.grouped_invoice_id(key, purchase.currency, period), issued
+                ):
+                    period = period.next()
+                    late = True
+                if late:
+                    dates = period_invoice_dates(period, calendar, product.days_until_due)
+            except (CalendarRangeError, OverflowError) as error:  # the next period: year 10000
+                raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
             period_label = period.label
             invoice_id = None
         else:
-            dates = day_invoice_dates(day, calendar, product.days_until_due)
             invoice_id = rules.standard_invoice_id(purchase.product_type, purchase.id)
             # A standard invoice is registered, and captured, together with its purchase.
             invoice = (
@@ -366,7 +569,7 @@ class Ledger:
             balance.purchased, balance.authorized, balance.captured, balance.voided,
             balance.refunded, purchase.vat_amount, purchase.currency, country.value,
             _customer_text(key), purchase.created_at.isoformat(), period_label,
-            dates.issue_date.isoformat(), int(late), invoice_id,
+            dates.issue_date.isoformat(), int(late), invoice_id, instant(purchase.created_at),
         )  # fmt: skip
         event = (
             purchase.id,
@@ -430,15 +633,20 @@ class Ledger:
         return after
 
     def refund(self, transaction_id: str, amount: int, *, refund_id: str) -> TransactionBalance:
-        """Refund captured money; idempotent by ``refund_id``."""
-        _positive_amount(amount, "amount")
+        """Refund captured money; idempotent by ``refund_id`` (required: a retry with the
+        same id and the same refund changes nothing; another refund under it is refused)."""
+        _key(refund_id, "refund_id")
+        _positive_amount(amount, "amount", rules.MAX_AMOUNT)
         with self.db.write():
             rows = self.db.execute(
                 "SELECT transaction_id, amount FROM refunds WHERE id = ?", (refund_id,)
             )
             if rows:
                 if tuple(rows[0]) != (transaction_id, amount):
-                    raise LedgerConflict(f"refund id {refund_id!r} was used for another refund")
+                    raise LedgerConflict(
+                        f"refund id {refund_id!r} was used for {rows[0][1]} on transaction "
+                        f"{rows[0][0]!r}; this refund is {amount} on {transaction_id!r}"
+                    )
                 return self._load(transaction_id)
             before = self._load(transaction_id)
             after = apply(before, Action.REFUND, amount)
@@ -451,18 +659,20 @@ class Ledger:
 
     # -- issuing ---------------------------------------------------------------------
 
-    def _pending(self, as_of: date) -> list[LedgerInvoice]:
+    def _pending(self, days: Mapping[str, date]) -> list[LedgerInvoice]:
+        """The invoices due on ``days`` (the local date of as_of per country code)."""
         statuses = sorted(s.value for s in rules.GROUPED_INVOICED)
         rows = self.db.execute(
             "SELECT id, customer, currency, country, period, issue_date, record, authorized, "
-            "vat_amount, created_at FROM purchases WHERE issued = 0 AND status IN "
+            "vat_amount, created_us FROM purchases WHERE issued = 0 AND status IN "
             f"({', '.join('?' * len(statuses))}) "
-            "AND product_type = ? AND issue_date <= ? ORDER BY created_at, id",
-            (*statuses, _GROUPED.value, as_of.isoformat()),
+            "AND product_type = ? AND issue_date <= ? ORDER BY created_us, id",
+            (*statuses, _GROUPED.value, max(days.values()).isoformat()),
         )
         groups: dict[tuple[str, str, str], list[Sequence[Any]]] = {}
         for row in rows:
-            groups.setdefault((row[1], row[2], row[4]), []).append(row)
+            if row[5] <= days[row[3]].isoformat():  # on or before as_of in its country
+                groups.setdefault((row[1], row[2], row[4]), []).append(row)
         product = self.config.product(_GROUPED)
         invoices = []
         for (customer_text, currency, label), members in groups.items():
@@ -473,7 +683,7 @@ class Ledger:
             dates = period_invoice_dates(
                 period, self._calendars[key.country], product.days_until_due
             )
-            members.sort(key=lambda r: (r[9], r[0]))  # created_at as stored, then id
+            members.sort(key=lambda r: (r[9], r[0]))  # instant, then id
             invoices.append(
                 LedgerInvoice(
                     rules.grouped_invoice_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
@@ -485,19 +695,29 @@ class Ledger:
         invoices.sort(key=lambda i: (i.issue_date, i.id))
         return invoices
 
-    def due(self, as_of: date) -> tuple[LedgerInvoice, ...]:
+    def due(self, as_of: date | datetime) -> tuple[LedgerInvoice, ...]:
         """The invoices :meth:`issue` would issue on ``as_of`` (nothing is written)."""
+        days = _local_days(as_of)
         with self.db.read():
-            return tuple(self._pending(as_of))
+            return tuple(self._pending(days))
 
-    def issue(self, as_of: date) -> tuple[LedgerInvoice, ...]:
+    def issue(self, as_of: date | datetime) -> tuple[LedgerInvoice, ...]:
         """Issue every grouped invoice whose issue date is on or before ``as_of``, once.
 
-        Safe to call from several processes at the same moment: each invoice is issued
-        by exactly one of them, and the others get only what was left.
+        ``as_of`` is a local date, or an aware datetime read in each customer's time
+        zone. Safe to call from several threads, processes and replicas at the same
+        moment: each invoice is issued by exactly one of them, and the others get only
+        what was left.
         """
+        days = _local_days(as_of)
         with self.db.write():
-            pending = self._pending(as_of)
+            pending = self._pending(days)
+            too_large = [i.id for i in pending if i.amount > rules.MAX_INVOICE_TOTAL]
+            if too_large:  # recorded before amounts were bounded; void to fix
+                raise LedgerError(
+                    f"invoice(s) {', '.join(too_large)} would total above "
+                    f"{rules.MAX_INVOICE_TOTAL} minor units; void purchases on them first"
+                )
             ids = [tid for invoice in pending for tid in invoice.transaction_ids]
             steps = self._last_steps(ids)
             balances = self._balances(ids)
@@ -570,18 +790,30 @@ class Ledger:
         The amount is split over the invoice's transactions (pro rata with
         largest-remainder rounding, or ``method="oldest_first"``), which become
         ``PARTIALLY_CAPTURED`` or ``CAPTURED``. A payment above what is outstanding, in
-        another currency, or of a standard invoice is refused.
+        another currency, or of a standard invoice is refused. ``payment_id`` is
+        required; the same payment again (same invoice, amount, method and currency)
+        returns the stored one, anything else under a known id is a
+        :class:`LedgerConflict`.
         """
-        _positive_amount(amount, "amount")
+        _key(payment_id, "payment_id")
+        _positive_amount(amount, "amount", rules.MAX_INVOICE_TOTAL)
         with self.db.write():
             rows = self.db.execute(
-                "SELECT invoice_id, amount, method, allocation FROM payments WHERE id = ?",
+                "SELECT p.invoice_id, p.amount, p.method, p.allocation, i.currency "
+                "FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.id = ?",
                 (payment_id,),
             )
             if rows:
-                stored_invoice, stored_amount, stored_method, allocation = rows[0]
-                if (stored_invoice, stored_amount) != (invoice_id, amount):
-                    raise LedgerConflict(f"payment id {payment_id!r} was used for another payment")
+                stored_invoice, stored_amount, stored_method, allocation, stored_currency = rows[0]
+                given = (invoice_id, amount, method, currency or stored_currency)
+                known = (stored_invoice, stored_amount, stored_method, stored_currency)
+                if given != known:
+                    raise LedgerConflict(
+                        f"payment id {payment_id!r} was used for {stored_amount} "
+                        f"{stored_currency} on {stored_invoice} ({stored_method}); this "
+                        f"payment is {amount} {currency or '(currency not given)'} on "
+                        f"{invoice_id} ({method})"
+                    )
                 stored = tuple((tid, part) for tid, part in json.loads(allocation))
                 return Payment(payment_id, invoice_id, amount, stored_method, stored)
             invoice = self.db.execute(
@@ -600,7 +832,7 @@ class Ledger:
                     f"invoice {invoice_id} is in {invoice_currency}, the payment in {currency}"
                 )
             rows = self.db.execute(
-                f"SELECT {_BALANCE} FROM purchases WHERE invoice_id = ? ORDER BY created_at, id",
+                f"SELECT {_BALANCE} FROM purchases WHERE invoice_id = ? ORDER BY created_us, id",
                 (invoice_id,),
             )
             before = [_balance(row) for row in rows]
@@ -637,7 +869,7 @@ class Ledger:
         (invoice_id, product_type, customer, address, currency, period, issue_date, due_date,
          amount, vat_amount, paid) = row  # fmt: skip
         ids = self.db.execute(
-            "SELECT id FROM purchases WHERE invoice_id = ? ORDER BY created_at, id", (invoice_id,)
+            "SELECT id FROM purchases WHERE invoice_id = ? ORDER BY created_us, id", (invoice_id,)
         )
         billing = validate_billing_address(json.loads(address), product_type)
         return LedgerInvoice(
@@ -647,17 +879,31 @@ class Ledger:
         )  # fmt: skip
 
     def customer_invoices(
-        self, country: Country | str, organization_number: str, *, as_of: date | None = None
+        self,
+        country: Country | str,
+        organization_number: str,
+        *,
+        as_of: date | datetime | None = None,
     ) -> tuple[tuple[LedgerInvoice, ...], tuple[LedgerInvoice, ...]]:
         """A customer's open (issued, not fully paid) and upcoming (not yet issued) invoices.
 
         ``organization_number`` in any written form; ``as_of`` bounds the upcoming ones by
         issue date (default: all recorded so far).
         """
-        from kravia_schedule.identifiers import compact_org_number
+        from kravia_schedule.identifiers import validate_org_number
 
-        country = Country(str(country).upper())
-        org = compact_org_number(country.value, organization_number)
+        try:
+            country = parse_country(country)
+        except ValueError as error:
+            raise LedgerError(f"country {country!r}: {error}") from None
+        # An invalid number would match no customer: a silent empty answer.
+        try:
+            org = validate_org_number(country.value, organization_number)
+        except InvalidIdentifier as error:
+            raise InvalidIdentifier(
+                f"organization number {organization_number!r}: {error}"
+            ) from None
+        horizon = _local_days(as_of if as_of is not None else date.max - timedelta(days=1))
         with self.db.read():
             rows = self.db.execute(
                 f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE country = ? AND paid < amount "
@@ -669,7 +915,6 @@ class Ledger:
                 for invoice in (self._invoice(row) for row in rows)
                 if invoice.customer.organization_number == org
             )
-            horizon = as_of or date.max - timedelta(days=1)
             upcoming = tuple(
                 invoice
                 for invoice in self._pending(horizon)
@@ -707,9 +952,13 @@ _CHUNK = 500
 _INSERT_PURCHASE = (
     "INSERT INTO purchases (id, seq, fingerprint, record, product_type, status, issued, "
     "purchased, authorized, captured, voided, refunded, vat_amount, currency, country, "
-    "customer, created_at, period, issue_date, late, invoice_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "customer, created_at, period, issue_date, late, invoice_id, created_us) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Where a purchase row (``_INSERT_PURCHASE``) holds its customer and its period.
+_CUSTOMER, _PERIOD = 15, 17
+#: A new purchase being recorded: with its fingerprint, local date and own invoice dates.
+_New = tuple[Purchase, str, date, InvoiceDates]
 _INSERT_HISTORY = (
     "INSERT INTO history (transaction_id, step, action, from_state, to_state, amount, "
     "reference) VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -2,16 +2,56 @@
 
 ``schema_version`` holds the number of the last migration applied; opening a ledger
 applies the missing ones inside the same locked transaction, so two processes opening a
-new ledger at once create it once. Portable SQL: SQLite and PostgreSQL run it as is.
+new ledger at once create it once. A step is portable SQL (SQLite and PostgreSQL run it
+as is), SQL per backend (a mapping from the backend's name), or a function of the
+connection (data that SQL alone cannot convert).
 """
 
 from __future__ import annotations
 
-from kravia_schedule.ledger.backends import Backend
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+from kravia_schedule.ledger.backends import Backend, LedgerUnavailable
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "instant", "migrate"]
+
+Step = str | Mapping[str, tuple[str, ...]] | Callable[[Backend], None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant(created_at: datetime) -> int:
+    """An aware datetime as microseconds since 1970-01-01 UTC: one number per instant,
+    so ``12:00+05:00`` sorts before ``08:00Z`` as it happened (its text sorts after).
+
+    >>> instant(datetime.fromisoformat("2021-01-05T12:00:00+05:00")) < instant(
+    ...     datetime.fromisoformat("2021-01-05T08:00:00+00:00"))
+    True
+    """
+    return (created_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _fill_instants(db: Backend) -> None:
+    """Give every purchase recorded before migration 2 its instant."""
+    rows = db.execute("SELECT id, created_at FROM purchases")
+    db.executemany(
+        "UPDATE purchases SET created_us = ? WHERE id = ?",
+        [(instant(datetime.fromisoformat(text)), tid) for tid, text in rows],
+    )
+
+
+def _rebuilt(table: str, columns: str, copy: str) -> tuple[str, ...]:
+    """SQLite's way to add NOT NULL to a column: a new table, copied, renamed."""
+    return (
+        f"CREATE TABLE {table}_new ({columns})",
+        f"INSERT INTO {table}_new SELECT {copy} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_new RENAME TO {table}",
+    )
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
         # One row per purchase: its record, lifecycle balance, and where it is billed.
@@ -81,8 +121,50 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (transaction_id, step)
         )""",
     ),
+    (
+        # Idempotency keys are never NULL (SQLite let a NULL into a TEXT PRIMARY KEY, so
+        # every key-less payment was a new one). A key-less payment or refund recorded
+        # before keeps its money and gets the key ``unkeyed-<row number>``. Nothing
+        # refers to these tables, so SQLite can rebuild them; PostgreSQL's primary keys
+        # are NOT NULL already.
+        {
+            "sqlite": (
+                *_rebuilt(
+                    "payments",
+                    "id TEXT NOT NULL PRIMARY KEY, "
+                    "invoice_id TEXT NOT NULL REFERENCES invoices (id), "
+                    "amount BIGINT NOT NULL, method TEXT NOT NULL, allocation TEXT NOT NULL",
+                    "COALESCE(id, 'unkeyed-' || rowid), invoice_id, amount, method, allocation",
+                ),
+                *_rebuilt(
+                    "refunds",
+                    "id TEXT NOT NULL PRIMARY KEY, "
+                    "transaction_id TEXT NOT NULL REFERENCES purchases (id), "
+                    "amount BIGINT NOT NULL",
+                    "COALESCE(id, 'unkeyed-' || rowid), transaction_id, amount",
+                ),
+            ),
+            "postgresql": (
+                "ALTER TABLE payments ALTER COLUMN id SET NOT NULL",
+                "ALTER TABLE refunds ALTER COLUMN id SET NOT NULL",
+            ),
+        },
+        # A customer's purchases are ordered by instant (see :func:`instant`).
+        "ALTER TABLE purchases ADD COLUMN created_us BIGINT NOT NULL DEFAULT 0",
+        _fill_instants,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _run(db: Backend, step: Step) -> None:
+    if isinstance(step, str):
+        db.execute(step)
+    elif isinstance(step, Mapping):
+        for statement in step[db.name]:
+            db.execute(statement)
+    else:
+        step(db)
 
 
 def migrate(db: Backend) -> int:
@@ -92,12 +174,13 @@ def migrate(db: Backend) -> int:
         rows = db.execute("SELECT version FROM schema_version")
         found = int(rows[0][0]) if rows else 0
         if found > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"ledger schema version {found} is newer than this library ({SCHEMA_VERSION})"
+            raise LedgerUnavailable(
+                f"the ledger's schema version {found} is newer than this library's "
+                f"({SCHEMA_VERSION}): upgrade kravia-schedule to open it"
             )
-        for statements in MIGRATIONS[found:]:
-            for statement in statements:
-                db.execute(statement)
+        for steps in MIGRATIONS[found:]:
+            for step in steps:
+                _run(db, step)
         if not rows:
             db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         elif found != SCHEMA_VERSION:

@@ -298,7 +298,12 @@ class BusinessCalendar:
             if reason is None:
                 return current, tuple(skipped)
             skipped.append(reason)
-            current += timedelta(days=step)
+            try:
+                current += timedelta(days=step)
+            except OverflowError:
+                raise CalendarRangeError(
+                    f"no business day after {current} up to 9999-12-31"
+                ) from None
         # Closed days without end leave no business day to issue or pay on: as far
         # outside the calendar as a date past the holiday data.
         raise CalendarRangeError(f"no business day within {_MAX_ROLL_DAYS} days of {day}")

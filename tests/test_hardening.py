@@ -10,6 +10,8 @@ import pytest
 from _records import NORDMANN_ADDRESS, nordmann_record
 
 from kravia_schedule import (
+    BusinessCalendar,
+    CalendarRangeError,
     InvalidOption,
     InvalidPurchaseError,
     KraviaConfig,
@@ -194,3 +196,16 @@ def test_an_amount_beyond_the_bound_is_rejected_by_every_engine(engine, amount) 
     [rejection] = plan.rejected
     assert (rejection.transaction_id, rejection.field) == ("M-1", "amount")
     assert "exceeds the largest amount accepted" in rejection.reason
+
+
+def test_rolling_past_the_last_date_there_is_a_calendar_range_error() -> None:
+    calendar = BusinessCalendar("NO", weekends_only=True, closed_days=[date(9999, 12, 31)])
+    with pytest.raises(CalendarRangeError, match="no business day after 9999-12-31"):
+        calendar.roll_forward(date(9999, 12, 31))
+    record = nordmann_record("Z-1", "9999-12-30T10:00:00Z", status="CAPTURED",
+                             payment_product_type=B2B)  # fmt: skip
+    plan = plan_invoices(
+        [record], KraviaConfig.all_enabled(days_until_due=1), weekends_only=True,
+        due_date_rule="following", closed_days={"NO": [date(9999, 12, 31)]},
+    )  # fmt: skip
+    assert [(r.transaction_id, r.field) for r in plan.rejected] == [("Z-1", "created_at")]

@@ -54,8 +54,10 @@ from kravia_schedule.ledger.backends import (
 )
 from kravia_schedule.ledger.schema import instant, migrate
 from kravia_schedule.lifecycle import (
+    TRANSITIONS,
     Action,
     AllocationMethod,
+    ProductKind,
     TransactionBalance,
     apply,
     pay_invoice,
@@ -471,11 +473,11 @@ class Ledger:
 
     def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)
-        expected = (
-            TransactionStatus.AUTHORIZED
-            if purchase.product_type is _GROUPED
-            else TransactionStatus.CAPTURED
-        )
+        # The state the lifecycle registers a purchase of its kind in.
+        expected = TRANSITIONS[
+            ProductKind.of(purchase.product_type), TransactionStatus.INITIATED, Action.REGISTER
+        ]
+        assert isinstance(expected, TransactionStatus), "registering has one outcome"
         problems = []
         if not product.enabled:
             problems.append(

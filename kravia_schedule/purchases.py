@@ -136,6 +136,13 @@ def _address_problems(
 
 
 def _parse_timestamp(value: object) -> tuple[datetime | None, str]:
+    if isinstance(value, datetime):  # a record built in Python rather than read from JSON
+        if value.utcoffset() is None:
+            return (
+                None,
+                f"{value.isoformat()} has no time zone; the local invoice date would be a guess",
+            )
+        return value, ""
     if not isinstance(value, str):
         return None, f"must be an ISO-8601 string with a UTC offset, got {type(value).__name__}"
     try:

@@ -209,3 +209,13 @@ def test_rolling_past_the_last_date_there_is_a_calendar_range_error() -> None:
         due_date_rule="following", closed_days={"NO": [date(9999, 12, 31)]},
     )  # fmt: skip
     assert [(r.transaction_id, r.field) for r in plan.rejected] == [("Z-1", "created_at")]
+
+
+def test_a_mapping_may_give_created_at_as_an_aware_datetime(engine) -> None:
+    text = nordmann_record("D-1", "2025-01-31T23:30:00Z")
+    typed = {**text, "created_at": datetime(2025, 1, 31, 23, 30, tzinfo=UTC)}
+    assert engine([typed], None) == engine([text], None)  # 1 February in Oslo either way
+    naive = {**text, "created_at": datetime(2025, 1, 31, 23, 30)}
+    [rejection] = engine([naive], None).rejected
+    assert rejection.field == "created_at"
+    assert "has no time zone" in rejection.reason

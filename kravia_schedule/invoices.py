@@ -169,6 +169,13 @@ class Invoice:
         return tuple(map(_LINE_ID, tuple.__iter__(self.lines)))
 
     @property
+    def line_dates(self) -> tuple[date, ...]:
+        """Each line's purchase date in the customer's time zone: the date its billing
+        period was taken from (``created_at`` keeps the offset it was given in)."""
+        zone = self.customer.country.zone
+        return tuple(line.created_at.astimezone(zone).date() for line in self.lines)
+
+    @property
     def country(self) -> Country:
         return self.customer.country
 

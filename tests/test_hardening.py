@@ -219,3 +219,11 @@ def test_a_mapping_may_give_created_at_as_an_aware_datetime(engine) -> None:
     [rejection] = engine([naive], None).rejected
     assert rejection.field == "created_at"
     assert "has no time zone" in rejection.reason
+
+
+def test_a_line_gives_the_local_date_its_period_was_taken_from(engine) -> None:
+    [invoice] = engine([nordmann_record("L-1", "2025-10-31T23:30:00Z")], None).invoices
+    assert invoice.lines[0].created_at.date() == date(2025, 10, 31)  # as given, in UTC
+    assert invoice.line_dates == (date(2025, 11, 1),)  # in Oslo: November's invoice
+    assert invoice.period is not None
+    assert invoice.period.label == "2025-11"

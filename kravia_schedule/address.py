@@ -32,7 +32,12 @@ from kravia_schedule import rules
 from kravia_schedule._frozen import builder
 from kravia_schedule.config import ProductType
 from kravia_schedule.countries import Country, parse_country
-from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidIdentifier
+from kravia_schedule.errors import (
+    FieldProblem,
+    InvalidArgument,
+    InvalidBillingAddress,
+    InvalidIdentifier,
+)
 from kravia_schedule.identifiers import validate_org_number
 
 __all__ = ["BillingAddress", "required_fields", "validate_billing_address"]
@@ -58,7 +63,16 @@ _POSTAL = {
 
 def required_fields(product_type: ProductType | str) -> tuple[str, ...]:
     """The billing-address fields that ``product_type`` requires, in document order."""
-    return COMMON_FIELDS + (BUSINESS_FIELDS if ProductType(product_type).is_business else ())
+    business = _product_type(product_type).is_business
+    return COMMON_FIELDS + (BUSINESS_FIELDS if business else ())
+
+
+def _product_type(value: object) -> ProductType:
+    try:
+        return ProductType(value)  # type: ignore[arg-type]
+    except ValueError:
+        names = ", ".join(p.value for p in ProductType)
+        raise InvalidArgument(f"unknown product type {value!r} ({names})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +152,7 @@ def validate_billing_address(
     Raises :class:`InvalidBillingAddress` listing every problem, each with its field.
     ``strict=True`` also verifies organization-number check digits.
     """
-    product_type = ProductType(product_type)
+    product_type = _product_type(product_type)
     if not isinstance(address, Mapping):
         raise InvalidBillingAddress([FieldProblem("billing_address", "must be an object")])
     problems: list[FieldProblem] = []

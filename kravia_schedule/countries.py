@@ -6,6 +6,8 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from kravia_schedule.errors import InvalidArgument
+
 __all__ = ["Country", "parse_country"]
 
 
@@ -47,18 +49,22 @@ def _zone(name: str) -> ZoneInfo:
 def parse_country(value: object) -> Country:
     """Return the :class:`Country` for ``value`` ("no", " NO " and ``Country.NO`` all work).
 
-    Raises ``ValueError`` with a message that says why: not a string, not an ISO
-    alpha-2 code, or a valid code of a country Kravia does not serve.
+    Raises :class:`InvalidArgument` (a ``ValueError``) with a message that says why: not
+    a string, not an ISO alpha-2 code, or a valid code of a country Kravia does not serve.
     """
     if isinstance(value, Country):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"must be an ISO 3166 alpha-2 country code, got {type(value).__name__}")
+        raise InvalidArgument(
+            f"must be an ISO 3166 alpha-2 country code, got {type(value).__name__}"
+        )
     code = value.strip().upper()
     try:
         return Country(code)
     except ValueError:
         pass
     if len(code) == 2 and code.isascii() and code.isalpha():
-        raise ValueError(f"{value!r} is not a Kravia market (NO, SE, FI)") from None
-    raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code (NO, SE, FI)") from None
+        raise InvalidArgument(f"{value!r} is not a Kravia market (NO, SE, FI)") from None
+    raise InvalidArgument(
+        f"{value!r} is not an ISO 3166 alpha-2 country code (NO, SE, FI)"
+    ) from None

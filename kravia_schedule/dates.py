@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from kravia_schedule.calendar import BusinessCalendar, DateRoll, SkippedDay
 from kravia_schedule.countries import Country, parse_country
-from kravia_schedule.errors import CalendarRangeError, NaiveDatetimeError
+from kravia_schedule.errors import CalendarRangeError, InvalidArgument, NaiveDatetimeError
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.statutory import PaymentDeadline, deadline_or_none
 
@@ -80,15 +80,15 @@ def local_date(when: date | datetime, country: Country | str) -> date:
         return when.astimezone(parse_country(country).zone).date()
     if isinstance(when, date):
         return when
-    raise TypeError(f"expected a date or an aware datetime, got {type(when).__name__}")
+    raise InvalidArgument(f"expected a date or an aware datetime, got {type(when).__name__}")
 
 
 def check_days_until_due(days: object) -> int:
     """``days`` if it is an integer 0–365 (bools and floats are refused), else ValueError."""
     if isinstance(days, bool) or not isinstance(days, int):
-        raise ValueError(f"days_until_due must be an integer 0–365, got {days!r}")
+        raise InvalidArgument(f"days_until_due must be an integer 0–365, got {days!r}")
     if not 0 <= days <= MAX_DAYS_UNTIL_DUE:
-        raise ValueError(f"days_until_due must be between 0 and 365, got {days}")
+        raise InvalidArgument(f"days_until_due must be between 0 and 365, got {days}")
     return days
 
 
@@ -99,7 +99,7 @@ def check_due_date_rule(rule: DateRoll | str) -> DateRoll:
     except ValueError:
         value = None
     if value not in (DateRoll.UNADJUSTED, DateRoll.FOLLOWING):
-        raise ValueError(f"due_date_rule must be 'unadjusted' or 'following', got {rule!r}")
+        raise InvalidArgument(f"due_date_rule must be 'unadjusted' or 'following', got {rule!r}")
     return value
 
 
@@ -163,7 +163,7 @@ def _calendar(country: Country | str, calendar: BusinessCalendar | None) -> Busi
     if calendar is None:
         return BusinessCalendar(country)
     if calendar.country != parse_country(country):
-        raise ValueError(f"calendar is for {calendar.country.value}, not for {country}")
+        raise InvalidArgument(f"calendar is for {calendar.country.value}, not for {country}")
     return calendar
 
 
@@ -183,7 +183,7 @@ def grouped_invoice_dates(
     datetime.date(2021, 4, 6)
     """
     cal = _calendar(country, calendar)
-    period = billing_period(local_date(when, cal.country), Interval(interval))
+    period = billing_period(local_date(when, cal.country), interval)
     return period_invoice_dates(period, cal, days_until_due, due_date_rule)
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "ConfigurationError",
     "FieldProblem",
     "IllegalTransition",
+    "InvalidArgument",
     "InvalidBillingAddress",
     "InvalidIdentifier",
     "InvalidOption",
@@ -79,6 +80,12 @@ class _ProblemsError(KraviaScheduleError, ValueError):
     def path(self) -> str:
         """Path of the first problem (the field to look at first)."""
         return self.problems[0].path
+
+
+class InvalidArgument(KraviaScheduleError, ValueError, TypeError):
+    """An argument a function does not take: an unknown country, interval or rule, or a
+    value of the wrong type. Also a ``ValueError`` and a ``TypeError``, as Python's own
+    refusals of such arguments are."""
 
 
 class InvalidOption(_ProblemsError):

@@ -15,7 +15,9 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-__all__ = ["BillingPeriod", "Interval", "billing_period", "periods_in_year"]
+from kravia_schedule.errors import InvalidArgument
+
+__all__ = ["BillingPeriod", "Interval", "billing_period", "parse_interval", "periods_in_year"]
 
 
 class Interval(StrEnum):
@@ -80,9 +82,30 @@ class BillingPeriod:
 _LABEL = re.compile(r"(?P<year>[0-9]{4})-(?:Q(?P<quarter>[1-4])|(?P<month>[0-9]{2}))")
 
 
+def parse_interval(value: object) -> Interval:
+    """The :class:`Interval` ``value`` names; :class:`InvalidArgument` for any other.
+
+    >>> parse_interval("quarterly")
+    <Interval.QUARTERLY: 'quarterly'>
+    >>> parse_interval("weekly")
+    Traceback (most recent call last):
+    ...
+    kravia_schedule.errors.InvalidArgument: unknown interval 'weekly' (monthly, quarterly)
+    """
+    if isinstance(value, Interval):
+        return value
+    try:
+        return Interval(value)  # type: ignore[arg-type]
+    except ValueError:
+        names = ", ".join(i.value for i in Interval)
+        raise InvalidArgument(f"unknown interval {value!r} ({names})") from None
+
+
 def billing_period(day: date, interval: Interval | str = Interval.MONTHLY) -> BillingPeriod:
     """The month or quarter (Q1 Jan–Mar, …, Q4 Oct–Dec) that contains ``day``."""
-    interval = Interval(interval)
+    interval = parse_interval(interval)
+    if not isinstance(day, date):
+        raise InvalidArgument(f"billing_period takes a date, got {type(day).__name__}")
     first_month = day.month if interval is Interval.MONTHLY else 3 * ((day.month - 1) // 3) + 1
     return _period(day.year, first_month, interval)
 
@@ -97,7 +120,9 @@ def _period(year: int, first_month: int, interval: Interval) -> BillingPeriod:
 
 def periods_in_year(year: int, interval: Interval | str) -> tuple[BillingPeriod, ...]:
     """The 12 months or 4 quarters of ``year``, in order."""
-    interval = Interval(interval)
+    interval = parse_interval(interval)
+    if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+        raise InvalidArgument(f"a year is an integer 1-9999, got {year!r}")
     return tuple(
         billing_period(date(year, month, 1), interval) for month in range(1, 13, interval.months)
     )

@@ -22,6 +22,7 @@ from kravia_schedule.calendar import (
 )
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.errors import (
+    InvalidArgument,
     MergeConflictError,
 )
 from kravia_schedule.invoices import (
@@ -59,6 +60,9 @@ def plan_invoices(
     :class:`PlanOptions` or as keywords (which change ``options``); an invalid one raises
     :class:`InvalidOption`.
     """
+    if isinstance(purchases, str | bytes | Mapping) or not isinstance(purchases, Iterable):
+        kind = type(purchases).__name__
+        raise InvalidArgument(f"plan_invoices takes an iterable of records, got a {kind}")
     config = config if config is not None else KraviaConfig.all_enabled()
     options = PlanOptions.of(options, **changes)
     provenance = PlanProvenance(__version__, HOLIDAYS_VERSION, config, options)
@@ -86,7 +90,7 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
     batch by transaction id, so every copy of an id is in one part.
     """
     if not plans:
-        raise ValueError("merge_plans needs at least one plan")
+        raise InvalidArgument("merge_plans needs at least one plan")
     provenance = plans[0].provenance
     for plan in plans[1:]:
         if plan.provenance != provenance:

@@ -29,7 +29,7 @@ from kravia_schedule.config import KraviaConfig, ProductType
 from kravia_schedule.dintero.events import KraviaFacts
 from kravia_schedule.dintero.schema import read_as_dintero
 from kravia_schedule.dintero.transaction import read_transaction
-from kravia_schedule.errors import InvalidPurchaseError
+from kravia_schedule.errors import InvalidArgument, InvalidPurchaseError
 from kravia_schedule.invoices import Invoice, InvoicePlan
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import plan_invoices
@@ -92,6 +92,9 @@ def reconcile(
     Transactions Kravia has not invoiced yet, and records not in Dintero's shape, are
     planned (they can share an invoice with invoiced ones) but not checked.
     """
+    if isinstance(transactions, str | bytes | Mapping) or not isinstance(transactions, Iterable):
+        kind = type(transactions).__name__
+        raise InvalidArgument(f"reconcile takes an iterable of transactions, got a {kind}")
     records: list[Mapping[str, Any]] = []
     facts: dict[str, KraviaFacts] = {}
     for record in transactions:

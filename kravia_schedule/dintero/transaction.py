@@ -38,7 +38,7 @@ from kravia_schedule.dintero.schema import (
     is_kravia_currency,
 )
 from kravia_schedule.dintero.vat import VatBreakdown, VatLine, breakdown, check_vat_rate
-from kravia_schedule.errors import FieldProblem, InvalidPurchaseError
+from kravia_schedule.errors import FieldProblem, InvalidArgument, InvalidPurchaseError
 
 __all__ = [
     "DinteroTransaction",
@@ -401,6 +401,9 @@ def to_flat(transaction: DinteroTransaction) -> dict[str, Any]:
     (:attr:`DinteroTransaction.is_kravia`) or one whose status the planner does not know
     is for the caller to skip.
     """
+    if not isinstance(transaction, DinteroTransaction):
+        kind = type(transaction).__name__
+        raise InvalidArgument(f"to_flat takes a DinteroTransaction (read_transaction), got {kind}")
     flat: dict[str, Any] = {
         "id": transaction.id,
         "created_at": transaction.created_at.isoformat(),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from kravia_schedule.errors import FieldProblem
+from kravia_schedule.errors import FieldProblem, InvalidArgument
 
 __all__ = [
     "RateTotal",
@@ -87,8 +87,13 @@ def vat_from_gross(gross: int, rate: Decimal) -> int:
     >>> vat_from_gross(42, Decimal(12)), vat_from_gross(-42, Decimal(12))
     (5, -5)
     """
-    if check_vat_rate(rate) is not None:
-        raise ValueError(check_vat_rate(rate))
+    if isinstance(gross, bool) or not isinstance(gross, int):
+        raise InvalidArgument(f"gross must be an integer in minor units, got {gross!r}")
+    if not isinstance(rate, Decimal | int):
+        raise InvalidArgument(f"rate must be a Decimal percent, got {rate!r}")
+    problem = check_vat_rate(Decimal(rate))
+    if problem is not None:
+        raise InvalidArgument(problem)
     hundredths = int(rate * 100)  # exact: at most 2 decimals
     quotient, remainder = divmod(abs(gross) * hundredths, 10_000 + hundredths)
     if 2 * remainder >= 10_000 + hundredths:

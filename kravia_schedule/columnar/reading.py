@@ -25,7 +25,7 @@ import polars as pl
 from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
-from kravia_schedule.io import _unflatten, read_records
+from kravia_schedule.io import read_records, unflatten
 
 _MISSING = (
     "kravia_schedule.columnar needs polars and pyarrow, which are optional: "
@@ -297,7 +297,7 @@ def _from_frame(raw: pl.DataFrame, *, csv: bool = False) -> _Input:
             return []
         subset = raw[list(rows)]
         if csv:
-            return [_unflatten(row) for row in subset.iter_rows(named=True)]
+            return [unflatten(row) for row in subset.iter_rows(named=True)]
         return _records(subset, flat, struct=struct)
 
     return _Input(frame, records)

@@ -60,8 +60,6 @@ _FORMATS = ("json", "jsonl", "csv")
 _SNIFF = 8192
 # Larger than any cell a billing file holds; a C long on every platform.
 _CSV_FIELD_LIMIT = 2**31 - 1
-# A surrogate from decoding with errors="surrogateescape": the byte that was not UTF-8.
-_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 class InputFileError(KraviaScheduleError, ValueError):
@@ -97,6 +95,8 @@ def _open(source: str | Path) -> Iterator[IO[str]]:
         with open(source, **options) as stream:
             yield stream
         return
+    if sys.stdin is None:  # started without a standard input at all
+        raise InputFileError("<stdin>", "there is no standard input to read")
     stream = io.TextIOWrapper(sys.stdin.buffer, **options)
     try:
         yield stream
@@ -119,10 +119,13 @@ def _binary(head: str) -> str | None:
 def _undecoded_at(text: str) -> int | None:
     """Where the first byte that was not UTF-8 is in ``text`` (decoded with
     ``surrogateescape``), or ``None``."""
-    if text.isascii():
+    if text.isascii():  # constant time
         return None
-    found = _UNDECODED.search(text)
-    return None if found is None else found.start()
+    try:  # a surrogate in the decoded text can only be such a byte
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return error.start
+    return None
 
 
 def _not_utf8(text: str, index: int) -> str:
@@ -204,19 +207,28 @@ def _position(text: str, index: int) -> str:
     return f"line {line}, column {column}"
 
 
-def _parse_json(text: str) -> tuple[Any, str | None]:
-    """The JSON value of ``text``, or why it is not one (``None`` when it is)."""
+def _parse_json(text: str, *, one_line: bool = False) -> tuple[Any, str | None]:
+    """The JSON value of ``text``, or why it is not one (``None`` when it is);
+    ``one_line``: place an error by its column alone."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as error:
-        return None, f"not valid JSON: {error.msg} ({_position(text, error.pos)})"
-    except RecursionError:
-        return None, f"not read: JSON nested deeper than {MAX_NESTING} levels"
-    except ValueError as error:  # e.g. a number of more digits than int() converts
-        return None, f"not valid JSON: {error}"
+    except (ValueError, RecursionError) as error:
+        return None, _json_problem(error, text, one_line=one_line)
     if _too_deep(text, value):
-        return None, f"not read: JSON nested deeper than {MAX_NESTING} levels"
+        return None, _TOO_DEEP
     return value, None
+
+
+_TOO_DEEP = f"not read: JSON nested deeper than {MAX_NESTING} levels"
+
+
+def _json_problem(error: ValueError | RecursionError, text: str, *, one_line: bool) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        where = f"column {error.colno}" if one_line else _position(text, error.pos)
+        return f"not valid JSON: {error.msg} ({where})"
+    if isinstance(error, RecursionError):
+        return _TOO_DEEP
+    return f"not valid JSON: {error}"  # e.g. a number of more digits than int() converts
 
 
 def _too_deep(text: str, value: Any) -> bool:
@@ -259,6 +271,13 @@ def _bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
+def _may_escape_a_surrogate(text: str) -> bool:
+    """Whether JSON ``text`` may hold a surrogate's escape (``\\ud800``-``\\udfff``):
+    the only way valid UTF-8 JSON text gives a lone surrogate. ``\\u00e6`` and the like,
+    which ``json.dumps`` writes for every non-ASCII letter, are not."""
+    return "\\u" in text and ("\\ud" in text or "\\uD" in text)
+
+
 def _id_of(value: Any) -> str | None:
     """The record's id when it is a plain, valid text (to name the rejection)."""
     if isinstance(value, dict):
@@ -280,7 +299,7 @@ def _json_array(name: str, text: str) -> Iterator[Any]:
     if not isinstance(data, list):
         raise InputFileError(name, "a JSON input file must hold an array of purchase objects")
     for number, record in enumerate(data, start=1):
-        bad = _bad_text(record) if "\\u" in text else None
+        bad = _bad_text(record) if _may_escape_a_surrogate(text) else None
         if bad is not None:
             field, why = bad
             yield _unreadable(f"record {number}", f"{field}: {why}", _id_of(record))
@@ -289,22 +308,26 @@ def _json_array(name: str, text: str) -> Iterator[Any]:
 
 
 def _jsonl(lines: Iterable[str]) -> Iterator[Any]:
+    loads = json.loads
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        where = f"line {number}"
-        undecodable = _undecodable(line)
-        if undecodable is not None:
-            yield _unreadable(where, undecodable)
+        # The checks of a plain line cost a few constant-time or C-speed scans.
+        if not line.isascii() and (index := _undecoded_at(line)) is not None:
+            yield _unreadable(f"line {number}", f"{_not_utf8(line, index)} at column {index + 1})")
             continue
-        record, problem = _parse_json(line)
-        if problem is not None:
-            yield _unreadable(where, problem)
+        try:
+            record = loads(line)
+        except (ValueError, RecursionError) as error:
+            yield _unreadable(f"line {number}", _json_problem(error, line, one_line=True))
             continue
-        bad = _bad_text(record) if "\\u" in line else None
+        if _too_deep(line, record):
+            yield _unreadable(f"line {number}", _TOO_DEEP)
+            continue
+        bad = _bad_text(record) if _may_escape_a_surrogate(line) else None
         if bad is not None:
             field, why = bad
-            yield _unreadable(where, f"{field}: {why}", _id_of(record))
+            yield _unreadable(f"line {number}", f"{field}: {why}", _id_of(record))
             continue
         yield record
 

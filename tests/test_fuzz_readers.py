@@ -24,6 +24,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,9 +50,10 @@ FUZZ = settings(
 # --- what a line can be -----------------------------------------------------------------
 
 ids = st.sampled_from(["T1", "T2", "T3", " T1 ", "", "=1+1", "\ud800x", "Ærø"])
+# Not year 9999: the planner's overflow there is test_cli_bad_input's strict xfail.
 created = st.sampled_from(
     ["2025-01-10T10:00:00+01:00", "2025-01-31T23:30:00Z", "2025-13-45T10:00:00Z",
-     "2025-01-10T10:00:00", "9999-12-15T10:00:00Z", "31.01.2025", ""]
+     "2025-01-10T10:00:00", "31.01.2025", ""]
 )  # fmt: skip
 amounts = st.one_of(
     st.integers(-10, 10**6),
@@ -78,7 +81,8 @@ def records(draw: st.DrawFn) -> Any:
     for _ in range(draw(st.integers(0, 2))):
         field = draw(st.sampled_from([*record, "billing_address.business_name", "extra"]))
         if field.startswith("billing_address."):
-            record["billing_address"][field.split(".")[1]] = draw(json_values)
+            if isinstance(record.get("billing_address"), dict):
+                record["billing_address"][field.split(".")[1]] = draw(json_values)
         else:
             record[field] = draw(json_values)
     return record
@@ -268,6 +272,8 @@ def test_columnar_command_accounts_for_every_jsonl_record(lines):
     """The columnar engine over the same junk: exit 0 or 2, and when it plans, the same
     number of records as the core."""
     pytest.importorskip("polars")
+    # A line `null` kills the process inside pyarrow (see the test below): left out here.
+    lines = [line for line in lines if line.strip() != b"null"]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fuzz.jsonl"
         path.write_bytes(b"\n".join(lines))
@@ -301,3 +307,20 @@ def test_columnar_csv_without_known_columns_counts_its_rows(tmp_path):
     assert columnar is not None
     assert _summary_count(core) == 2
     assert _summary_count(columnar) == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="columnar engine: pyarrow's JSON reader (26.0.1, apache/arrow#47409) crashes "
+    "the process with SIGSEGV on a JSON Lines line `null` (columnar/reading.py _load_jsonl)",
+)
+def test_columnar_survives_a_null_line(tmp_path):
+    pytest.importorskip("polars")
+    path = tmp_path / "purchases.jsonl"
+    path.write_text('null\n{"id": "T1"}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "kravia_schedule", "plan", str(path), "--engine", "columnar"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.returncode
+    assert "2 records -> 0 invoices, 0 skipped, 2 rejected" in result.stdout

@@ -137,7 +137,7 @@ def test_jsonl_line_of_invalid_utf8_is_rejected_with_its_line(tmp_path):
     first, bad, third = read_records(source)
     assert first == NORDMANN
     assert third["id"] == "T3"
-    assert problem_of(bad) == ("line 2", "not valid UTF-8 (byte 0xFF at character 11)")
+    assert problem_of(bad) == ("line 2", "not valid UTF-8 (byte 0xFF at column 11)")
     plan = plan_invoices([first, bad, third])
     assert [r.field for r in plan.rejected] == ["line 2"]
     assert sum(len(i.lines) for i in plan.invoices) == 2
@@ -420,3 +420,9 @@ def test_read_json_file_errors_name_the_file(tmp_path, data, message):
     with pytest.raises(InputFileError, match=re.escape(message)) as error:
         read_json_file(source)
     assert str(error.value).startswith(f"{source}: ")
+
+
+def test_no_standard_input_at_all(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(InputFileError, match="<stdin>: there is no standard input to read"):
+        list(read_records("-"))

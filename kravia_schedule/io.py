@@ -207,13 +207,12 @@ def _position(text: str, index: int) -> str:
     return f"line {line}, column {column}"
 
 
-def _parse_json(text: str, *, one_line: bool = False) -> tuple[Any, str | None]:
-    """The JSON value of ``text``, or why it is not one (``None`` when it is);
-    ``one_line``: place an error by its column alone."""
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON document ``text``, or why it is not one (``None`` when it is)."""
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as error:
-        return None, _json_problem(error, text, one_line=one_line)
+        return None, _json_problem(error, text, one_line=False)
     if _too_deep(text, value):
         return None, _TOO_DEEP
     return value, None
@@ -265,7 +264,7 @@ def _bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
                 return found
     elif isinstance(value, list):
         for number, item in enumerate(value):
-            found = _bad_text(item, f"{path}[{number}]")
+            found = _bad_text(item, f"{path or '$'}[{number}]")
             if found is not None:
                 return found
     return None

@@ -426,3 +426,39 @@ def test_no_standard_input_at_all(monkeypatch):
     monkeypatch.setattr(sys, "stdin", None)
     with pytest.raises(InputFileError, match="<stdin>: there is no standard input to read"):
         list(read_records("-"))
+
+
+def test_json_array_nested_past_the_bound_but_not_the_interpreter_is_refused(tmp_path):
+    source = tmp_path / "purchases.json"
+    source.write_text("[" + json.dumps(dict(NORDMANN, notes=json.loads("[" * 70 + "]" * 70))) + "]")
+    with pytest.raises(InputFileError, match="not read: JSON nested deeper than 64 levels"):
+        list(read_records(source))
+
+
+def test_lone_surrogate_inside_a_list_or_a_non_object_line(tmp_path):
+    source = tmp_path / "purchases.jsonl"
+    source.write_text('{"id": "T1", "items": ["ok", "\\ud800"]}\n["\\udfff"]\n')
+    in_list, not_object = read_records(source)
+    assert in_list.transaction_id == "T1"
+    assert problem_of(in_list)[1].startswith("items[1]: is not valid Unicode text")
+    assert not_object.transaction_id is None
+    assert problem_of(not_object) == (
+        "line 2",
+        "$[0]: is not valid Unicode text (a lone surrogate U+DFFF at character 1)",
+    )
+
+
+def test_csv_header_that_is_not_valid_csv_is_a_whole_file_error(tmp_path):
+    source = tmp_path / "purchases.csv"
+    source.write_text('"id,amount\nT1,1\n')
+    with pytest.raises(
+        InputFileError, match="line 2: the CSV header is not valid CSV: unexpected end of data"
+    ):
+        list(read_records(source))
+
+
+def test_many_brackets_side_by_side_are_not_deep(tmp_path):
+    record = dict(NORDMANN, notes=[[] for _ in range(MAX_NESTING * 2)])
+    source = tmp_path / "purchases.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    assert list(read_records(source)) == [record]

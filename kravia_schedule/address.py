@@ -39,6 +39,7 @@ from kravia_schedule.errors import (
     InvalidIdentifier,
 )
 from kravia_schedule.identifiers import validate_org_number
+from kravia_schedule.text import text_problem
 
 __all__ = ["BillingAddress", "required_fields", "validate_billing_address"]
 
@@ -165,6 +166,11 @@ def validate_billing_address(
         values[name] = (
             (value.strip() or None) if type(value) is str else _text(address, name, problems)
         )
+    problems.extend(
+        FieldProblem(name, why)
+        for name, value in values.items()
+        if value is not None and (why := text_problem(value)) is not None
+    )
     for name in _REQUIRED[product_type]:
         if values[name] is None and not any(p.path == name for p in problems):
             problems.append(FieldProblem(name, f"is required for {product_type.value}"))

@@ -1,8 +1,16 @@
 """The ``kravia-schedule`` command line (also ``python -m kravia_schedule``).
 
-Exit codes: 0 success; 1 the input had problems (rejected records with ``--strict``,
-an invalid configuration for ``check-config``); 2 the command could not run (bad
-arguments, unreadable file, invalid configuration for ``plan``).
+Exit codes: 0 success; 1 the input had problems (with ``--strict``: rejected records,
+or an input that holds no records at all; an invalid configuration for ``check-config``);
+2 the command could not run (bad arguments; a file missing, unreadable, a directory,
+binary or not valid as a whole, such as a truncated JSON array or a CSV header naming a
+column twice; an invalid configuration for ``plan``; a missing optional extra; dates
+beyond what can be represented). Every error is one line on stderr, never a traceback;
+a bad record or line is a rejection in the plan, naming its line or record and field.
+
+``plan`` on an input without any record (an empty file, a CSV header alone, ``[]``)
+prints the empty plan and says so on stderr; with ``--strict`` it exits with status 1,
+so that an empty export upstream cannot pass for a billing run with nothing to bill.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
 from kravia_schedule.planning import plan_invoices
 from kravia_schedule.report import plan_to_json, write_csv, write_table
+from kravia_schedule.text import printable
 
 __all__ = ["main"]
 
@@ -63,6 +72,16 @@ def _when(text: str) -> date | datetime:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from None
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year") from None
+    if not 1 <= year <= 9999:
+        raise argparse.ArgumentTypeError(f"{year} is not a year from 1 to 9999")
+    return year
 
 
 def _days(text: str) -> int:
@@ -109,11 +128,25 @@ def _parser() -> argparse.ArgumentParser:
 
     def country_period_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--country", required=True, choices=[c.value for c in Country], type=str.upper
+            "--country",
+            required=True,
+            choices=[c.value for c in Country],
+            type=str.upper,
+            help="the customer's country: its time zone gives the local date, its "
+            "holidays the business days",
         )
-        sub.add_argument("--interval", choices=[i.value for i in Interval], default="monthly")
         sub.add_argument(
-            "--days-until-due", type=_days, default=DEFAULT_DAYS_UNTIL_DUE, metavar="N"
+            "--interval",
+            choices=[i.value for i in Interval],
+            default="monthly",
+            help="billing period of grouped invoices (default: monthly)",
+        )
+        sub.add_argument(
+            "--days-until-due",
+            type=_days,
+            default=DEFAULT_DAYS_UNTIL_DUE,
+            metavar="N",
+            help=f"days from issue to due date, 0-365 (default: {DEFAULT_DAYS_UNTIL_DUE})",
         )
 
     plan = commands.add_parser(
@@ -152,7 +185,9 @@ def _parser() -> argparse.ArgumentParser:
         help="input format (default: from the file name)",
     )
     plan.add_argument(
-        "--strict", action="store_true", help="exit with status 1 when any record is rejected"
+        "--strict",
+        action="store_true",
+        help="exit with status 1 when any record is rejected or the input holds no records",
     )
     plan.add_argument(
         "--check-digits", action="store_true", help="also verify organization-number check digits"
@@ -192,8 +227,13 @@ def _parser() -> argparse.ArgumentParser:
         help="purchase date (2025-01-31) or aware timestamp (2025-01-31T23:30:00Z)",
     )
     country_period_options(dates)
-    dates.add_argument("--standard", action="store_true", help="a standard (non-grouped) invoice")
-    dates.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted")  # fmt: skip
+    dates.add_argument(
+        "--standard",
+        action="store_true",
+        help="a standard invoice, issued on the purchase date (default: grouped, issued "
+        "after the billing period)",
+    )
+    dates.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted", help="move a due date on a non-business day forward ('following'; default: unadjusted)")  # fmt: skip
     calendar_options(dates)
     dates.set_defaults(run=_cmd_dates)
 
@@ -203,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
         description="List the billing periods of YEAR with the issue date of each, and the "
         "days skipped to reach it.",
     )
-    cal.add_argument("year", type=int)
+    cal.add_argument("year", type=_year, help="the year whose billing periods to list (1-9999)")
     country_period_options(cal)
     calendar_options(cal)
     cal.set_defaults(run=_cmd_calendar)
@@ -229,13 +269,17 @@ def _load_config(path: str | None) -> KraviaConfig:
     return parse_configuration(_read_json(path))
 
 
+def _cannot_read(path: str, error: OSError) -> _UsageError:
+    return _UsageError(f"cannot read {path}: {error.strerror or error}")
+
+
 def _read_json(path: str) -> Any:
+    """The JSON document in ``path``; an unreadable, binary, empty or invalid file is a
+    usage error (the :class:`~kravia_schedule.io.InputFileError` names the file)."""
     try:
         return read_json_file(path)
     except OSError as error:
-        raise _UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    except json.JSONDecodeError as error:
-        raise _UsageError(f"{path} is not valid JSON: {error}") from None
+        raise _cannot_read(path, error) from None
 
 
 def _with_progress(records: Iterator[Any], wanted: bool | None) -> Iterable[Any]:
@@ -273,7 +317,15 @@ def _plan_columnar(
         from kravia_schedule.columnar import plan_file
     except ImportError as error:
         raise _UsageError(str(error)) from None
-    return plan_file(args.file, config, **options)
+    from polars.exceptions import PolarsError
+
+    try:
+        return plan_file(args.file, config, **options)
+    except ImportError as error:  # pyarrow, for JSON Lines, is imported when first needed
+        raise _UsageError(str(error)) from None
+    except PolarsError as error:  # e.g. a file named .parquet that is no Parquet file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise _UsageError(f"cannot read {args.file}: {first}") from None
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -294,7 +346,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             records = _with_progress(read_records(args.file, args.input_format), args.progress)
             plan = plan_invoices(records, config, **options)
     except OSError as error:
-        raise _UsageError(f"cannot read {args.file}: {error.strerror or error}") from None
+        raise _cannot_read(args.file, error) from None
     if args.format == "json":
         sys.stdout.write(plan_to_json(plan))
     else:
@@ -305,27 +357,48 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(f"kravia-schedule: {len(plan.rejected)} record(s) rejected", file=sys.stderr)
         if args.strict:
             return EXIT_PROBLEMS
+    if not (plan.invoices or plan.skipped or plan.rejected):
+        level = "error" if args.strict else "warning"
+        print(f"kravia-schedule: {level}: {args.file} holds no purchase records", file=sys.stderr)
+        if args.strict:
+            return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _out_of_range(when: object) -> _UsageError:
+    return _UsageError(
+        f"{when}: the dates it leads to fall outside 0001-01-01 to 9999-12-31, "
+        "the dates that can be represented"
+    )
 
 
 def _cmd_dates(args: argparse.Namespace) -> int:
     calendar = BusinessCalendar(args.country, kind=args.calendar, weekends_only=args.weekends_only)
     options = {"days_until_due": args.days_until_due, "due_date_rule": args.due_date_rule}
-    if args.standard:
-        result = standard_invoice_dates(
-            args.date, country=args.country, calendar=calendar, **options
-        )
-    else:
-        result = grouped_invoice_dates(
-            args.date, country=args.country, interval=args.interval, calendar=calendar, **options
-        )
+    # The library raises OverflowError (not one of its own errors) for a date whose
+    # period, issue or due date passes the end of the calendar.
+    try:
+        if args.standard:
+            result = standard_invoice_dates(
+                args.date, country=args.country, calendar=calendar, **options
+            )
+        else:
+            result = grouped_invoice_dates(
+                args.date,
+                country=args.country,
+                interval=args.interval,
+                calendar=calendar,
+                **options,
+            )
+        day = local_date(args.date, args.country)
+    except OverflowError:
+        raise _out_of_range(args.date.isoformat()) from None
     if not args.standard and args.days_until_due > B2B_USUAL_MAX_DAYS:
         print(
             f"kravia-schedule: warning: {args.days_until_due} days exceeds the "
             f"{B2B_USUAL_MAX_DAYS} days a B2B payment term may run without express agreement",
             file=sys.stderr,
         )
-    day = local_date(args.date, args.country)
     print(f"purchase date:  {day} ({day.strftime('%A')}) in {args.country}")
     if result.period is not None:
         period = result.period
@@ -350,16 +423,22 @@ def _cmd_dates(args: argparse.Namespace) -> int:
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
     calendar = BusinessCalendar(args.country, kind=args.calendar, weekends_only=args.weekends_only)
-    print(f"{args.interval} grouped invoices for {args.country} customers, periods of {args.year}:")
-    for period in periods_in_year(args.year, args.interval):
-        dates = period_invoice_dates(period, calendar, args.days_until_due)
-        moved = (
-            f"  moved past {describe_skipped(dates.issue_skipped)}" if dates.issue_skipped else ""
-        )
-        print(
-            f"  {period.label:<8} issued {dates.issue_date} {dates.issue_date.strftime('%a')}"
-            f"  due {dates.due_date}{moved}"
-        )
+    lines = [f"{args.interval} grouped invoices for {args.country} customers, periods of {args.year}:"]  # fmt: skip
+    try:  # all lines made before any is printed: an error leaves no partial calendar
+        for period in periods_in_year(args.year, args.interval):
+            dates = period_invoice_dates(period, calendar, args.days_until_due)
+            moved = (
+                f"  moved past {describe_skipped(dates.issue_skipped)}"
+                if dates.issue_skipped
+                else ""
+            )
+            lines.append(
+                f"  {period.label:<8} issued {dates.issue_date} {dates.issue_date.strftime('%a')}"
+                f"  due {dates.due_date}{moved}"
+            )
+    except OverflowError:  # as in _cmd_dates: December 9999 is issued in year 10000
+        raise _out_of_range(args.year) from None
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -367,13 +446,13 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = parse_configuration(_read_json(args.file))
     except ConfigurationError as error:
-        print(f"{args.file}: {len(error.problems)} problem(s)", file=sys.stderr)
+        print(f"{printable(args.file)}: {len(error.problems)} problem(s)", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem.path}: {problem.message}", file=sys.stderr)
         return EXIT_PROBLEMS
     for warning in config.warnings():
         print(f"  warning: {warning.path}: {warning.message}", file=sys.stderr)
-    print(f"{args.file}: valid. Effective configuration:")
+    print(f"{printable(args.file)}: valid. Effective configuration:")
     print(json.dumps(config.to_dict(), indent=2))
     return EXIT_OK
 

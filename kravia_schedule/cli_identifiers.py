@@ -60,8 +60,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "holds. Exit status 1 if the number is malformed, or with --strict if the check "
         "digit (or a Swedish personnummer's date) fails.",
     )
-    check_id.add_argument("country", choices=_COUNTRIES, type=str.upper, metavar="COUNTRY")
-    check_id.add_argument("number", metavar="NUMBER")
+    check_id.add_argument(
+        "country",
+        choices=_COUNTRIES,
+        type=str.upper,
+        metavar="COUNTRY",
+        help="NO, SE or FI",
+    )
+    check_id.add_argument(
+        "number",
+        metavar="NUMBER",
+        help="the organization number, in any usual spelling (923 609 016 MVA, 556036-0793)",
+    )
     check_id.add_argument(
         "--strict",
         action="store_true",
@@ -77,8 +87,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Schemes: kid (Norwegian KID, --mod 10 or 11), ocr and ocr-length (Swedish OCR "
         "number, without or with length digit), fi (Finnish reference number), rf (ISO 11649).",
     )
-    reference.add_argument("scheme", choices=list(_SCHEMES), type=str.lower, metavar="SCHEME")
-    reference.add_argument("value", metavar="BASE|VALUE")
+    reference.add_argument(
+        "scheme",
+        choices=list(_SCHEMES),
+        type=str.lower,
+        metavar="SCHEME",
+        help=", ".join(_SCHEMES),
+    )
+    reference.add_argument(
+        "value",
+        metavar="BASE|VALUE",
+        help="the base to append check digits to, or with --check the reference to validate",
+    )
     reference.add_argument(
         "--mod", type=int, choices=[10, 11], help="KID check digit: MOD10 (default) or MOD11"
     )

@@ -31,6 +31,7 @@ from kravia_schedule.dintero.transaction import read_transaction, to_flat
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
 from kravia_schedule.rules import CURRENCY_FORM, check_money
 from kravia_schedule.statuses import TransactionStatus
+from kravia_schedule.text import text_problem
 
 __all__ = [
     "ForeignRow",
@@ -43,6 +44,16 @@ __all__ = [
 ]
 
 _CURRENCY = re.compile(CURRENCY_FORM)
+
+
+def _text_problems(**texts: object) -> list[FieldProblem]:
+    """A problem for each string that is not valid Unicode text (it could not be stored
+    or printed)."""
+    return [
+        FieldProblem(name, why)
+        for name, value in texts.items()
+        if isinstance(value, str) and (why := text_problem(value)) is not None
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,8 @@ class Purchase:
         problems = check_money(self.amount, self.vat_amount)
         if not isinstance(self.id, str) or not self.id:
             problems.append(FieldProblem("id", "must be a non-empty string"))
+        else:
+            problems.extend(_text_problems(id=self.id, merchant_reference=self.merchant_reference))
         if not isinstance(self.created_at, datetime) or self.created_at.utcoffset() is None:
             problems.append(FieldProblem("created_at", "must be a datetime with a time zone"))
         if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
@@ -212,6 +225,7 @@ def _parse(
     merchant_reference = record.get("merchant_reference")
     if merchant_reference is not None and not isinstance(merchant_reference, str):
         problems.append(FieldProblem("merchant_reference", "must be a string"))
+    problems.extend(_text_problems(id=purchase_id, merchant_reference=merchant_reference))
     address: BillingAddress | None = None
     if "billing_address" not in record:
         problems.append(FieldProblem("billing_address", "is required"))
@@ -352,6 +366,8 @@ class RecordReader:
             return None
         if type(pid) is not str or not pid or pid[0].isspace() or pid[-1].isspace():
             return None
+        if not pid.isascii() and text_problem(pid) is not None:
+            return None
         # rules.check_money, inline: anything else is for the full parser to say.
         if type(amount) is not int or type(vat) is not int:
             return None
@@ -364,7 +380,9 @@ class RecordReader:
             known = self._currencies[currency] = currency
         currency = known  # one string object per currency, however many purchases
         reference = record.get("merchant_reference")
-        if reference is not None and type(reference) is not str:
+        if reference is not None and (
+            type(reference) is not str or text_problem(reference) is not None
+        ):
             return None
         if type(created) is not str:
             return None

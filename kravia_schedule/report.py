@@ -1,4 +1,11 @@
-"""Rendering plans and dates for people (table) and programs (JSON, CSV)."""
+"""Rendering plans and dates for people (table) and programs (JSON, CSV).
+
+Every rendering can be encoded as UTF-8: the ids and reasons of rejected records, which
+may hold text that is not valid Unicode (a lone surrogate, the reason they were
+rejected), are shown with such characters escaped (``\\ud800``). CSV output is meant to
+be opened in a spreadsheet: a text cell that a spreadsheet would run as a formula is
+written with a leading ``'`` (see :func:`spreadsheet_text`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,8 @@ from typing import Any, TextIO
 
 from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import describe_skipped
-from kravia_schedule.invoices import Invoice, InvoicePlan
+from kravia_schedule.invoices import Invoice, InvoicePlan, Rejection
+from kravia_schedule.text import printable
 
 __all__ = [
     "format_money",
@@ -19,6 +27,7 @@ __all__ = [
     "plan_to_dict",
     "plan_to_json",
     "plan_to_table",
+    "spreadsheet_text",
     "table_lines",
     "write_csv",
     "write_table",
@@ -30,6 +39,27 @@ def format_money(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     major, cents = divmod(abs(minor), 100)
     return f"{sign}{major:,}.{cents:02d} {currency}".replace(",", " ")
+
+
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP's CSV
+#: injection list: = + - @ tab and carriage return; line feed and NUL as well).
+_FORMULA_START = frozenset("=+-@\t\r\n\x00")
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` as a CSV text cell a spreadsheet shows as text, never runs as a formula:
+    prefixed with ``'`` when it starts with ``= + - @``, a tab, a carriage return, a line
+    feed or NUL (OWASP's advice on CSV injection). Only for text: numbers are written as
+    they are, so ``-5`` stays a number.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("Nordmann AS")
+    ("'=1+1", 'Nordmann AS')
+    """
+    return "'" + value if value[:1] in _FORMULA_START else value
+
+
+def _rejected_id(rejection: Rejection) -> str | None:
+    return None if rejection.transaction_id is None else printable(rejection.transaction_id)
 
 
 def _iso(day: date | None) -> str | None:
@@ -79,7 +109,9 @@ def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
     """The whole plan as plain JSON-ready data, with its provenance."""
     return {
         "computed_with": plan.provenance.to_dict(),
-        "warnings": [{"field": w.path, "warning": w.message} for w in plan.warnings],
+        "warnings": [
+            {"field": printable(w.path), "warning": printable(w.message)} for w in plan.warnings
+        ],
         "summary": {
             "invoices": len(plan.invoices),
             "skipped": len(plan.skipped),
@@ -101,9 +133,11 @@ def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
         ],
         "rejected": [
             {
-                "transaction_id": r.transaction_id,
+                "transaction_id": _rejected_id(r),
                 "record_index": r.index,
-                "problems": [{"field": p.path, "reason": p.message} for p in r.problems],
+                "problems": [
+                    {"field": printable(p.path), "reason": printable(p.message)} for p in r.problems
+                ],
             }
             for r in plan.rejected
         ],
@@ -141,34 +175,44 @@ def write_csv(plan: InvoicePlan, out: TextIO) -> None:
 
     Rows are tuples in :data:`_CSV_COLUMNS` order, an invoice's own columns built once
     for all its lines: at 10^6 purchases 6.5-6.8 s, where a dict per row through
-    ``csv.DictWriter`` took 8.5-10.4 s (of a 32 s ``plan --format csv``).
+    ``csv.DictWriter`` took 8.5-10.4 s (of a 32 s ``plan --format csv``). Each text cell
+    goes through :func:`spreadsheet_text`; amounts are integers, written as they are.
     """
+    cell = spreadsheet_text
     writer = csv.writer(out, lineterminator="\n")
+    # The csv module quotes a cell with a line end only when it is in the line
+    # terminator: a lone carriage return would be written bare and end the row for a
+    # reader. A row with one is written with every text cell quoted.
+    quoting = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(_CSV_COLUMNS)
     for invoice in plan.invoices:
         address = invoice.billing_address
-        shared = (
+        shared = tuple(map(cell, (
             invoice.id, invoice.product_type.value, address.business_name or "",
             invoice.customer.organization_number, invoice.country.value,
             address.customer_reference or "", invoice.currency,
-        )  # fmt: skip
-        after = (  # period, issue_date, due_date, state; no reason
+        )))  # fmt: skip
+        after = tuple(map(cell, (  # period, issue_date, due_date, state; no reason
             invoice.period.label if invoice.period else "", invoice.issue_date.isoformat(),
             invoice.due_date.isoformat(), invoice.state.value if invoice.state else "", "",
-        )  # fmt: skip
-        writer.writerows(
-            ("invoiced", line.transaction_id, *shared, line.amount, line.vat_amount, *after)
+        )))  # fmt: skip
+        bare = "\r" in "".join(shared) or any("\r" in line.transaction_id for line in invoice.lines)
+        (quoting if bare else writer).writerows(
+            ("invoiced", cell(line.transaction_id), *shared, line.amount, line.vat_amount, *after)
             for line in invoice.lines
         )
-    writer.writerows(
-        ("skipped", s.transaction_id, "", s.product_type.value if s.product_type else "",
-         "", "", "", "", s.currency,
-         s.amount, s.vat_amount, "", "", "", "", f"{s.reason.value}: {s.detail}")
+    rows: list[tuple[str | int | None, ...]] = [
+        ("skipped", cell(s.transaction_id), "", s.product_type.value if s.product_type else "", "", "", "", "",
+         s.currency, s.amount, s.vat_amount, "", "", "", "",
+         cell(f"{s.reason.value}: {s.detail}"))
         for s in plan.skipped
-    )  # fmt: skip
-    writer.writerows(
-        ("rejected", r.transaction_id or "", *("",) * 13, r.reason) for r in plan.rejected
-    )
+    ]  # fmt: skip
+    rows += [
+        ("rejected", cell(_rejected_id(r) or ""), *("",) * 13, cell(printable(r.reason)))
+        for r in plan.rejected
+    ]
+    for row in rows:
+        (quoting if "\r" in str(row[1]) or "\r" in str(row[-1]) else writer).writerow(row)
 
 
 def plan_to_table(plan: InvoicePlan) -> str:
@@ -246,5 +290,5 @@ def table_lines(plan: InvoicePlan) -> Iterator[str]:
         yield from ("", "Rejected (invalid input):")
         for r in plan.rejected:
             where = f"record {r.index + 1}" if r.index is not None else "record"
-            who = r.transaction_id or "(no id)"
-            yield (f"  {who} ({where}): {r.reason}")
+            who = _rejected_id(r) or "(no id)"
+            yield (f"  {who} ({where}): {printable(r.reason)}")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kravia_schedule import plan_invoices
 from kravia_schedule.cli import main
-from kravia_schedule.report import plan_to_csv
+from kravia_schedule.report import plan_to_csv, spreadsheet_text
 from kravia_schedule.testing import purchase_batches
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ def test_check_config_not_json(capsys, tmp_path):
     bad.write_text("{nope")
     status, _, err = run(capsys, "check-config", str(bad))
     assert status == 2
-    assert "is not valid JSON" in err
+    assert "bad.json: not valid JSON: Expecting property name" in err
 
 
 def test_python_dash_m_and_stdin(tmp_path):
@@ -313,4 +313,39 @@ def test_plan_csv_rows_carry_each_column_of_the_plan(batch, as_of):
          "product_type": "", "currency": "", "amount": "", "vat_amount": "", "reason": r.reason}
         for r in plan.rejected
     ]  # fmt: skip
+    # Text cells as a spreadsheet must show them (never as a formula); amounts as numbers.
+    numbers = ("amount", "vat_amount")
+    expected = [
+        {k: v if k in numbers else spreadsheet_text(v) for k, v in row.items()} for row in expected
+    ]
     assert rows == expected
+
+
+def _undescribed(help_text: str) -> list[str]:
+    """The arguments in an argparse help text that have no help of their own."""
+    lines = help_text.splitlines()
+    missing = []
+    for number, line in enumerate(lines):
+        if not line.startswith("  ") or line.startswith("   "):
+            continue  # not an argument's first line
+        name, _, rest = line.strip().partition("  ")
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        if not rest.strip() and not following.startswith("    "):
+            missing.append(name)
+    return missing
+
+
+@pytest.mark.parametrize(
+    "command", ["plan", "dates", "calendar", "check-config", "check-id", "reference"]
+)
+def test_every_option_has_help(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "--" in out
+    assert _undescribed(out) == []
+
+
+def test_undescribed_finds_an_option_without_help():
+    text = "options:\n  -h, --help  show this help\n  --standard\n  --country {NO}\n    country\n"
+    assert _undescribed(text) == ["--standard"]

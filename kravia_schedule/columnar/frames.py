@@ -20,7 +20,7 @@ from kravia_schedule.columnar.addresses import (
     ADDRESS_FIELDS,
 )
 from kravia_schedule.columnar.grouping import group_into_invoices
-from kravia_schedule.columnar.placing import Context, TooWide
+from kravia_schedule.columnar.placing import Context
 from kravia_schedule.columnar.reading import source_of
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
@@ -93,14 +93,7 @@ def plan_frame(
 
     ``plan_frames(...).to_plan()``: the invoices are grouped by Polars and materialized.
     """
-    options = PlanOptions.of(options, **changes)
-    try:
-        return plan_frames(data, config, options=options).to_plan()
-    except TooWide:  # an amount no Polars integer holds: the core plans it all
-        frame, records = source_of(data)
-        everything = list(range(frame.height))
-        config = config if config is not None else KraviaConfig.all_enabled()
-        return plan_residue(records(everything), everything, config, options)
+    return plan_frames(data, config, options=PlanOptions.of(options, **changes)).to_plan()
 
 
 def plan_file(

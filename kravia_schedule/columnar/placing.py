@@ -69,10 +69,6 @@ _PRODUCT_INDEX = {p.value: i for i, p in enumerate(_PRODUCTS)}
 _EPOCH_DAY = date(1970, 1, 1)
 
 
-class TooWide(OverflowError):
-    """An invoiced amount beyond 128 bits (the core takes any integer)."""
-
-
 class Context:
     """The settings of one plan and every per-distinct-value result computed so far.
 
@@ -551,12 +547,8 @@ class Context:
                 }
                 for name, value in values.items():
                     columns[name].append(value)
+        # An invoiced amount is at most rules.MAX_AMOUNT: a 64-bit column holds it.
         schema = row_schema()
-        money = columns["amount"] + columns["vat_amount"]
-        if not all(-(2**63) <= m < 2**63 for m in money):  # the core takes any integer
-            if not all(-(2**127) <= m < 2**127 for m in money):
-                raise TooWide("an invoiced amount beyond 128 bits: use plan_invoices")
-            schema.update(amount=pl.Int128, vat_amount=pl.Int128)
         frame = pl.DataFrame(columns, schema=schema)
         key_frame = pl.DataFrame(keys, schema=dict.fromkeys(KEYS, pl.String), orient="row")
         return frame.with_columns(customer=self._customer_indices(key_frame))

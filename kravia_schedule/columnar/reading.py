@@ -122,7 +122,10 @@ def _load_csv(path: Path) -> _Input | None:
     if header is None or raw.columns != header:
         return None
     # As the command line's reader: an empty cell is an absent field.
-    raw = raw.select(wanted_columns(raw.columns)).with_columns(pl.all().replace("", None))
+    wanted = wanted_columns(raw.columns)
+    if not wanted:  # no column a plan reads: a frame of none would lose the row count
+        return None
+    raw = raw.select(wanted).with_columns(pl.all().replace("", None))
     return from_frame(raw, csv=True)
 
 
@@ -141,6 +144,10 @@ def _load_jsonl(path: Path) -> _Input | None:
         if any(f'"{name}"' in text for name in DINTERO_MEMBERS):
             return None  # Dintero's own shape, or text naming its members: read exactly
         lines = [line for line in io.StringIO(text, newline="") if line.strip()]
+        if any(not line.lstrip().startswith("{") for line in lines):
+            # Not an object per line: Arrow's JSON reader has crashed the process on a
+            # line such as ``null``; the core's reader rejects each such line.
+            return None
         body = "\n".join(line.rstrip("\r\n") for line in lines).encode()
         string = pa.string()
         schema = pa.schema(

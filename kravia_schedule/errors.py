@@ -15,6 +15,7 @@ __all__ = [
     "ConfigurationError",
     "FieldProblem",
     "IllegalTransition",
+    "InputFileError",
     "InvalidArgument",
     "InvalidBillingAddress",
     "InvalidIdentifier",
@@ -80,6 +81,22 @@ class _ProblemsError(KraviaScheduleError, ValueError):
     def path(self) -> str:
         """Path of the first problem (the field to look at first)."""
         return self.problems[0].path
+
+
+class InputFileError(KraviaScheduleError, ValueError):
+    """A whole input file cannot be read as purchases or as a configuration.
+
+    ``source`` names the file (``<stdin>`` for ``"-"``), ``reason`` says what is wrong;
+    the message is ``"<source>: <reason>"``.
+    """
+
+    source: str
+    reason: str
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
 
 
 class InvalidArgument(KraviaScheduleError, ValueError, TypeError):

@@ -37,7 +37,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from kravia_schedule.errors import FieldProblem, InvalidPurchaseError, KraviaScheduleError
+from kravia_schedule.errors import FieldProblem, InputFileError, InvalidPurchaseError
 from kravia_schedule.text import printable, text_problem
 
 __all__ = [
@@ -60,22 +60,6 @@ _FORMATS = ("json", "jsonl", "csv")
 _SNIFF = 8192
 # Larger than any cell a billing file holds; a C long on every platform.
 _CSV_FIELD_LIMIT = 2**31 - 1
-
-
-class InputFileError(KraviaScheduleError, ValueError):
-    """A whole input file cannot be read as purchases or as a configuration.
-
-    ``source`` names the file (``<stdin>`` for ``"-"``), ``reason`` says what is wrong;
-    the message is ``"<source>: <reason>"``.
-    """
-
-    source: str
-    reason: str
-
-    def __init__(self, source: str, reason: str) -> None:
-        self.source = source
-        self.reason = reason
-        super().__init__(f"{source}: {reason}")
 
 
 def _name(source: str | Path) -> str:

@@ -501,7 +501,7 @@ class Planner:
         for purchase_id, later in repeats.items():
             content = firsts[purchase_id]
             if all(_content(row) == content for _, row in later):
-                problem = FieldProblem("id", "duplicate of an identical record; counted once")
+                problem = FieldProblem("id", rules.IDENTICAL_REPEAT)
                 self.rejected.extend(Rejection(purchase_id, (problem,), i) for i, _ in later)
             else:
                 retracted.add(purchase_id)

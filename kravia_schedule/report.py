@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, TextIO
 
+from kravia_schedule import rules
 from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import describe_skipped
-from kravia_schedule.invoices import Invoice, InvoicePlan, Rejection
+from kravia_schedule.invoices import Invoice, InvoicePlan, InvoiceState, Rejection
 from kravia_schedule.text import printable
 
 __all__ = [
@@ -250,7 +251,7 @@ def table_lines(plan: InvoicePlan) -> Iterator[str]:
         )
         ref = f", ref {address.customer_reference!r}" if address.customer_reference else ""
         state = f"  [{invoice.state.value}]" if invoice.state else ""
-        yield (f"{invoice.id}  {who} ({invoice.country.value}{org}{ref}){state}")
+        yield f"{invoice.id}  {who} ({invoice.country.value}{org}{ref})  {invoice.currency}{state}"
         kind = invoice.product_type.value.removeprefix("kravia.")
         period = f"period {invoice.period.label}, " if invoice.period else ""
         moved = (
@@ -268,6 +269,8 @@ def table_lines(plan: InvoicePlan) -> Iterator[str]:
             f"    {kind}: {period}issued {invoice.issue_date}{moved}, "
             f"due {invoice.due_date}{on_time}"
         )
+        scheme = _SCHEME_NAMES[invoice.country.value]
+        yield f"    payment reference ({scheme}): {invoice.payment_reference}"
         zone = invoice.country.zone
         for line in invoice.lines:
             ref_text = f"  {line.merchant_reference}" if line.merchant_reference else ""
@@ -281,14 +284,46 @@ def table_lines(plan: InvoicePlan) -> Iterator[str]:
             f" (VAT {format_money(invoice.vat_amount, invoice.currency)})"
         )
         yield ("")
-    totals = ", ".join(format_money(v, k) for k, v in plan.totals().items())
-    yield (f"Invoiced: {totals or 'nothing'}")
+    yield from _totals(plan)
     if plan.skipped:
         yield from ("", "Skipped (valid, not invoiced):")
         yield from (f"  {s.transaction_id}: {s.reason.value}: {s.detail}" for s in plan.skipped)
-    if plan.rejected:
+    repeats = [r for r in plan.rejected if rules.is_identical_repeat(r.problems)]
+    invalid = [r for r in plan.rejected if not rules.is_identical_repeat(r.problems)]
+    if repeats:
+        yield from ("", "Repeated (identical copies of a planned record, counted once):")
+        for r in repeats:
+            where = f"record {r.index + 1}" if r.index is not None else "record"
+            yield f"  {_rejected_id(r)} ({where})"
+    if invalid:
         yield from ("", "Rejected (invalid input):")
-        for r in plan.rejected:
+        for r in invalid:
             where = f"record {r.index + 1}" if r.index is not None else "record"
             who = _rejected_id(r) or "(no id)"
             yield (f"  {who} ({where}): {printable(r.reason)}")
+
+
+#: The name of each country's payment reference (see Invoice.payment_reference).
+_SCHEME_NAMES = {"NO": "KID", "SE": "OCR", "FI": "viitenumero"}
+
+
+def _totals(plan: InvoicePlan) -> Iterator[str]:
+    """The invoiced amount per currency; with ``as_of``, by state: what is issued (ready)
+    apart from what waits for its issue date or for its period to end."""
+    if plan.provenance.as_of is None:
+        totals = ", ".join(format_money(v, k) for k, v in plan.totals().items())
+        yield f"Invoiced: {totals or 'nothing'}"
+        return
+    labels = {
+        InvoiceState.READY: "Ready to issue (issue date reached)",
+        InvoiceState.SCHEDULED: "Scheduled (period ended, issue date ahead)",
+        InvoiceState.OPEN: "Open (period not ended: more purchases may join)",
+    }
+    for state, label in labels.items():
+        sums: dict[str, int] = {}
+        for invoice in plan.invoices:
+            if invoice.state is state:
+                sums[invoice.currency] = sums.get(invoice.currency, 0) + invoice.amount
+        if sums:
+            amounts = ", ".join(format_money(v, k) for k, v in sorted(sums.items()))
+            yield f"{label}: {amounts}"

@@ -66,6 +66,7 @@ __all__ = [
     "GROUPED_ID_PREFIX",
     "GROUPED_ID_TAG",
     "GROUPED_INVOICED",
+    "IDENTICAL_REPEAT",
     "ID_SEPARATOR",
     "MAX_AMOUNT",
     "MAX_INVOICE_TOTAL",
@@ -87,6 +88,7 @@ __all__ = [
     "invoice_order",
     "invoice_state",
     "invoiced_statuses",
+    "is_identical_repeat",
     "is_invoiced",
     "new_digest",
     "outcome",
@@ -221,6 +223,19 @@ def outcome_table(product_types: Iterable[ProductType] = ProductType) -> str:
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     )
+
+
+# -- repeated transaction ids ----------------------------------------------------------
+
+#: The problem of a later copy of a record identical to one already planned: it is
+#: counted once, and the copy listed as a rejection with this wording.
+IDENTICAL_REPEAT = "duplicate of an identical record; counted once"
+
+
+def is_identical_repeat(problems: Iterable[FieldProblem]) -> bool:
+    """Whether a rejection's problems say it is an identical repeat (on an invoice or
+    skipped as its first copy is), rather than invalid input."""
+    return [(p.path, p.message) for p in problems] == [("id", IDENTICAL_REPEAT)]
 
 
 # -- money ---------------------------------------------------------------------------

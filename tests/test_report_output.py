@@ -100,3 +100,33 @@ def test_a_carriage_return_in_a_cell_never_splits_a_csv_row():
     assert rows[1][4] == "Nordmann\r=1+1"  # the text as it is: it does not start a cell
     assert rows[1][9] == "10000"  # QUOTE_NONNUMERIC: numbers stay numbers
     assert text.splitlines()[-1].startswith("rejected,T5,")  # rows without one: as before
+
+
+def test_the_table_shows_what_a_billing_person_needs() -> None:
+    from datetime import date
+
+    from _records import nordmann_record
+
+    from kravia_schedule import plan_invoices
+    from kravia_schedule.report import plan_to_table
+
+    records = [
+        nordmann_record("A-1", "2026-10-05T10:00:00Z"),  # October: issued 2 November
+        nordmann_record("A-2", "2026-11-05T10:00:00Z"),  # November: still open
+        nordmann_record("A-3", "2026-11-05T10:00:00Z", currency="EUR"),  # another currency
+        nordmann_record("A-1", "2026-10-05T10:00:00Z"),  # an identical repeat
+    ]
+    plan = plan_invoices(records, as_of=date(2026, 11, 25))
+    table = plan_to_table(plan)
+    october = plan.invoices[0]
+    [november_nok] = [i for i in plan.invoices[1:] if i.currency == "NOK"]
+    [november_eur] = [i for i in plan.invoices[1:] if i.currency == "EUR"]
+    # Two invoices of one customer in two currencies have different headers.
+    assert f"{november_nok.id}  Nordmann AS (NO 923609016)  NOK  [open]" in table
+    assert f"{november_eur.id}  Nordmann AS (NO 923609016)  EUR  [open]" in table
+    assert f"payment reference (KID): {october.payment_reference}" in table
+    assert "Ready to issue (issue date reached): 100.00 NOK" in table
+    assert "Open (period not ended: more purchases may join): 100.00 EUR, 100.00 NOK" in table
+    repeats = table.split("Repeated (identical copies of a planned record, counted once):")[1]
+    assert repeats.strip().splitlines()[0] == "A-1 (record 4)"
+    assert "Rejected (invalid input)" not in table

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
-import subprocess
 import sys
 from dataclasses import replace
 from datetime import date, datetime
@@ -27,7 +25,7 @@ from benchmarks.generate import purchases  # noqa: E402
 from kravia_schedule import plan_invoices  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
-from kravia_schedule.spark import AmountOverflowError, plan_spark  # noqa: E402
+from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
 from kravia_schedule.spark.job import id_strip_pattern, read_columns  # noqa: E402
 from kravia_schedule.spark.rows import (  # noqa: E402
     invoice_structs,
@@ -214,23 +212,27 @@ def test_the_strip_pattern_holds_every_character_python_strips():
     assert pattern.endswith(r"]+\z")
 
 
+def test_java_problems_are_named(monkeypatch, tmp_path):
+    from kravia_schedule.spark import runtime
+
+    monkeypatch.setattr(runtime.shutil, "which", lambda name: None)
+    assert "no java on PATH" in (java_problem() or "")
+    for printed in ('openjdk version "11.0.2" 2019-01-15', 'java version "1.8.0_412"', ""):
+        java = tmp_path / "java"
+        java.write_text(f"#!/bin/sh\necho '{printed}' >&2\n")
+        java.chmod(0o755)
+        monkeypatch.setattr(runtime.shutil, "which", lambda name, java=java: str(java))
+        assert "Spark 4 needs Java 17+" in (java_problem() or "")
+    java.write_text("#!/bin/sh\necho 'openjdk version \"21.0.1\" 2023-10-17' >&2\n")
+    assert java_problem() is None
+
+
 def test_the_columns_read():
     columns = ["day", "id", "billing_address", "billing_address.country", "amount", "x.y"]
     assert read_columns(columns) == ["id", "billing_address", "billing_address.country", "amount"]
 
 
 # -- the job on a local Spark session ---------------------------------------------------
-
-
-def java_problem() -> str | None:
-    """Why Spark cannot start here (``None`` when it can)."""
-    if shutil.which("java") is None:
-        return "no java on PATH (scripts/ensure-java installs one: Spark 4 needs Java 17+)"
-    shown = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
-    found = re.search(r'version "(?:1\.)?(\d+)', shown)
-    if found is None or int(found.group(1)) < 17:
-        return f"Spark 4 needs Java 17+, found: {shown.splitlines()[:1]}"
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ the result is that of ``plan_invoices`` on the same records
 (``result.to_plan() == plan_invoices(records, ...)``), whatever the partitioning.
 
 **Modules**: :mod:`.rows` (the plan as Arrow rows and back), :mod:`.tasks` (what a
-worker runs on one partition), :mod:`.job` (the Spark plumbing).
+worker runs on one partition), :mod:`.job` (the Spark plumbing), :mod:`.runtime`
+(:func:`java_problem`: whether Spark can start here).
 """
 
 from __future__ import annotations
@@ -32,5 +33,6 @@ except ImportError as error:
 
 from kravia_schedule.spark.job import SparkPlan, plan_spark
 from kravia_schedule.spark.rows import AmountOverflowError
+from kravia_schedule.spark.runtime import java_problem
 
-__all__ = ["AmountOverflowError", "SparkPlan", "plan_spark"]
+__all__ = ["AmountOverflowError", "SparkPlan", "java_problem", "plan_spark"]

@@ -11,8 +11,9 @@ payment deadline, a function of the due date and country, is looked up again wit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any
 
 import pyarrow as pa
@@ -56,11 +57,7 @@ class AmountOverflowError(KraviaScheduleError, ValueError):
 
 
 #: The fields of a :class:`BillingAddress`, in its order (``country`` as its code).
-ADDRESS_FIELDS = (
-    "first_name", "last_name", "address_line", "postal_code", "country", "phone_number",
-    "email", "business_name", "organization_number", "org_number_key", "customer_reference",
-    "postal_place", "address_line_2", "co_address",
-)  # fmt: skip
+ADDRESS_FIELDS = tuple(f.name for f in fields(BillingAddress) if f.init)
 
 _S, _D, _I = pa.string(), pa.date32(), pa.int64()
 
@@ -183,53 +180,81 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     )
 
 
+def _plain(structs: pa.StructArray | pa.ChunkedArray, fields: pa.StructType) -> pa.StructArray:
+    if isinstance(structs, pa.ChunkedArray):
+        return structs.combine_chunks() if structs.num_chunks else pa.array([], fields)
+    return structs
+
+
 def _columns(structs: pa.StructArray | pa.ChunkedArray, fields: pa.StructType) -> list[Any]:
     """Each field of ``structs`` as a Python list."""
-    if isinstance(structs, pa.ChunkedArray):
-        structs = structs.combine_chunks() if structs.num_chunks else pa.array([], fields)
-    return [structs.field(i).to_pylist() for i in range(fields.num_fields)]
+    plain = _plain(structs, fields)
+    return [plain.field(i).to_pylist() for i in range(fields.num_fields)]
+
+
+def _nested(values: pa.ListArray) -> list[list[tuple[Any, ...]]]:
+    """Each row's list of structs as a list of tuples (a list's structs are converted
+    field by field: much faster than a dict per struct)."""
+    inner = values.flatten()
+    fields = zip(*(inner.field(i).to_pylist() for i in range(inner.type.num_fields)), strict=True)
+    flat = list(fields)
+    offsets = values.offsets.to_pylist()
+    base = offsets[0] if offsets else 0
+    return [flat[a - base : b - base] for a, b in pairwise(offsets)]
 
 
 def invoices_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Invoice]:
     """The invoices of rows (:data:`INVOICE`) :func:`invoice_structs` wrote."""
-    (ids, products, countries, orgs, names, references, addresses, currencies, _labels,
-     intervals, starts, ends, issues, dues, _last, amounts, vats, _count, states,
-     skipped_days, lines) = _columns(structs, INVOICE)  # fmt: skip
+    plain = _plain(structs, INVOICE)
+    columns = {name: plain.field(name) for name in INVOICE.names}
+    ids, products, countries, orgs, names, references, currencies, intervals, starts, ends, \
+        issues, dues, amounts, vats, states = (
+            columns[name].to_pylist()
+            for name in ("id", "product_type", "country", "organization_number",
+                         "business_name", "customer_reference", "currency", "interval",
+                         "period_start", "period_end", "issue_date", "due_date", "amount",
+                         "vat_amount", "state")
+        )  # fmt: skip
+    given = columns["billing_address"]
+    addresses = zip(*(given.field(name).to_pylist() for name in ADDRESS_FIELDS), strict=True)
+    lines = _nested(columns["lines"])
+    skipped_days = _nested(columns["issue_skipped"])
+    # Many invoices share a customer, an address, a period: each is built once.
+    country_of = {c.value: c for c in Country}
+    product_of = {p.value: p for p in ProductType}
+    state_of: dict[Any, InvoiceState | None] = {s.value: s for s in InvoiceState}
+    state_of[None] = None
+    keys: dict[tuple[Any, ...], CustomerKey] = {}
+    built: dict[tuple[Any, ...], BillingAddress] = {}
+    periods: dict[tuple[Any, ...], BillingPeriod] = {}
+    at = ADDRESS_FIELDS.index("country")
+    parse = datetime.fromisoformat
     out = []
-    for i, invoice_id in enumerate(ids):
-        country = Country(countries[i])
-        address = dict(addresses[i])
-        address["country"] = Country(address["country"])
+    for i, address in enumerate(addresses):
+        country = country_of[countries[i]]
+        key = (country, orgs[i], names[i], references[i])
+        customer = keys.get(key) or keys.setdefault(key, CustomerKey(*key))
+        shown = built.get(address)
+        if shown is None:
+            values = list(address)
+            values[at] = country_of[values[at]]
+            shown = built[address] = BillingAddress(*values)
         period = None
         if starts[i] is not None:
-            period = BillingPeriod(starts[i], ends[i], Interval(intervals[i]))
+            span = (starts[i], ends[i], intervals[i])
+            period = periods.get(span)
+            if period is None:
+                period = periods[span] = BillingPeriod(starts[i], ends[i], Interval(intervals[i]))
         out.append(
             Invoice(
-                invoice_id,
-                ProductType(products[i]),
-                CustomerKey(country, orgs[i], names[i], references[i]),
-                BillingAddress(**address),
-                currencies[i],
-                period,
-                issues[i],
-                dues[i],
-                InvoiceLines(
-                    (
-                        datetime.fromisoformat(line["created_at"]),
-                        line["transaction_id"],
-                        line["amount"],
-                        line["vat_amount"],
-                        line["merchant_reference"],
-                    )
-                    for line in lines[i]
-                ),
-                amounts[i],
-                vats[i],
-                InvoiceState(states[i]) if states[i] is not None else None,
-                tuple(SkippedDay(**day) for day in skipped_days[i]),
+                ids[i], product_of[products[i]], customer, shown, currencies[i], period,
+                issues[i], dues[i],
+                InvoiceLines((parse(c), t, a, v, r) for c, t, a, v, r in lines[i]),
+                amounts[i], vats[i], state_of[states[i]],
+                tuple(SkippedDay(*day) for day in skipped_days[i]),
                 deadline_or_none(dues[i], country),
             )
-        )
+        )  # fmt: skip
     return out
 
 

@@ -59,8 +59,11 @@ def write_data(path: Path, n: int, seed: int) -> None:
 
 
 def peak_self() -> int:
-    """This process's peak RSS in bytes."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak RSS in bytes: ``VmHWM`` where there is one (``ru_maxrss``
+    carries over from the parent across fork and exec, which wrote the data)."""
+    return _kib(_status(os.getpid()).get("VmHWM")) or (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -144,18 +147,21 @@ def spark_session(cores: int, partitions: int) -> Any:
     return session
 
 
-def shuffle_bytes(session: Any, group: str) -> int:
-    """The shuffle bytes written by the stages of the jobs of ``group``."""
+def stage_figures(session: Any, group: str) -> list[tuple[int, int, float]]:
+    """Per completed stage of the jobs of ``group``: shuffle bytes written, tasks, and
+    the tasks' summed run time in seconds (from the JVM's status store)."""
     context = session.sparkContext
     tracker, store = context.statusTracker(), context._jsc.sc().statusStore()
     stages = {s for job in tracker.getJobIdsForGroup(group)
               for s in tracker.getJobInfo(job).stageIds}  # fmt: skip
-    written = 0
-    for stage in stages:
+    figures = []
+    for stage in sorted(stages):
         data = store.lastStageAttempt(stage)
         if data.status().toString() == "COMPLETE":
-            written += data.shuffleWriteBytes()
-    return int(written)
+            figures.append(
+                (int(data.shuffleWriteBytes()), int(data.numTasks()), data.executorRunTime() / 1e3)
+            )
+    return figures
 
 
 def run_spark(path: Path, cores: int, partitions: int) -> dict[str, Any]:
@@ -178,10 +184,11 @@ def run_spark(path: Path, cores: int, partitions: int) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     memory = peaks.stop()
     total = result.invoices.agg(F.sum("amount")).first()[0]
-    shuffled = shuffle_bytes(session, "plan")
+    stages = stage_figures(session, "plan")
     session.stop()
     return {"seconds": seconds, "startup": started, "driver": peak_self(), **memory,
-            "shuffle": shuffled, "invoices": counts["invoices"], "lines": counts["lines"],
+            "shuffle": sum(written for written, _, _ in stages), "stages": stages,
+            "invoices": counts["invoices"], "lines": counts["lines"],
             "skipped": counts["skipped"], "rejected": counts["rejected"],
             "amount": int(total or 0)}  # fmt: skip
 
@@ -259,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     for engine, row in rows.items():
         if "shuffle" in row:
             print(f"{engine}: session start {row['startup']:.1f} s, shuffle "
-                  f"{row['shuffle'] / args.n:.0f} B/purchase")  # fmt: skip
+                  f"{row['shuffle'] / args.n:.0f} B/purchase; stages (tasks, run time "
+                  "summed over tasks, shuffle written): " + ", ".join(
+                      f"{tasks} {run:.1f} s {written / 2**20:,.0f} MiB"
+                      for written, tasks, run in row["stages"]))  # fmt: skip
     keys = ("invoices", "lines", "skipped", "rejected", "amount")
     outcomes = {tuple(row[k] for k in keys) for row in rows.values()}
     first = next(iter(rows.values()))

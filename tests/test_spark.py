@@ -26,7 +26,7 @@ from kravia_schedule import plan_invoices  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
 from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
-from kravia_schedule.spark.job import id_strip_pattern, read_columns  # noqa: E402
+from kravia_schedule.spark.job import id_strip_pattern, plan_task, read_columns  # noqa: E402
 from kravia_schedule.spark.rows import (  # noqa: E402
     invoice_structs,
     invoices_of,
@@ -201,6 +201,17 @@ def test_empty_partitions_give_no_rows():
     empty = table([nordmann_record("T1", "2021-01-20T10:00:00+01:00")]).slice(0, 0)
     assert list(plan_part(empty.to_batches(), 0, config, {})) == []
     assert list(merge_part([], plan_invoices([]).provenance)) == []
+
+
+def test_a_task_gives_the_columns_back_their_names():
+    records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000)]
+    given = table(records)
+    names = given.column_names
+    by_position = given.rename_columns([f"c{i}" for i in range(len(names))])
+    config = plan_invoices([]).provenance.config
+    (batch,) = plan_task(names, config, {}, by_position.to_batches())
+    assert batch.column("part").to_pylist() == [0]  # outside a Spark task
+    assert invoices_of(batch.column("invoice")) == list(plan_invoices(records).invoices)
 
 
 def test_the_strip_pattern_holds_every_character_python_strips():

@@ -48,7 +48,14 @@ from kravia_schedule.spark.tasks import (
     plan_part,
 )
 
-__all__ = ["READ_COLUMNS", "SparkPlan", "id_strip_pattern", "plan_spark", "read_columns"]
+__all__ = [
+    "READ_COLUMNS",
+    "SparkPlan",
+    "id_strip_pattern",
+    "plan_spark",
+    "plan_task",
+    "read_columns",
+]
 
 
 def id_strip_pattern() -> str:
@@ -91,12 +98,14 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
     return F.when(F.length(stripped) > 0, F.concat(F.lit("="), stripped)).otherwise(everything)
 
 
-def _plan_task(
+def plan_task(
     names: list[str],
     config: KraviaConfig,
     options: Mapping[str, Any],
     batches: Iterable[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
+    """:func:`plan_part` of a Spark task's batches, whose columns come by position and
+    are given back ``names``; the part is the task's partition (0 outside a task)."""
     context = TaskContext.get()
     part = context.partitionId() if context is not None else 0
     # The columns' own names back (see plan_spark: pyspark cannot pass dotted ones).
@@ -200,7 +209,7 @@ def plan_spark(
         df.select(*columns, _partition_key(df, names).alias("key"))
         .repartition(partitions, "key")
         .drop("key")
-        .mapInArrow(partial(_plan_task, names, config, options), from_arrow_schema(PLANNED))
+        .mapInArrow(partial(plan_task, names, config, options), from_arrow_schema(PLANNED))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     merged = (

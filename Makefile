@@ -11,7 +11,7 @@ AS_OF ?= 2026-11-25
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,cli,postgres,columnar]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,cli,postgres,columnar,spark]'
 	touch $(STAMP)
 
 ## demo: the invoice plan for the bundled example purchases
@@ -30,8 +30,10 @@ typecheck: $(STAMP)
 
 # The ledger's PostgreSQL tests need a server: scripts/with-postgres starts a throwaway one
 # (installing PostgreSQL if missing) unless KRAVIA_TEST_POSTGRES_URL names one already, or
-# NO_POSTGRES=1 skips them.
+# NO_POSTGRES=1 skips them. The Spark tests need Java 17+: scripts/ensure-java installs
+# it when missing (they skip, saying why, when it cannot).
 unit: $(STAMP)
+	scripts/ensure-java
 	@if [ -n "$$KRAVIA_TEST_POSTGRES_URL" ] || [ -n "$$NO_POSTGRES" ]; then \
 		$(BIN)/python -m pytest --cov=kravia_schedule --cov-report=term; \
 	else \

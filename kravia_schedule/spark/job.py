@@ -1,0 +1,221 @@
+"""The Spark job: :func:`plan_spark` and its result, :class:`SparkPlan`.
+
+Only plumbing is written in Spark here; the rules are applied by the library's engines
+in the Python workers (:mod:`kravia_schedule.spark.tasks`). The job:
+
+1. shuffles the records by their transaction id, as the core reads it (stripped of
+   surrounding whitespace), so every record of one id lands in one partition and the
+   core settles repeats there as it would in one run;
+2. plans each partition with the columnar engine (``mapInArrow``): invoices (their lines
+   nested), skipped purchases and rejections;
+3. shuffles the invoices by their id (deterministic from their content: customer key,
+   currency and period, or product type and transaction id) and merges the parts of one
+   invoice planned in several partitions with :func:`~kravia_schedule.merge_plans`.
+
+Both stages' rows are persisted (``MEMORY_AND_DISK``): the four result frames read them,
+and without it every action would plan the input again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+import pyarrow as pa
+from pyspark import StorageLevel, TaskContext
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.sql.types import StringType
+
+from kravia_schedule.calendar import CalendarKind, DateRoll
+from kravia_schedule.columnar.reading import wanted_columns
+from kravia_schedule.config import KraviaConfig
+from kravia_schedule.countries import Country
+from kravia_schedule.invoices import InvoicePlan, PlanProvenance
+from kravia_schedule.planning import merge_plans, plan_invoices
+from kravia_schedule.spark.rows import INVOICE, invoices_of, rejections_of, skipped_of
+from kravia_schedule.spark.tasks import (
+    INVOICE_KIND,
+    MERGED,
+    PLANNED,
+    REJECTED_KIND,
+    SKIPPED_KIND,
+    merge_part,
+    plan_part,
+)
+
+__all__ = [
+    "SparkPlan",
+    "id_strip_pattern",
+    "plan_spark",
+    "plan_task",
+]
+
+
+def id_strip_pattern() -> str:
+    """A Java regular expression for the characters ``str.strip()`` takes off an id's
+    ends (Python's whitespace, read from Python itself), at either end."""
+    spaces = [c for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    ranges: list[list[int]] = []
+    for c in spaces:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    members = "".join(
+        f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges
+    )
+    return rf"\A[{members}]+|[{members}]+\z"
+
+
+def _partition_key(df: DataFrame, columns: list[str]) -> Column:
+    """Equal for every record of one transaction id as the core reads it.
+
+    A record without a usable id (null, blank, not text) is rejected on its own, with
+    no bearing on any other: it is spread by a hash of the values read.
+    """
+    read = [F.col(f"`{name}`") for name in columns]
+    everything = F.xxhash64(*read).cast("string") if read else F.lit("")
+    if "id" not in columns or not isinstance(df.schema["id"].dataType, StringType):
+        return everything
+    stripped = F.regexp_replace(F.col("id"), id_strip_pattern(), "")
+    return F.when(F.length(stripped) > 0, F.concat(F.lit("="), stripped)).otherwise(everything)
+
+
+def plan_task(
+    names: list[str],
+    config: KraviaConfig,
+    options: Mapping[str, Any],
+    batches: Iterable[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """:func:`plan_part` of a Spark task's batches, whose columns come by position and
+    are given back ``names``; the part is the task's partition (0 outside a task)."""
+    context = TaskContext.get()
+    part = context.partitionId() if context is not None else 0
+    # The columns' own names back (see plan_spark: pyspark cannot pass dotted ones).
+    named = (pa.RecordBatch.from_arrays(batch.columns, names=names) for batch in batches)
+    return plan_part(named, part, config, options)
+
+
+@dataclass(frozen=True, eq=False)
+class SparkPlan:
+    """The plan of a Spark DataFrame of purchases, as Spark DataFrames.
+
+    ``invoices``: one row per invoice, the fields of :data:`~kravia_schedule.spark.rows.
+    INVOICE` but ``lines``, and ``transaction_ids`` in line order. ``lines``: one row per
+    invoice line: ``invoice_id, line`` (1, 2, … in line order) and the line's fields.
+    ``skipped`` and ``rejected``: one row per skipped purchase and rejection. No order
+    is promised (sort by the columns you need); the rows are the same whatever the
+    partitioning or the input's order.
+    """
+
+    invoices: DataFrame
+    lines: DataFrame
+    skipped: DataFrame
+    rejected: DataFrame
+    provenance: PlanProvenance
+    #: Both stages' rows, persisted (see :meth:`unpersist`).
+    planned: DataFrame
+    merged: DataFrame
+
+    def counts(self) -> dict[str, int]:
+        """How many invoices, lines, skipped purchases and rejections (the only figures
+        the job brings to the driver)."""
+        kinds: dict[str, int] = dict(self.planned.groupBy("kind").count().collect())
+        invoices, lines = self.merged.agg(F.count("*"), F.sum("invoice.purchases")).first() or (
+            0,
+            0,
+        )
+        return {
+            "invoices": int(invoices),
+            "lines": int(lines or 0),
+            "skipped": int(kinds.get(SKIPPED_KIND, 0)),
+            "rejected": int(kinds.get(REJECTED_KIND, 0)),
+        }
+
+    def to_plan(self) -> InvoicePlan:
+        """The whole :class:`InvoicePlan`, collected to the driver (for tests and small
+        inputs): equal to ``plan_invoices`` on the same records."""
+        invoices = invoices_of(self.merged.toArrow()["invoice"])
+        skipped = skipped_of(self.planned.filter(F.col("kind") == SKIPPED_KIND)
+                             .select("skipped").toArrow()["skipped"])  # fmt: skip
+        rejected = rejections_of(self.planned.filter(F.col("kind") == REJECTED_KIND)
+                                 .select("rejected").toArrow()["rejected"])  # fmt: skip
+        # One plan through merge_plans: the core's order of invoices, skipped, rejected.
+        return merge_plans(
+            InvoicePlan(tuple(invoices), tuple(skipped), tuple(rejected), self.provenance)
+        )
+
+    def unpersist(self) -> None:
+        """Free the persisted rows of both stages."""
+        self.merged.unpersist()
+        self.planned.unpersist()
+
+
+def plan_spark(
+    df: DataFrame,
+    config: KraviaConfig | None = None,
+    *,
+    partitions: int | None = None,
+    as_of: date | datetime | None = None,
+    strict: bool = False,
+    weekends_only: bool = False,
+    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
+    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
+    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+) -> SparkPlan:
+    """Plan the purchases of the Spark DataFrame ``df`` on its cluster.
+
+    ``df`` has the columns :func:`~kravia_schedule.columnar.plan_frame` reads (``id,
+    created_at, amount, vat_amount, currency, status, payment_product_type,
+    merchant_reference``, the billing address as a struct column ``billing_address`` or
+    as ``billing_address.<field>`` columns; others are ignored), e.g. read from Parquet
+    or a table. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
+    partitions each shuffle makes; the other arguments are those of ``plan_invoices``.
+    ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
+    """
+    config = config if config is not None else KraviaConfig.all_enabled()
+    options: dict[str, Any] = {
+        "as_of": as_of, "strict": strict, "weekends_only": weekends_only,
+        "closed_days": closed_days, "due_date_rule": due_date_rule,
+        "calendar_kind": calendar_kind,
+    }  # fmt: skip
+    provenance = plan_invoices([], config, **options).provenance  # checks the options here
+    if partitions is None:
+        partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+    if partitions < 1:
+        raise ValueError(f"partitions must be at least 1, got {partitions}")
+    # mapInArrow cannot pass a column whose name has a dot (billing_address.country):
+    # the columns go by position and the task gives them back their names.
+    names = wanted_columns(df.columns)  # what the columnar engine reads, in their order
+    columns = [F.col(f"`{name}`").alias(f"c{i}") for i, name in enumerate(names)]
+    planned = (
+        df.select(*columns, _partition_key(df, names).alias("key"))
+        .repartition(partitions, "key")
+        .drop("key")
+        .mapInArrow(partial(plan_task, names, config, options), from_arrow_schema(PLANNED))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    merged = (
+        planned.filter(F.col("kind") == INVOICE_KIND)
+        .select("part", "invoice_id", "invoice")
+        .repartition(partitions, "invoice_id")
+        .mapInArrow(partial(merge_part, provenance=provenance), from_arrow_schema(MERGED))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    header = [f"invoice.{field.name}" for field in INVOICE]
+    invoices = merged.select(
+        *(F.col(name) for name in header if name != "invoice.lines"),
+        F.transform("invoice.lines", lambda line: line["transaction_id"]).alias("transaction_ids"),
+    )
+    lines = merged.select(
+        F.col("invoice.id").alias("invoice_id"), F.posexplode("invoice.lines")
+    ).select("invoice_id", (F.col("pos") + 1).alias("line"), "col.*")
+    skipped = planned.filter(F.col("kind") == SKIPPED_KIND).select("skipped.*")
+    rejected = planned.filter(F.col("kind") == REJECTED_KIND).select("rejected.*")
+    return SparkPlan(invoices, lines, skipped, rejected, provenance, planned, merged)

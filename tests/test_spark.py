@@ -1,0 +1,409 @@
+"""Planning on Spark equals the core's plan: the rows and per-partition tasks on their own
+(no Java needed), then the whole job on a local Spark session."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import sys
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("polars")
+pa = pytest.importorskip("pyarrow")
+pytest.importorskip("pyspark")
+
+from _records import GROUPED, nordmann_record  # noqa: E402
+
+from benchmarks.generate import purchases  # noqa: E402
+from kravia_schedule import plan_invoices  # noqa: E402
+from kravia_schedule.columnar.reading import wanted_columns  # noqa: E402
+from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
+from kravia_schedule.planning import merge_plans  # noqa: E402
+from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
+from kravia_schedule.spark.job import id_strip_pattern, plan_task  # noqa: E402
+from kravia_schedule.spark.rows import (  # noqa: E402
+    invoice_structs,
+    invoices_of,
+    rejection_structs,
+    rejections_of,
+    skipped_of,
+    skipped_structs,
+)
+from kravia_schedule.spark.tasks import PLANNED, merge_part, plan_part  # noqa: E402
+from kravia_schedule.testing import purchase_batches  # noqa: E402
+
+AS_OF = date(2026, 11, 25)
+as_of_values = st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2100, 12, 31)))
+
+
+def slow(examples: int) -> Any:
+    return settings(
+        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+
+
+# -- records as a table ----------------------------------------------------------------
+
+
+def columns_of(records: list[dict[str, Any]], nested: bool = False) -> dict[str, list[Any]]:
+    """The cells of ``records`` by column (``billing_address.<field>``, or one struct
+    column ``billing_address`` when ``nested``); an absent field is a null cell."""
+    rows = []
+    for record in records:
+        row = {k: v for k, v in record.items() if k != "billing_address"}
+        address = record.get("billing_address")
+        if nested:
+            row["billing_address"] = address
+        else:
+            for k, v in (address or {}).items():
+                row[f"billing_address.{k}"] = v
+        rows.append(row)
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    return {name: [row.get(name) for row in rows] for name in names}
+
+
+def typed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` as a typed table holds them: a column of integers keeps them, any
+    other column is text (a float or a number among texts becomes its ``repr``)."""
+    out: list[dict[str, Any]] = [{} for _ in records]
+    for name, values in columns_of(records).items():
+        kinds = {type(v) for v in values if v is not None}
+        if kinds != {int}:
+            values = [v if v is None or isinstance(v, str) else repr(v) for v in values]
+        for row, value in zip(out, values, strict=True):
+            if value is None:
+                continue
+            if name.startswith("billing_address."):
+                row.setdefault("billing_address", {})[name.split(".", 1)[1]] = value
+            else:
+                row[name] = value
+    return out
+
+
+def table(records: list[dict[str, Any]], nested: bool = False) -> Any:
+    """An Arrow table of :func:`typed` ``records``."""
+    arrays = {}
+    for name, values in columns_of(records, nested).items():
+        kinds = {type(v) for v in values if v is not None}
+        if name == "billing_address":
+            fields = list(dict.fromkeys(k for v in values if v for k in v))
+            arrays[name] = pa.array(values, pa.struct([(f, pa.string()) for f in fields]))
+        else:
+            arrays[name] = pa.array(values, pa.int64() if kinds == {int} else pa.string())
+    return pa.table(arrays)
+
+
+# -- rows and tasks, without Spark -------------------------------------------------------
+
+
+@slow(60)
+@given(purchase_batches(), as_of_values)
+def test_rows_give_back_the_plan(batch, as_of):
+    plan = plan_invoices(batch.records, batch.config, as_of=as_of)
+    assert invoices_of(invoice_structs(plan.invoices)) == list(plan.invoices)
+    assert skipped_of(skipped_structs(plan.skipped)) == list(plan.skipped)
+    assert rejections_of(rejection_structs(plan.rejected)) == list(plan.rejected)
+    assert all(r.index is None for r in rejections_of(rejection_structs(plan.rejected)))
+    chunked = pa.chunked_array([], invoice_structs(()).type)
+    assert invoices_of(chunked) == []
+
+
+def test_a_total_beyond_64_bits_is_named():
+    records = [nordmann_record(f"T{i}", "2021-01-05T10:00:00+01:00", 2**62) for i in range(2)]
+    invoice = plan_invoices(records).invoices[0]
+    with pytest.raises(AmountOverflowError, match=rf"invoice '{invoice.id}' amount: {2**63}"):
+        invoice_structs([invoice])
+    skipped = plan_invoices([nordmann_record("T9", "2021-01-05T10:00:00+01:00", 2**64,
+                                             status="AUTHORIZATION_VOIDED")]).skipped  # fmt: skip
+    with pytest.raises(AmountOverflowError, match="transaction 'T9' amount"):
+        skipped_structs(skipped)
+
+
+def split(records: list[dict[str, Any]], parts: int, seed: int) -> list[list[dict[str, Any]]]:
+    """``records`` in ``parts`` parts, every record of one (stripped) id in one part."""
+    rng = random.Random(seed)
+    place: dict[Any, int] = {}
+    out: list[list[dict[str, Any]]] = [[] for _ in range(parts)]
+    for record in records:
+        raw = record.get("id")
+        key = raw.strip() if isinstance(raw, str) and raw.strip() else object()
+        out[place.setdefault(key, rng.randrange(parts))].append(record)
+    return out
+
+
+def run_tasks(records: list[dict[str, Any]], parts: int, seed: int, **options: Any) -> Any:
+    """The Spark job's two stages run in this process: plan each part, shuffle the
+    invoices by id into ``parts`` parts, merge each."""
+    config = options.pop("config")
+    options = {"as_of": None, **options}
+    provenance = plan_invoices([], config, **options).provenance
+    planned = []
+    for number, part in enumerate(split(records, parts, seed)):
+        batches = table(part).to_batches(max_chunksize=7) if part else []
+        planned.extend(plan_part(batches, number, config, options))
+    rows = pa.Table.from_batches(planned, schema=PLANNED)
+    kinds = rows["kind"].to_pylist()
+    by_invoice: list[list[int]] = [[] for _ in range(parts)]
+    for i, (kind, invoice_id) in enumerate(zip(kinds, rows["invoice_id"].to_pylist(), strict=True)):
+        if kind == "invoice":
+            by_invoice[hash(invoice_id) % parts].append(i)
+    merged = []
+    for indices in by_invoice:
+        batches = rows.take(indices).to_batches() if indices else []
+        merged.extend(merge_part(batches, provenance))
+    invoices = [i for batch in merged for i in invoices_of(batch.column(0))]
+
+    def of(kind: str) -> Any:
+        return rows.filter(pa.compute.equal(rows["kind"], kind))[kind]
+
+    plan = replace(provenance_plan(provenance), invoices=tuple(invoices),
+                   skipped=tuple(skipped_of(of("skipped"))),
+                   rejected=tuple(rejections_of(of("rejected"))))  # fmt: skip
+    return merge_plans(plan)
+
+
+def provenance_plan(provenance: Any) -> Any:
+    return replace(plan_invoices([]), provenance=provenance)
+
+
+@slow(80)
+@given(purchase_batches(), st.sampled_from([1, 2, 3, 7]), st.integers(0, 9), as_of_values)
+def test_the_tasks_give_the_core_plan_however_the_records_are_split(batch, parts, seed, as_of):
+    records = typed(batch.records)
+    core = plan_invoices(records, batch.config, as_of=as_of)
+    assert run_tasks(records, parts, seed, config=batch.config, as_of=as_of) == core
+
+
+def test_a_customer_over_several_parts_gets_one_invoice_with_the_earliest_address():
+    records = [
+        nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000),
+        nordmann_record("T2", "2021-01-05T10:00:00+01:00", 7000, business_name="NORDMANN  AS"),
+        nordmann_record("T3", "2021-01-31T23:30:00+01:00", 1000),
+    ]
+    for seed in range(6):
+        plan = run_tasks(records, 3, seed, config=plan_invoices([]).provenance.config)
+        (invoice,) = plan.invoices
+        assert invoice.transaction_ids == ("T2", "T1", "T3")
+        assert invoice.amount == 13000
+        assert invoice.billing_address.business_name == "NORDMANN  AS"
+        assert plan == plan_invoices(records)
+
+
+def test_empty_partitions_give_no_rows():
+    config = plan_invoices([]).provenance.config
+    assert list(plan_part([], 0, config, {})) == []
+    empty = table([nordmann_record("T1", "2021-01-20T10:00:00+01:00")]).slice(0, 0)
+    assert list(plan_part(empty.to_batches(), 0, config, {})) == []
+    assert list(merge_part([], plan_invoices([]).provenance)) == []
+
+
+def test_a_task_gives_the_columns_back_their_names():
+    records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000)]
+    given = table(records)
+    names = given.column_names
+    by_position = given.rename_columns([f"c{i}" for i in range(len(names))])
+    config = plan_invoices([]).provenance.config
+    (batch,) = plan_task(names, config, {}, by_position.to_batches())
+    assert batch.column("part").to_pylist() == [0]  # outside a Spark task
+    assert invoices_of(batch.column("invoice")) == list(plan_invoices(records).invoices)
+
+
+def test_the_strip_pattern_holds_every_character_python_strips():
+    pattern = id_strip_pattern()
+    members = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", pattern.split("]")[0])
+    listed = {c for a, b in members for c in range(int(a, 16), int(b or a, 16) + 1)}
+    assert listed == {c for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert pattern.startswith(r"\A[")
+    assert pattern.endswith(r"]+\z")
+
+
+def test_java_problems_are_named(monkeypatch, tmp_path):
+    from kravia_schedule.spark import runtime
+
+    monkeypatch.setattr(runtime.shutil, "which", lambda name: None)
+    assert "no java on PATH" in (java_problem() or "")
+    for printed in ('openjdk version "11.0.2" 2019-01-15', 'java version "1.8.0_412"', ""):
+        java = tmp_path / "java"
+        java.write_text(f"#!/bin/sh\necho '{printed}' >&2\n")
+        java.chmod(0o755)
+        monkeypatch.setattr(runtime.shutil, "which", lambda name, java=java: str(java))
+        assert "Spark 4 needs Java 17+" in (java_problem() or "")
+    java.write_text("#!/bin/sh\necho 'openjdk version \"21.0.1\" 2023-10-17' >&2\n")
+    assert java_problem() is None
+
+
+def test_the_columns_read():
+    columns = ["day", "id", "billing_address", "billing_address.country", "amount", "x.y"]
+    assert wanted_columns(columns) == ["id", "billing_address", "billing_address.country", "amount"]
+
+
+# -- the job on a local Spark session ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    problem = java_problem()
+    if problem is not None:
+        pytest.skip(f"Spark tests skipped: {problem}")
+    from pyspark.sql import SparkSession
+
+    # The workers run this interpreter, so they import this checkout's kravia_schedule.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("kravia-schedule-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def frame(spark: Any, records: list[dict[str, Any]], slices: int = 2, **kw: Any) -> Any:
+    return spark.createDataFrame(table(records, **kw)).repartition(slices)
+
+
+def mixed_records() -> list[dict[str, Any]]:
+    """Generated purchases of many customers, with a repeat, a conflict and invalid ones."""
+    records = purchases(80, seed=3, invalid_share=0.0)
+    records[5]["id"] = records[4]["id"]  # conflicting copies of one id
+    records.append(dict(records[7], id=f" {records[7]['id']}"))  # the same record again
+    records.append({k: v for k, v in records[9].items() if k != "vat_amount"} | {"id": "X1"})
+    records.append(dict(records[10], id="X2", currency="kr"))
+    records.append(dict(records[11], id="X3", status="AUTHORIZATION_VOIDED"))
+    return records
+
+
+def rows(df: Any) -> list[tuple[Any, ...]]:
+    """The rows of ``df``, sorted: its content, whatever the order Spark gives."""
+    return sorted((tuple(r) for r in df.collect()), key=repr)
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+@slow(5)
+@given(batch=purchase_batches(), as_of=as_of_values)
+def test_plan_spark_equals_plan_invoices(spark, partitions, batch, as_of):
+    records = typed(batch.records)
+    result = plan_spark(frame(spark, records), batch.config, partitions=partitions, as_of=as_of)
+    core = plan_invoices(records, batch.config, as_of=as_of)
+    assert result.to_plan() == core
+    result.unpersist()
+
+
+def test_a_worked_example(spark):
+    records = [
+        nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000, merchant_reference="o-1"),
+        nordmann_record(" T2\u3000", "2021-01-05T10:00:00+01:00", 7000),
+        nordmann_record("T2", "2021-01-05T10:00:00+01:00", 7000),  # the same, counted once
+        nordmann_record("T3", "2021-02-01T00:30:00+01:00", 1000),  # February, local time
+        nordmann_record("T4", "2021-01-06T09:00:00+01:00", 900, status="CAPTURED",
+                        payment_product_type="kravia.invoice_b2b"),
+        nordmann_record("T5", "2021-01-07T09:00:00+01:00", 900),
+        nordmann_record("T5", "2021-01-07T09:00:00+01:00", 901),  # conflicting: both out
+        nordmann_record("T6", "2021-01-08T09:00:00+01:00", 900, status="AUTHORIZATION_VOIDED"),
+        nordmann_record("T7", "2021-01-08T09:00:00+01:00", 900, vat_amount=None),
+    ]  # fmt: skip
+    result = plan_spark(frame(spark, records, slices=3), partitions=3, as_of=AS_OF)
+    invoices = {
+        r["transaction_ids"][0]: r
+        for r in result.invoices.select(
+            "id", "product_type", "period", "issue_date", "due_date", "amount",
+            "vat_amount", "purchases", "state", "transaction_ids", "billing_address.country",
+        ).collect()
+    }  # fmt: skip
+    january = invoices["T2"]
+    assert january["product_type"] == GROUPED
+    assert january["period"] == "2021-01"
+    assert january["id"].startswith("G-2021-01-")
+    assert january["transaction_ids"] == ["T2", "T1"]
+    assert (january["amount"], january["vat_amount"], january["purchases"]) == (12000, 2400, 2)
+    assert january["issue_date"] == date(2021, 2, 1)
+    assert january["state"] == "ready"
+    assert january["country"] == "NO"
+    assert invoices["T3"]["period"] == "2021-02"
+    assert invoices["T4"]["id"].startswith("S-")
+    assert invoices["T4"]["issue_date"] == date(2021, 1, 6)
+    assert invoices["T4"]["period"] is None
+    assert len(invoices) == 3
+    lines = rows(result.lines.select("invoice_id", "line", "transaction_id", "created_at",
+                                     "amount", "merchant_reference"))  # fmt: skip
+    assert (january["id"], 2, "T1", "2021-01-20T10:00:00+01:00", 5000, "o-1") in lines
+    assert (january["id"], 1, "T2", "2021-01-05T10:00:00+01:00", 7000, None) in lines
+    assert len(lines) == 4
+    assert rows(result.skipped.select("transaction_id", "reason")) == [("T6", "voided")]
+    rejected = rows(result.rejected.select("transaction_id", "problems.path"))
+    assert rejected == [("T2", ["id"]), ("T5", ["id"]), ("T5", ["id"]), ("T7", ["vat_amount"])]
+    assert result.counts() == {"invoices": 3, "lines": 4, "skipped": 1, "rejected": 4}
+    assert result.to_plan() == plan_invoices(records, as_of=AS_OF)
+    result.unpersist()
+
+
+@slow(3)
+@given(purchase_batches(min_size=1, invalid=False))
+def test_a_struct_address_column_gives_the_same_plan(spark, batch):
+    records = typed(batch.records)
+    result = plan_spark(frame(spark, records, nested=True), batch.config, partitions=3)
+    assert result.to_plan() == plan_invoices(records, batch.config)
+    result.unpersist()
+
+
+def test_the_same_rows_whatever_the_order_and_partitioning(spark):
+    records = mixed_records()
+    config = plan_invoices([]).provenance.config
+    outputs = []
+    for partitions, slices, seed in ((1, 1, 0), (2, 3, 1), (7, 4, 2)):
+        shuffled = records[:]
+        random.Random(seed).shuffle(shuffled)
+        result = plan_spark(frame(spark, shuffled, slices), config, partitions=partitions)
+        outputs.append([rows(df) for df in (result.invoices, result.lines, result.skipped,
+                                            result.rejected)])  # fmt: skip
+        result.unpersist()
+    assert outputs[0] == outputs[1] == outputs[2]
+    invoices, lines, skipped, rejected = outputs[0]
+    assert len(invoices) > 10
+    assert len(lines) == sum(len(invoice[-1]) for invoice in invoices)
+    assert skipped
+    assert len(rejected) == 5  # the conflict twice, the copy, X1 and X2
+
+
+def test_from_a_parquet_directory_partitioned_by_day(spark, tmp_path):
+    from pyspark.sql import functions as F
+
+    records = mixed_records()
+    records += [nordmann_record(f"N{i}", f"2021-01-{i + 1:02d}T23:30:00+01:00") for i in range(9)]
+    path = str(tmp_path / "purchases")
+    df = frame(spark, records, 3).withColumn("day", F.substring("created_at", 1, 10))
+    df.write.partitionBy("day").parquet(path)
+    assert len(list((tmp_path / "purchases").glob("day=*"))) > 5
+    result = plan_spark(spark.read.parquet(path), partitions=3)
+    assert result.to_plan() == plan_invoices(records)
+    result.unpersist()
+
+
+def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark):
+    records = [{"id": 7, "created_at": "2021-01-05T10:00:00+01:00"}, {"amount": 5}]
+    result = plan_spark(spark.createDataFrame(table(records)), partitions=2)
+    assert result.to_plan() == plan_invoices(records)
+    no_id = spark.createDataFrame(pa.table({"amount": [5, 6]}))
+    assert plan_spark(no_id).to_plan() == plan_invoices([{"amount": 5}, {"amount": 6}])
+
+
+def test_options_are_checked_before_any_job(spark):
+    df = frame(spark, [nordmann_record("T1", "2021-01-05T10:00:00+01:00")])
+    with pytest.raises(NaiveDatetimeError):
+        plan_spark(df, as_of=datetime(2026, 11, 25))
+    with pytest.raises(ValueError, match="partitions must be at least 1"):
+        plan_spark(df, partitions=0)

@@ -37,7 +37,7 @@ from kravia_schedule import (
     parse_purchase,
     plan_invoices,
 )
-from kravia_schedule.errors import FieldProblem
+from kravia_schedule.errors import FieldProblem, InvalidPurchaseError
 from kravia_schedule.testing import (
     RECOMMENDED_SETTINGS,
     BrokenPurchase,
@@ -353,6 +353,19 @@ def test_a_record_the_planner_cannot_date_is_rightly_rejected():
     result = plan_invoices(records)
     assert [r.field for r in result.rejected] == ["created_at"]
     check_plan(result, records)
+
+
+def test_other_inputs_the_planner_takes_are_accounted_for_and_closed_days_followed():
+    records = [
+        *RECORDS,
+        InvalidPurchaseError("T8", [FieldProblem("$", "an unreadable line")]),
+        ["not", "an", "object"],
+    ]
+    result = plan_invoices(records, closed_days={"NO": {date(2021, 4, 6): "strike"}})
+    assert _grouped(result).issue_date == date(2021, 4, 7)
+    check_plan(result, records)
+    with pytest.raises(AssertionError, match=r"records without a readable id \(#6\): 1 "):
+        check_plan(dataclasses.replace(result, rejected=result.rejected[1:]), records)
 
 
 def _typed(record, transaction_id):

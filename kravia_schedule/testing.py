@@ -1,53 +1,94 @@
 """Hypothesis strategies and a plan invariant checker, for this and other test suites.
 
-Requires the ``test`` extra (``pip install kravia-schedule[test]``)::
+Install with the ``testing`` extra, which adds Hypothesis and nothing else::
 
-    from hypothesis import given
-    from kravia_schedule import plan_invoices
-    from kravia_schedule.testing import check_plan, purchase_batches
+    pip install 'kravia-schedule[testing]'
 
-    @given(purchase_batches())
-    def test_my_service(batch):
-        check_plan(plan_invoices(batch.records, batch.config), batch.records)
+The strategies draw Dintero-shaped purchase dicts from a small pool of customers (so
+grouping really happens), with spelling variants of the same customer, every
+:class:`~kravia_schedule.purchases.TransactionStatus` and
+:class:`~kravia_schedule.config.ProductType`, several currencies, and optionally invalid
+records and records sent twice. Each strategy can be steered: ``countries=``,
+``product_types=``, ``statuses=`` (members or their string values), ``min_date=`` and
+``max_date=``; :func:`purchase_batches` also takes ``intervals=``, ``config=`` and
+``customers=``. :func:`check_plan` asserts every invariant of a plan and names the
+record, the expected and the actual value when one is broken.
 
-The strategies produce Dintero-shaped purchase dicts drawn from a small pool of
-customers (so grouping really happens), with spelling variants of the same customer,
-several currencies and states, and optionally invalid records.
+Recipe for an external suite
+----------------------------
+Use :data:`RECOMMENDED_SETTINGS` (or the same two settings in your own profile):
+
+* ``deadline=None``: the first example of a run loads holiday data and builds the
+  calendars, which takes longer than Hypothesis' default 200 ms deadline on a busy
+  machine; a ``DeadlineExceeded`` (or "Unreliable test timings") would then be reported
+  beside, or instead of, the real failure. If you want a deadline, make it generous
+  (seconds, not milliseconds).
+* ``suppress_health_check=[HealthCheck.too_slow]``: a batch draws many values.
+
+Raise ``max_examples`` with ``settings(RECOMMENDED_SETTINGS, max_examples=...)``. A test
+of a billing service that plans Swedish grouped purchases, quarterly:
+
+>>> from hypothesis import given
+>>> from kravia_schedule import plan_invoices
+>>> from kravia_schedule.testing import RECOMMENDED_SETTINGS, check_plan, purchase_batches
+>>> @RECOMMENDED_SETTINGS
+... @given(purchase_batches(countries=["SE"], product_types=["kravia.invoice_b2b_grouped"],
+...                         intervals=["quarterly"], max_size=10))
+... def test_my_billing_service(batch):
+...     plan = plan_invoices(batch.records, batch.config)  # or your service's own call
+...     check_plan(plan, batch.records)
+...     assert all(i.period is None or i.period.label[5] == "Q" for i in plan.invoices)
+>>> test_my_billing_service()
+
+A wrapper that splits a batch into parts and merges their plans with
+:func:`~kravia_schedule.planning.merge_plans` must keep every copy of a transaction id in
+one part, or draw batches with ``duplicates=False`` (see :func:`purchase_batches`).
 """
 
 from __future__ import annotations
 
 import random as _random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from enum import Enum
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 try:
+    from hypothesis import HealthCheck, assume, settings
     from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
 except ImportError as error:  # pragma: no cover - only without the extra
     raise ImportError(
-        "kravia_schedule.testing needs hypothesis: pip install 'kravia-schedule[test]'"
+        "kravia_schedule.testing needs hypothesis: pip install 'kravia-schedule[testing]'"
     ) from error
 
-from kravia_schedule.calendar import BusinessCalendar, DateRoll
+from kravia_schedule.address import validate_billing_address
+from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
-from kravia_schedule.countries import Country
+from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import customer_key
-from kravia_schedule.dates import local_date
-from kravia_schedule.errors import InvalidPurchaseError
+from kravia_schedule.dates import day_invoice_dates, local_date, period_invoice_dates
+from kravia_schedule.errors import InvalidBillingAddress, InvalidPurchaseError
 from kravia_schedule.identifiers import fi_ytunnus, no_orgnr, se_orgnr
-from kravia_schedule.invoices import InvoicePlan, InvoiceState, SkipReason
-from kravia_schedule.periods import billing_period
+from kravia_schedule.invoices import Invoice, InvoicePlan, InvoiceState, SkipReason
+from kravia_schedule.periods import Interval, billing_period
+from kravia_schedule.planning import STANDARD_INVOICED
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
 
 __all__ = [
+    "MAX_DATE",
+    "MIN_DATE",
+    "RECOMMENDED_SETTINGS",
+    "BrokenPurchase",
     "PurchaseBatch",
     "aware_datetimes",
     "billing_addresses",
+    "broken_purchases",
     "check_plan",
+    "configuration_dicts",
     "configurations",
     "countries",
     "invalid_purchases",
@@ -62,6 +103,10 @@ __all__ = [
 MIN_DATE = date(1990, 1, 1)
 MAX_DATE = date(2100, 9, 30)
 
+#: The Hypothesis settings a suite using these strategies should run with (see the
+#: module docstring for why); extend with ``settings(RECOMMENDED_SETTINGS, ...)``.
+RECOMMENDED_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
 _ZONES = (
     UTC,
     ZoneInfo("Europe/Oslo"),
@@ -71,15 +116,40 @@ _ZONES = (
     timezone(timedelta(hours=5, minutes=30)),
     timezone(timedelta(hours=-11)),
 )
-_CURRENCY = {Country.NO: "NOK", Country.SE: "SEK", Country.FI: "EUR"}
+
+_E = TypeVar("_E", bound=Enum)
 
 
-def countries() -> st.SearchStrategy[Country]:
-    return st.sampled_from(list(Country))
+def _chosen(kind: type[_E], values: Iterable[_E | str] | None, name: str) -> tuple[_E, ...]:
+    """The members of ``kind`` a strategy may draw: all of them (iterating the enum, so
+    a member added later is drawn too) or those ``values`` name, in enum order."""
+    if values is None:
+        return tuple(kind)
+    if isinstance(values, str):
+        raise InvalidArgument(f"{name} takes a collection of values, got the string {values!r}")
+    try:
+        wanted = {kind(value) for value in values}
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise InvalidArgument(f"{name}={values!r}: expected values among {choices}") from None
+    if not wanted:
+        raise InvalidArgument(f"{name} must name at least one {kind.__name__}")
+    return tuple(member for member in kind if member in wanted)
+
+
+def _check_dates(min_date: date, max_date: date) -> None:
+    if min_date > max_date:
+        raise InvalidArgument(f"min_date {min_date} is after max_date {max_date}")
+
+
+def countries(countries: Iterable[Country | str] | None = None) -> st.SearchStrategy[Country]:
+    """A :class:`Country` (of ``countries`` when given)."""
+    return st.sampled_from(_chosen(Country, countries, "countries"))
 
 
 def local_dates(min_value: date = MIN_DATE, max_value: date = MAX_DATE) -> st.SearchStrategy[date]:
     """Dates, with month ends, quarter ends, leap days and New Year drawn more often."""
+    _check_dates(min_value, max_value)
     edges = [
         d
         for year in (1992, 2000, 2021, 2024, 2025, 2067, 2096)
@@ -101,7 +171,10 @@ def local_dates(min_value: date = MIN_DATE, max_value: date = MAX_DATE) -> st.Se
 def aware_datetimes(
     min_value: date = MIN_DATE, max_value: date = MAX_DATE
 ) -> st.SearchStrategy[datetime]:
-    """Time-zone-aware datetimes (UTC, Nordic zones, far-away offsets), near midnight often."""
+    """Time-zone-aware datetimes (UTC, Nordic zones, far-away offsets), near midnight often.
+
+    The date in the datetime's own zone lies within ``min_value``..``max_value``.
+    """
     times = st.one_of(
         st.times(),
         st.sampled_from([datetime.min.time().replace(hour=h, minute=m) for h, m in
@@ -115,12 +188,13 @@ def aware_datetimes(
     )
 
 
-def org_numbers(country: Country, *, check_digit: bool = True) -> st.SearchStrategy[str]:
+def org_numbers(country: Country | str, *, check_digit: bool = True) -> st.SearchStrategy[str]:
     """Organization numbers of ``country`` in their usual written forms.
 
     With ``check_digit`` they also pass the strict check; without, they only have the
     right shape (like the documentation's ``123456789``).
     """
+    country = parse_country(country)
 
     def build(body: str, form: int) -> str | None:
         try:
@@ -160,13 +234,40 @@ _BUSINESS = [
 _POSTAL = {Country.NO: "0151", Country.SE: "111 57", Country.FI: "00100"}
 
 
-@st.composite
+def _one_of(single: _E | str | None, many: Iterable[_E | str] | None, names: str) -> Any:
+    if single is not None and many is not None:
+        raise InvalidArgument(f"give {names.split('/')[0]} or {names.split('/')[1]}, not both")
+    return [single] if single is not None else many
+
+
 def billing_addresses(
-    draw: st.DrawFn, product_type: ProductType | None = None, country: Country | None = None
+    product_type: ProductType | str | None = None,
+    country: Country | str | None = None,
+    *,
+    product_types: Iterable[ProductType | str] | None = None,
+    countries: Iterable[Country | str] | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid billing address dict in Dintero's shape, for a product type and country
+    (one given, or drawn from ``product_types``/``countries``, by default all).
+
+    Business types' addresses carry ``business_name`` and ``organization_number`` (and
+    sometimes a ``customer_reference``); a B2C address has neither.
+    """
+    types = _chosen(
+        ProductType,
+        _one_of(product_type, product_types, "product_type/product_types"),
+        "product_types",
+    )
+    places = _chosen(Country, _one_of(country, countries, "country/countries"), "countries")
+    return _billing_addresses(types, places)
+
+
+@st.composite
+def _billing_addresses(
+    draw: st.DrawFn, types: Sequence[ProductType], places: Sequence[Country]
 ) -> dict[str, Any]:
-    """A valid billing address dict for ``product_type`` (drawn when not given)."""
-    product_type = product_type or draw(st.sampled_from(list(ProductType)))
-    country = country or draw(countries())
+    product_type = draw(st.sampled_from(types))
+    country = draw(st.sampled_from(places))
     address: dict[str, Any] = {
         "first_name": draw(st.sampled_from(_FIRST)),
         "last_name": draw(st.sampled_from(_LAST)),
@@ -186,34 +287,64 @@ def billing_addresses(
     return address
 
 
+def configuration_dicts(
+    *,
+    intervals: Iterable[Interval | str] | None = None,
+    enabled: Iterable[ProductType | str] = (),
+) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid ``configuration`` object in the seeds' JSON shape (``{"kravia": {...}}``),
+    for a caller that needs the JSON form (e.g. to test its own parsing); see
+    :func:`configurations` for the arguments. ``parse_configuration`` reads it, and
+    ``{"kravia": config.to_dict()}`` is the JSON form of any :class:`KraviaConfig`.
+    """
+    chosen = _chosen(Interval, intervals, "intervals")
+    always = set(_chosen(ProductType, enabled, "enabled")) if enabled else set()
+    return _configuration_dicts(chosen, frozenset(always))
+
+
 @st.composite
-def configurations(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid ``configuration`` object in the seeds' JSON shape."""
+def _configuration_dicts(
+    draw: st.DrawFn, intervals: Sequence[Interval], always: frozenset[ProductType]
+) -> dict[str, Any]:
     kravia: dict[str, Any] = {"type": "payment_type"}
     for product_type in ProductType:
-        if draw(st.integers(0, 9)) == 0:
+        on = product_type in always
+        if not on and draw(st.integers(0, 9)) == 0:
             continue  # absent: disabled
         member: dict[str, Any] = {
             "type": "payment_product_type",
-            "enabled": draw(st.integers(0, 9)) > 0,
+            "enabled": on or draw(st.integers(0, 9)) > 0,
             "days_until_due": draw(st.one_of(st.just(14), st.integers(0, 365))),
         }
         if product_type.is_grouped:
             member["invoice_schedule"] = {
-                "interval": draw(st.sampled_from(["monthly", "quarterly"]))
+                "interval": draw(st.sampled_from([i.value for i in intervals]))
             }
         kravia[product_type.config_key] = member
     return {"kravia": kravia}
 
 
-_STATUS_WEIGHTS: dict[ProductType, list[TransactionStatus]] = {
-    ProductType.B2B_GROUPED: [TransactionStatus.AUTHORIZED] * 6
-    + [TransactionStatus.AUTHORIZATION_VOIDED, TransactionStatus.CAPTURED],
-    ProductType.B2B: [TransactionStatus.CAPTURED] * 4
-    + [TransactionStatus.FAILED, TransactionStatus.ON_HOLD],
-    ProductType.B2C: [TransactionStatus.CAPTURED] * 4
-    + [TransactionStatus.REFUNDED, TransactionStatus.SETTLED],
-}
+def configurations(
+    *,
+    intervals: Iterable[Interval | str] | None = None,
+    enabled: Iterable[ProductType | str] = (),
+) -> st.SearchStrategy[KraviaConfig]:
+    """A valid :class:`KraviaConfig` (as :class:`PurchaseBatch` carries), parsed from a
+    drawn JSON object (:func:`configuration_dicts` draws those, for the dict form).
+
+    Each product type is usually enabled, sometimes disabled or absent; ``days_until_due``
+    is 14 or 0-365. ``intervals`` limits the grouped type's ``invoice_schedule.interval``
+    (a grouped type left out of the object is disabled, with the default interval);
+    the types in ``enabled`` are always enabled.
+    """
+    return configuration_dicts(intervals=intervals, enabled=enabled).map(parse_configuration)
+
+
+def _invoiced_statuses(product_type: ProductType) -> frozenset[TransactionStatus]:
+    """The statuses with which a purchase of ``product_type`` goes on an invoice."""
+    if product_type.is_grouped:
+        return frozenset({TransactionStatus.AUTHORIZED})
+    return STANDARD_INVOICED
 
 
 def _respell(rng: _random.Random, text: str) -> str:
@@ -222,29 +353,106 @@ def _respell(rng: _random.Random, text: str) -> str:
     return rng.choice(variants)
 
 
-@st.composite
+_BUSINESS_FIRST = [ProductType.B2B_GROUPED] * 4 + [ProductType.B2B]
+
+
+def _customer_types(
+    customers: Sequence[Mapping[str, Any]],
+    types: Sequence[ProductType],
+    places: Sequence[Country],
+) -> list[tuple[dict[str, Any], tuple[ProductType, ...]]]:
+    """Each customer of ``places`` with the product types it may buy: the business
+    types its address is valid for, else B2C."""
+    usable = []
+    for number, customer in enumerate(customers):
+        valid: list[ProductType] = []
+        problems: list[str] = []
+        for product_type in types:
+            try:
+                address = validate_billing_address(customer, product_type)
+            except InvalidBillingAddress as error:
+                problems.append(f"{product_type.value}: {error}")
+                continue
+            if address.country in places:
+                valid.append(product_type)
+        business = [t for t in _BUSINESS_FIRST if t in valid]
+        if business or valid:
+            usable.append((dict(customer), tuple(business or valid)))
+        elif problems and len(problems) == len(types):
+            raise InvalidArgument(
+                f"customers[{number}] is valid for none of the product types: {'; '.join(problems)}"
+            )
+    if not usable:
+        raise InvalidArgument("no customer is in the countries given")
+    return usable
+
+
 def purchases(
-    draw: st.DrawFn,
     customers: Sequence[Mapping[str, Any]] | None = None,
     *,
+    countries: Iterable[Country | str] | None = None,
+    product_types: Iterable[ProductType | str] | None = None,
+    statuses: Iterable[TransactionStatus | str] | None = None,
     min_date: date = MIN_DATE,
     max_date: date = MAX_DATE,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """One valid Dintero-shaped purchase dict (its ``id`` is random; see purchase_batches).
+
+    ``customers`` is a sequence of billing addresses in Dintero's shape, the dicts
+    :func:`billing_addresses` draws; each purchase is made by one of them, e.g.::
+
+        customers = [
+            {"first_name": "Kari", "last_name": "Nordmann", "email": "kari@example.com",
+             "phone_number": "+4799999999", "address_line": "Storgata 1",
+             "postal_code": "0151", "country": "NO",
+             # a business customer; without these two it buys B2C only
+             "business_name": "Fjordbygg AS", "organization_number": "923609016"},
+        ]
+
+    A customer with a valid ``business_name`` and ``organization_number`` buys the
+    business types among ``product_types`` (grouped most often), any other buys B2C.
+    Customers outside ``countries`` are left out; an address valid for none of the
+    product types raises ``InvalidArgument``. Without ``customers``, an address is drawn
+    for each purchase.
+
+    The status is drawn from every :class:`TransactionStatus` (or ``statuses``), half the
+    time from those that put a purchase of its type on an invoice;
+    ``created_at`` lies between ``min_date`` and ``max_date`` (in its own zone).
+    """
+    _check_dates(min_date, max_date)
+    types = _chosen(ProductType, product_types, "product_types")
+    places = _chosen(Country, countries, "countries")
+    chosen = _chosen(TransactionStatus, statuses, "statuses")
+    pool = None if customers is None else _customer_types(customers, types, places)
+    return _purchases(pool, types, places, chosen, min_date, max_date)
+
+
+@st.composite
+def _purchases(
+    draw: st.DrawFn,
+    pool: Sequence[tuple[dict[str, Any], tuple[ProductType, ...]]] | None,
+    types: Sequence[ProductType],
+    places: Sequence[Country],
+    chosen: Sequence[TransactionStatus],
+    min_date: date,
+    max_date: date,
 ) -> dict[str, Any]:
-    """One valid Dintero-shaped purchase dict (its ``id`` is random; see purchase_batches)."""
-    if customers:
-        address = dict(draw(st.sampled_from(list(customers))))
-        product_type = (
-            ProductType.B2C
-            if "business_name" not in address
-            else draw(st.sampled_from([ProductType.B2B_GROUPED] * 4 + [ProductType.B2B]))
-        )
+    if pool is not None:
+        customer, allowed = draw(st.sampled_from(pool))
+        address = dict(customer)
+        product_type = draw(st.sampled_from(allowed))
     else:
-        product_type = draw(st.sampled_from(list(ProductType)))
-        address = draw(billing_addresses(product_type))
+        product_type = draw(st.sampled_from(types))
+        address = draw(_billing_addresses((product_type,), places))
     rng = _random.Random(draw(st.integers(0, 2**32)))
-    if "business_name" in address and rng.random() < 0.3:
+    if address.get("business_name") and rng.random() < 0.3:
         address["business_name"] = _respell(rng, address["business_name"])
-    country = Country(address["country"])
+    country = parse_country(address["country"])
+    invoiced = [s for s in chosen if s in _invoiced_statuses(product_type)]
+    # Half the time (and where shrinking goes) a status that puts it on an invoice,
+    # else any status at all.
+    anything = st.sampled_from(chosen)
+    status = draw(st.one_of(st.sampled_from(invoiced), anything) if invoiced else anything)
     amount = draw(st.integers(1, 10**9))
     when = draw(aware_datetimes(min_date, max_date))
     return {
@@ -252,47 +460,168 @@ def purchases(
         "created_at": when.isoformat(),
         "amount": amount,
         "vat_amount": amount * draw(st.sampled_from([0, 10, 12, 15, 20])) // 100,
-        "currency": _CURRENCY[country] if rng.random() < 0.9 else rng.choice(["EUR", "NOK", "SEK"]),
-        "status": draw(st.sampled_from(_STATUS_WEIGHTS[product_type])).value,
+        "currency": country.currency if rng.random() < 0.9 else rng.choice(["EUR", "NOK", "SEK"]),
+        "status": status.value,
         "payment_product_type": product_type.value,
         "merchant_reference": f"order-{draw(st.integers(1, 10**6))}",
         "billing_address": address,
     }
 
 
-_CORRUPTIONS: list[tuple[str, Any]] = [
-    ("amount", 12.5),
-    ("amount", -100),
-    ("amount", "100"),
-    ("vat_amount", None),
-    ("currency", "kr"),
-    ("status", "PAID"),
-    ("payment_product_type", "kravia.invoice_b2x"),
-    ("created_at", "2025-01-31 23:30:00"),
-    ("created_at", "yesterday"),
-    ("billing_address.country", "DK"),
-    ("billing_address.organization_number", "12345"),
-    ("billing_address.email", None),
-    ("id", ""),
-]
+# -- invalid records ------------------------------------------------------------------
+
+
+_REMOVE: Any = object()  # a breaker's value that removes the field
+
+#: Shapes valid in another country but not in this one: a break only a country-aware
+#: check catches (a Swedish postal code is a Finnish one's shape, not a Norwegian one's).
+_FOREIGN_POSTAL = {Country.NO: "11157", Country.SE: "0151", Country.FI: "0151"}
+_FOREIGN_ORG = {Country.NO: "556677-8899", Country.SE: "923609016", Country.FI: "923609016"}
+
+
+@dataclass(frozen=True)
+class BrokenPurchase:
+    """A purchase record with exactly one field broken so that the planner rejects it.
+
+    ``field`` is the dotted path the rejection names (``billing_address.postal_code``);
+    ``change`` says what was done to it (``set to 'kr'``, ``removed``). A negative or
+    zero amount may also make the planner name ``vat_amount`` (now larger than the
+    amount), as a consequence of the one change.
+    """
+
+    record: dict[str, Any]
+    field: str
+    change: str
+
+
+def _breaks(purchase: Purchase, record: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Every (field, new value) that makes ``record`` (valid, parsed as ``purchase``)
+    invalid by changing that field alone; aware of the product type and country, since
+    what is wrong depends on them (a B2C record's organization number is not read)."""
+    country = purchase.billing_address.country
+    amount, vat = purchase.amount, purchase.vat_amount
+    breaks: list[tuple[str, Any]] = [
+        ("id", ""),
+        ("id", "   "),
+        ("id", 42),
+        ("id", _REMOVE),
+        ("created_at", purchase.created_at.replace(tzinfo=None).isoformat()),  # naive
+        ("created_at", "yesterday"),
+        ("created_at", int(purchase.created_at.timestamp())),
+        ("created_at", _REMOVE),
+        ("amount", amount + 0.5),
+        ("amount", str(amount)),
+        ("amount", True),
+        ("amount", -amount),
+        ("amount", _REMOVE),
+        ("vat_amount", amount + 1),
+        ("vat_amount", -1),
+        ("vat_amount", float(vat)),
+        ("vat_amount", _REMOVE),
+        ("currency", "kr"),
+        ("currency", purchase.currency.lower()),
+        ("currency", 578),
+        ("currency", _REMOVE),
+        ("status", "PAID"),
+        ("status", purchase.status.value.lower()),
+        ("status", _REMOVE),
+        ("payment_product_type", "kravia.invoice_b2x"),
+        ("payment_product_type", purchase.product_type.config_key),
+        ("payment_product_type", _REMOVE),
+        ("merchant_reference", 4711),
+        ("billing_address", _REMOVE),
+        ("billing_address.country", "DK"),
+        ("billing_address.country", _REMOVE),
+        ("billing_address.email", "billing.example.com"),
+        ("billing_address.email", _REMOVE),
+        ("billing_address.phone_number", "call me"),
+        ("billing_address.first_name", "  "),
+        ("billing_address.last_name", _REMOVE),
+        ("billing_address.address_line", _REMOVE),
+        ("billing_address.postal_code", _FOREIGN_POSTAL[country]),
+        ("billing_address.postal_code", _REMOVE),
+        ("billing_address.customer_reference", 4711),
+    ]
+    if vat == 0:
+        breaks.append(("amount", 0))  # with VAT, a zero amount would break vat_amount too
+    if purchase.product_type.is_business:
+        breaks += [
+            ("billing_address.organization_number", _FOREIGN_ORG[country]),
+            ("billing_address.organization_number", "12345"),
+            ("billing_address.organization_number", _REMOVE),
+            ("billing_address.business_name", _REMOVE),
+            ("billing_address.business_name", 7),
+        ]
+    return breaks
+
+
+def broken_purchases(
+    base: st.SearchStrategy[dict[str, Any]] | None = None,
+    *,
+    fields: Collection[str] | None = None,
+    countries: Iterable[Country | str] | None = None,
+    product_types: Iterable[ProductType | str] | None = None,
+    statuses: Iterable[TransactionStatus | str] | None = None,
+    min_date: date = MIN_DATE,
+    max_date: date = MAX_DATE,
+) -> st.SearchStrategy[BrokenPurchase]:
+    """A :class:`BrokenPurchase`: a valid record (from ``base``, by default
+    :func:`purchases` with the other arguments) with exactly one field broken (a wrong
+    type, a bad value, a missing field) in a way the planner rejects, naming ``field``.
+
+    ``fields`` limits which fields are broken (dotted paths, as in
+    :attr:`BrokenPurchase.field`). A record of ``base`` must be valid
+    (``InvalidArgument`` otherwise).
+    """
+    if base is None:
+        base = purchases(
+            countries=countries,
+            product_types=product_types,
+            statuses=statuses,
+            min_date=min_date,
+            max_date=max_date,
+        )
+    elif (countries, product_types, statuses) != (None, None, None):
+        raise InvalidArgument("give base or countries/product_types/statuses, not both")
+    return _broken_purchases(base, None if fields is None else frozenset(fields))
 
 
 @st.composite
-def invalid_purchases(
-    draw: st.DrawFn, base: st.SearchStrategy[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """A purchase with exactly one field broken (a wrong type, a bad value, a missing field)."""
-    record = draw(base if base is not None else purchases())
-    field, value = draw(st.sampled_from(_CORRUPTIONS))
+def _broken_purchases(
+    draw: st.DrawFn, base: st.SearchStrategy[dict[str, Any]], wanted: frozenset[str] | None
+) -> BrokenPurchase:
+    record = dict(draw(base))
+    try:
+        purchase = parse_purchase(record)
+    except InvalidPurchaseError as error:
+        raise InvalidArgument(f"base drew an invalid record ({error}): {record!r}") from None
+    breaks = [b for b in _breaks(purchase, record) if wanted is None or b[0] in wanted]
+    if not breaks:
+        assume(False)  # none of the wanted fields can be broken in this record
+    path, value = draw(st.sampled_from(breaks))
     target = record
-    if field.startswith("billing_address."):
+    name = path
+    if path.startswith("billing_address."):
         target = record["billing_address"] = dict(record["billing_address"])
-        field = field.split(".", 1)[1]
-    if value is None:
-        target.pop(field, None)
+        name = path.split(".", 1)[1]
+    if value is _REMOVE:
+        target.pop(name, None)
+        change = "removed"
     else:
-        target[field] = value
-    return record
+        target[name] = value
+        change = f"set to {value!r}"
+    return BrokenPurchase(record, path, change)
+
+
+def invalid_purchases(
+    base: st.SearchStrategy[dict[str, Any]] | None = None, **kwargs: Any
+) -> st.SearchStrategy[dict[str, Any]]:
+    """The records of :func:`broken_purchases` (same arguments): a purchase with exactly
+    one field broken in a way the planner rejects."""
+    return broken_purchases(base, **kwargs).map(lambda broken: broken.record)
+
+
+# -- batches --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -303,9 +632,7 @@ class PurchaseBatch:
     config: KraviaConfig
 
 
-@st.composite
 def purchase_batches(
-    draw: st.DrawFn,
     *,
     min_size: int = 0,
     max_size: int = 40,
@@ -313,186 +640,395 @@ def purchase_batches(
     duplicates: bool = True,
     min_date: date = MIN_DATE,
     max_date: date = MAX_DATE,
-) -> PurchaseBatch:
-    """A batch of purchases of a few customers, with unique ids unless ``duplicates``.
+    countries: Iterable[Country | str] | None = None,
+    product_types: Iterable[ProductType | str] | None = None,
+    statuses: Iterable[TransactionStatus | str] | None = None,
+    intervals: Iterable[Interval | str] | None = None,
+    config: KraviaConfig | st.SearchStrategy[KraviaConfig] | None = None,
+    customers: Sequence[Mapping[str, Any]] | None = None,
+) -> st.SearchStrategy[PurchaseBatch]:
+    """A :class:`PurchaseBatch`: purchases of a few customers and a configuration.
 
-    Dates are drawn from one or two nearby years so that customers really collect
-    several purchases per period.
+    The purchases are those of :func:`purchases` (``countries``, ``product_types``,
+    ``statuses``, ``customers`` as there), dated within one window of 10 days to
+    about a year between ``min_date`` and ``max_date`` so that customers really collect
+    several purchases per period. Ids are ``T00000``, ``T00001``, ...
+
+    * ``invalid``: about one record in ten is a :func:`broken_purchases` record.
+    * ``duplicates`` (the default): the batch may end with a copy of one of its records,
+      sent twice as a real feed may (sometimes with its id padded by spaces, which the
+      planner trims). The plan counts it once; but a wrapper that splits a batch into
+      parts and plans each separately, then merges them with
+      :func:`~kravia_schedule.planning.merge_plans`, raises ``MergeConflictError`` when
+      the two copies land in different parts (the id is planned in both). Split by
+      normalized id (``record["id"].strip()``), or pass ``duplicates=False``: then every
+      id in the batch is unique and any split merges.
+    * ``config``: a :class:`KraviaConfig`, or a strategy of them; by default
+      :func:`configurations` with ``intervals``.
     """
-    pool = draw(st.lists(billing_addresses(), min_size=1, max_size=4))
+    if min_size < 0 or max_size < min_size:
+        raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
+    _check_dates(min_date, max_date)
+    types = _chosen(ProductType, product_types, "product_types")
+    places = _chosen(Country, countries, "countries")
+    chosen = _chosen(TransactionStatus, statuses, "statuses")
+    pool = None if customers is None else _customer_types(customers, types, places)
+    if config is None:
+        configs = configurations(intervals=intervals)
+    elif intervals is not None:
+        raise InvalidArgument("intervals steers the drawn configuration; with config, set it there")
+    elif isinstance(config, KraviaConfig):
+        configs = st.just(config)
+    else:
+        configs = config
+    return _purchase_batches(
+        pool, types, places, chosen, configs, min_size, max_size, invalid, duplicates,
+        min_date, max_date,
+    )  # fmt: skip
+
+
+@st.composite
+def _purchase_batches(
+    draw: st.DrawFn,
+    pool: Sequence[tuple[dict[str, Any], tuple[ProductType, ...]]] | None,
+    types: Sequence[ProductType],
+    places: Sequence[Country],
+    chosen: Sequence[TransactionStatus],
+    configs: st.SearchStrategy[KraviaConfig],
+    min_size: int,
+    max_size: int,
+    invalid: bool,
+    duplicates: bool,
+    min_date: date,
+    max_date: date,
+) -> PurchaseBatch:
+    if pool is None:
+        addresses = draw(st.lists(_billing_addresses(types, places), min_size=1, max_size=4))
+        pool = _customer_types(addresses, types, places)
     start = draw(st.dates(min_date, max_date))
     end = min(max_date, start + timedelta(days=draw(st.sampled_from([10, 31, 31, 120, 400]))))
-    valid = purchases(pool, min_date=start, max_date=end)
-    broken = invalid_purchases(valid)
-    one = st.integers(0, 9).flatmap(lambda k: broken if invalid and k == 0 else valid)
-    records = draw(st.lists(one, min_size=min_size, max_size=max_size))
-    for number, record in enumerate(records):
-        record["id"] = record["id"] and f"T{number:05d}"  # unique, but keep a blanked id blank
-    send_twice = draw(st.booleans())
-    if duplicates and records and send_twice:
-        records.append(dict(draw(st.sampled_from(records))))  # the same record sent twice
-    config_data = draw(configurations())
-    return PurchaseBatch(records, parse_configuration(config_data))
+    valid = _purchases(pool, types, places, chosen, start, end)
+    kept = valid.map(lambda record: (record, None))
+    broken = _broken_purchases(valid, None).map(lambda b: (b.record, b.field))
+    one = st.integers(0, 9).flatmap(lambda k: broken if invalid and k == 0 else kept)
+    drawn = draw(st.lists(one, min_size=min_size, max_size=max_size))
+    records = []
+    for number, (record, field) in enumerate(drawn):
+        if field != "id":  # keep a broken id broken
+            record["id"] = f"T{number:05d}"
+        records.append(record)
+    if duplicates and len(records) > 0 and draw(st.booleans()):
+        copy = dict(draw(st.sampled_from(records)))  # the same record sent twice
+        if isinstance(copy.get("id"), str) and draw(st.integers(0, 2)) == 0:
+            copy["id"] = f" {copy['id']}  "
+        records.append(copy)
+    return PurchaseBatch(records, draw(configs))
 
 
 # -- the invariant checker ------------------------------------------------------------
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise AssertionError(f"plan invariant broken: {message}")
+
+
+def _normalized(value: object) -> str | None:
+    """A transaction id as the planner reads a mapping's: trimmed; ``None`` when blank
+    or not a string."""
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+_CONTENT = tuple(f.name for f in fields(Purchase) if f.name != "id")
+
+
+def _content(purchase: Purchase) -> tuple[Any, ...]:
+    """Everything of a purchase but its id: copies of one transaction agree on it."""
+    return tuple(getattr(purchase, name) for name in _CONTENT)
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One input record: its position, normalized id and, when valid, its purchase."""
+
+    index: int
+    key: str | None
+    purchase: Purchase | None
+
+
+def _read(index: int, record: object, strict: bool) -> _Input:
+    """``record`` parsed on its own, as :func:`parse_purchase` reads it."""
+    if isinstance(record, Purchase):
+        key = _normalized(record.id)
+        return _Input(index, key, record if key is not None else None)
+    if isinstance(record, InvalidPurchaseError):  # the planner takes these as rejections
+        return _Input(index, _normalized(record.transaction_id), None)
+    if not isinstance(record, Mapping):
+        return _Input(index, None, None)
+    try:
+        purchase = parse_purchase(record, strict=strict)
+    except InvalidPurchaseError as error:
+        return _Input(index, _normalized(error.transaction_id), None)
+    return _Input(index, purchase.id, purchase)
+
+
+def _differences(names: Sequence[str], expected: Sequence[Any], got: Sequence[Any]) -> str:
+    return "; ".join(
+        f"{name} expected {e!r}, got {g!r}"
+        for name, e, g in zip(names, expected, got, strict=True)
+        if e != g
+    )
+
+
+def _invoiceable(purchase: Purchase, config: KraviaConfig) -> bool:
+    return config.product(purchase.product_type).enabled and purchase.status in _invoiced_statuses(
+        purchase.product_type
+    )
+
+
+class _Checker:
+    """The settings a plan was made with, as the checks need them."""
+
+    def __init__(self, plan: InvoicePlan) -> None:
+        provenance = plan.provenance
+        self.config = provenance.config
+        self.rule = provenance.due_date_rule
+        self.as_of = provenance.as_of
+        closed: dict[Country, dict[date, str]] = defaultdict(dict)
+        for country, day, reason in provenance.closed_days:
+            closed[country][day] = reason
+        self.calendars = {
+            c: BusinessCalendar(
+                c,
+                kind=provenance.calendar_kind,
+                weekends_only=provenance.weekends_only,
+                closed_days=closed[c],
+            )
+            for c in Country
+        }
+
+    def placeable(self, purchase: Purchase) -> bool:
+        """Whether the planner can date the invoice of ``purchase``; it rejects one it
+        cannot (beyond the holiday data), naming ``created_at``."""
+        if not _invoiceable(purchase, self.config):
+            return True  # skipped, which needs no dates
+        product = self.config.product(purchase.product_type)
+        country = purchase.billing_address.country
+        calendar = self.calendars[country]
+        try:
+            day = local_date(purchase.created_at, country)
+            if purchase.product_type.is_grouped:
+                period = billing_period(day, product.interval)
+                period_invoice_dates(period, calendar, product.days_until_due, self.rule)
+            else:
+                day_invoice_dates(day, calendar, product.days_until_due, self.rule)
+        except (ValueError, OverflowError):
+            return False
+        return True
 
 
 def check_plan(plan: InvoicePlan, purchases: Iterable[Purchase | Mapping[str, Any]]) -> None:
     """Assert every invariant a plan of ``purchases`` must hold; raise AssertionError if not.
 
-    * every input record is accounted for exactly once (invoice line, skipped or rejected);
+    Each message names the record (transaction id and input position, or invoice id)
+    and gives the expected and the actual value.
+
+    * every input record is accounted for exactly once (invoice line, skipped or
+      rejected). Each record is parsed on its own with :func:`parse_purchase`; ids are
+      compared trimmed, as the planner reads a mapping's. A transaction counted twice
+      (also as ``" P6 "`` and ``"P6"``) fails; so does a valid record rejected although
+      its id is not a repeat (unless the planner cannot date its invoice), and one
+      planned although its copies conflict. Identical copies count once;
     * amounts are conserved: each line and skipped entry carries its purchase's amounts,
       and each invoice's totals are the sums of its lines;
     * grouped invoices hold AUTHORIZED purchases of one customer, currency and period; the
       issue date is the first business day after the period; due = issue + days;
-    * standard invoices hold one purchase, issued on its local date;
+    * standard invoices hold one invoiceable purchase, issued on its local date;
     * skipped purchases really are not invoiceable; states agree with ``as_of``.
     """
-    records = list(purchases)
-    provenance = plan.provenance
-    config = provenance.config
-    closed: dict[Country, dict[date, str]] = defaultdict(dict)
-    for country, day, reason in provenance.closed_days:
-        closed[country][day] = reason
-    calendars = {
-        c: BusinessCalendar(c, weekends_only=provenance.weekends_only, closed_days=closed[c])
-        for c in Country
-    }
-
-    lines = [line for invoice in plan.invoices for line in invoice.lines]
-    accounted = len(lines) + len(plan.skipped) + len(plan.rejected)
-    if accounted != len(records):
-        _fail(f"{len(records)} records in, {accounted} accounted for")
-    planned_ids = Counter(
-        [line.transaction_id for line in lines] + [s.transaction_id for s in plan.skipped]
-    )
-    repeated = [tid for tid, n in planned_ids.items() if n > 1]
-    if repeated:
-        _fail(f"transactions planned more than once: {repeated[:5]}")
-    if len({invoice.id for invoice in plan.invoices}) != len(plan.invoices):
-        _fail("invoice ids are not unique")
+    checker = _Checker(plan)
+    inputs = [_read(i, r, plan.provenance.strict) for i, r in enumerate(purchases)]
+    groups: dict[str | None, list[_Input]] = defaultdict(list)
+    for record in inputs:
+        groups[record.key].append(record)
+    planned: dict[str | None, list[str]] = defaultdict(list)
+    for invoice in plan.invoices:
+        for transaction_id in invoice.transaction_ids:
+            planned[_normalized(transaction_id)].append(f"{transaction_id!r} on {invoice.id}")
+    for skipped in plan.skipped:
+        planned[_normalized(skipped.transaction_id)].append(
+            f"{skipped.transaction_id!r} skipped ({skipped.reason.value})"
+        )
+    rejected: dict[str | None, list[str]] = defaultdict(list)
+    for rejection in plan.rejected:
+        rejected[_normalized(rejection.transaction_id)].append(rejection.reason)
 
     parsed: dict[str, Purchase] = {}
-    for record in records:
-        try:
-            purchase = (
-                record
-                if isinstance(record, Purchase)
-                else parse_purchase(record, strict=provenance.strict)
-            )
-        except InvalidPurchaseError:
-            continue
-        if purchase.id in planned_ids:
-            if purchase.id in parsed and parsed[purchase.id] != purchase:
-                _fail(f"{purchase.id}: conflicting records with this id, yet it was planned")
-            parsed[purchase.id] = purchase
-    missing = set(planned_ids) - set(parsed)
-    if missing:
-        _fail(f"planned transactions that are not valid input records: {sorted(missing)[:5]}")
-
-    for invoice in plan.invoices:
-        _check_invoice(
-            invoice, parsed, config, calendars, provenance.due_date_rule, provenance.as_of
-        )
-    for skipped in plan.skipped:
-        purchase = parsed[skipped.transaction_id]
-        if (skipped.amount, skipped.currency) != (purchase.amount, purchase.currency):
-            _fail(f"{skipped.transaction_id}: skipped amount differs from the purchase")
-        product = config.product(purchase.product_type)
-        invoiceable = product.enabled and (
-            purchase.status is TransactionStatus.AUTHORIZED
-            if purchase.product_type.is_grouped
-            else purchase.status
-            in {
-                TransactionStatus.CAPTURED,
-                TransactionStatus.PARTIALLY_REFUNDED,
-                TransactionStatus.SETTLED,
-            }
-        )
-        if invoiceable:
-            _fail(f"{skipped.transaction_id}: skipped but invoiceable")
-        if not product.enabled and skipped.reason is not SkipReason.PRODUCT_DISABLED:
-            _fail(f"{skipped.transaction_id}: disabled product type skipped as {skipped.reason}")
-
-
-def _check_invoice(
-    invoice: Any,
-    parsed: Mapping[str, Purchase],
-    config: KraviaConfig,
-    calendars: Mapping[Country, BusinessCalendar],
-    rule: DateRoll,
-    as_of: date | datetime | None,
-) -> None:
-    if not invoice.lines:
-        _fail(f"{invoice.id}: no lines")
-    if list(invoice.lines) != sorted(invoice.lines):
-        _fail(f"{invoice.id}: lines not in (created_at, id) order")
-    if invoice.amount != sum(line.amount for line in invoice.lines):
-        _fail(f"{invoice.id}: amount is not the sum of its lines")
-    if invoice.vat_amount != sum(line.vat_amount for line in invoice.lines):
-        _fail(f"{invoice.id}: vat_amount is not the sum of its lines")
-    calendar = calendars[invoice.country]
-    product = config.product(invoice.product_type)
-    members = [parsed[line.transaction_id] for line in invoice.lines]
-    for line, purchase in zip(invoice.lines, members, strict=True):
-        if (line.amount, line.vat_amount, line.created_at) != (
-            purchase.amount,
-            purchase.vat_amount,
-            purchase.created_at,
+    for key in sorted({*groups, *planned, *rejected}, key=lambda k: (k is None, k or "")):
+        group = groups.get(key, [])
+        name = _record_name(key, group)
+        valid = [record.purchase for record in group if record.purchase is not None]
+        where = ", ".join(planned.get(key, []))
+        got, rejections = len(planned.get(key, [])), rejected.get(key, [])
+        if not valid:
+            expected, why = 0, "no record of it is valid input"
+        elif any(_content(p) != _content(valid[0]) for p in valid[1:]):
+            expected, why = 0, f"its {len(valid)} valid records conflict"
+        elif (
+            got == 0
+            and any(reason.startswith("created_at") for reason in rejections)
+            and not checker.placeable(valid[0])
         ):
-            _fail(f"{invoice.id}: line {line.transaction_id} differs from its purchase")
-        if (
-            purchase.currency != invoice.currency
-            or purchase.product_type is not invoice.product_type
-        ):
-            _fail(f"{invoice.id}: {purchase.id} has another currency or product type")
-        if customer_key(purchase.billing_address) != invoice.customer:
-            _fail(f"{invoice.id}: {purchase.id} belongs to another customer")
-    if invoice.billing_address != members[0].billing_address:
-        _fail(f"{invoice.id}: not shown with its earliest purchase's spelling")
-    if invoice.product_type.is_grouped:
-        if any(p.status is not TransactionStatus.AUTHORIZED for p in members):
-            _fail(f"{invoice.id}: a grouped invoice holds a purchase that is not AUTHORIZED")
-        period = invoice.period
-        if period is None or period.interval is not product.interval:
-            _fail(f"{invoice.id}: period missing or of the wrong interval")
-        for purchase in members:
-            if (
-                billing_period(local_date(purchase.created_at, invoice.country), product.interval)
-                != period
-            ):
-                _fail(f"{invoice.id}: {purchase.id} is outside the invoice's period")
-        if not invoice.issue_date > period.end or not calendar.is_business_day(invoice.issue_date):
+            expected, why = 0, "its invoice cannot be dated"
+        else:
+            expected, why = 1, ""
+            parsed[key] = valid[0]  # type: ignore[index]  # key is None only without valid
+        if got > expected:
+            if expected:
+                _fail(f"{name}: double-counted: planned {got} times ({where}); expected once")
+            _fail(f"{name}: planned {got} time(s) ({where}) although {why}; expected 0")
+        if got < expected:
+            if len(rejections) > len(group) - expected:
+                _fail(
+                    f"{name}: wrongly rejected ({'; '.join(rejections)}): it parses cleanly "
+                    f"and its id is not a repeat of another record; expected planned once, got 0"
+                )
             _fail(
-                f"{invoice.id}: issue date {invoice.issue_date} is not a business day after {period.end}"
+                f"{name}: dropped: expected planned once (on an invoice or skipped), "
+                f"got 0 and {len(rejections)} rejection(s)"
             )
-        between = calendar.business_days(
-            period.end + timedelta(days=1), invoice.issue_date - timedelta(days=1)
+        if len(rejections) != len(group) - expected:
+            _fail(
+                f"{name}: {len(group)} record(s) in, {expected} planned: expected "
+                f"{len(group) - expected} rejection(s), got {len(rejections)}"
+            )
+
+    for invoice_id, times in Counter(invoice.id for invoice in plan.invoices).items():
+        if times > 1:
+            _fail(f"invoice {invoice_id}: expected once in the plan, got {times} times")
+    for invoice in plan.invoices:
+        _check_invoice(checker, invoice, parsed)
+    for skipped in plan.skipped:
+        key = _normalized(skipped.transaction_id)
+        purchase = parsed[key]  # type: ignore[index]  # planned ids were checked above
+        name = f"skipped {key!r}"
+        if skipped.transaction_id != key:
+            _fail(f"{name}: id expected {key!r} (trimmed), got {skipped.transaction_id!r}")
+        names = ("amount", "vat_amount", "currency", "status", "product_type")
+        expected_values = [getattr(purchase, n) for n in names]
+        got_values = [getattr(skipped, n) for n in names]
+        if expected_values != got_values:
+            _fail(f"{name}: {_differences(names, expected_values, got_values)} (the purchase's)")
+        product = checker.config.product(purchase.product_type)
+        if _invoiceable(purchase, checker.config):
+            _fail(
+                f"{name}: expected on an invoice ({purchase.product_type.value} "
+                f"{purchase.status.value}, enabled), got skipped ({skipped.reason.value})"
+            )
+        if not product.enabled and skipped.reason is not SkipReason.PRODUCT_DISABLED:
+            _fail(
+                f"{name}: reason expected {SkipReason.PRODUCT_DISABLED.value} (the product "
+                f"type is disabled), got {skipped.reason.value}"
+            )
+
+
+def _record_name(key: str | None, group: Sequence[_Input]) -> str:
+    positions = ", ".join(f"#{record.index}" for record in group)
+    if key is None:
+        return f"records without a readable id ({positions or 'none in the input'})"
+    return f"transaction {key!r} ({f'input record {positions}' if group else 'no input record'})"
+
+
+def _check_invoice(checker: _Checker, invoice: Invoice, parsed: Mapping[str, Purchase]) -> None:
+    name = f"invoice {invoice.id}"
+    lines = list(invoice.lines)
+    if not lines:
+        _fail(f"{name}: expected at least one line, got none")
+    order = sorted(lines)
+    if lines != order:
+        _fail(
+            f"{name}: lines expected in (created_at, id) order "
+            f"{[line.transaction_id for line in order]}, got {list(invoice.transaction_ids)}"
         )
-        if between:
-            _fail(f"{invoice.id}: business days {between} skipped before the issue date")
+    for total, field in ((invoice.amount, "amount"), (invoice.vat_amount, "vat_amount")):
+        expected_total = sum(getattr(line, field) for line in lines)
+        if total != expected_total:
+            _fail(f"{name}: {field} expected {expected_total} (the sum of its lines), got {total}")
+    product = checker.config.product(invoice.product_type)
+    if not product.enabled:
+        _fail(f"{name}: expected no invoice of the disabled {invoice.product_type.value}, got one")
+    country = invoice.country
+    members = []
+    for line in lines:
+        key = _normalized(line.transaction_id)
+        purchase = parsed[key]  # type: ignore[index]  # planned ids were checked before
+        members.append(purchase)
+        who = f"{name}: line {key!r}"
+        if line.transaction_id != key:
+            _fail(f"{who}: id expected {key!r} (trimmed), got {line.transaction_id!r}")
+        names = ("created_at", "amount", "vat_amount", "merchant_reference")
+        expected_values = [getattr(purchase, n) for n in names]
+        got_values = [getattr(line, n) for n in names]
+        if expected_values != got_values:
+            _fail(f"{who}: {_differences(names, expected_values, got_values)} (its purchase's)")
+        owner = ("currency", "product_type", "customer")
+        expected_values = [invoice.currency, invoice.product_type, invoice.customer]
+        got_values = [
+            purchase.currency,
+            purchase.product_type,
+            customer_key(purchase.billing_address),
+        ]
+        if expected_values != got_values:
+            _fail(f"{who}: {_differences(owner, expected_values, got_values)} (the invoice's)")
+        if purchase.status not in _invoiced_statuses(invoice.product_type):
+            expected_statuses = sorted(s.value for s in _invoiced_statuses(invoice.product_type))
+            _fail(f"{who}: status expected one of {expected_statuses}, got {purchase.status.value}")
+    if invoice.billing_address != members[0].billing_address:
+        _fail(
+            f"{name}: billing address expected the earliest purchase's "
+            f"{members[0].billing_address}, got {invoice.billing_address}"
+        )
+    calendar = checker.calendars[country]
+    first_day = local_date(members[0].created_at, country)
+    if invoice.product_type.is_grouped:
+        period = billing_period(first_day, product.interval)
+        if invoice.period != period:
+            _fail(f"{name}: period expected {period}, got {invoice.period}")
+        for purchase in members[1:]:
+            day = local_date(purchase.created_at, country)
+            if day not in period:
+                _fail(
+                    f"{name}: line {purchase.id!r} (local date {day}) expected in period "
+                    f"{period.label}, got it in {billing_period(day, product.interval).label}"
+                )
+        expected_issue = calendar.roll_forward(period.end + timedelta(days=1))
+        why = f"the first business day after {period.end}"
     else:
-        if len(members) != 1 or invoice.period is not None:
-            _fail(f"{invoice.id}: a standard invoice must hold exactly one purchase and no period")
-        if invoice.issue_date != local_date(members[0].created_at, invoice.country):
-            _fail(f"{invoice.id}: standard issue date is not the purchase's local date")
+        if len(lines) != 1 or invoice.period is not None:
+            _fail(
+                f"{name}: a standard invoice expected 1 line and no period, got {len(lines)} "
+                f"line(s) and period {invoice.period}"
+            )
+        expected_issue, why = first_day, "the purchase's local date"
+    if invoice.issue_date != expected_issue:
+        _fail(f"{name}: issue date expected {expected_issue} ({why}), got {invoice.issue_date}")
     expected_due = calendar.adjust(
-        invoice.issue_date + timedelta(days=product.days_until_due), rule
+        invoice.issue_date + timedelta(days=product.days_until_due), checker.rule
     )
     if invoice.due_date != expected_due:
-        _fail(f"{invoice.id}: due {invoice.due_date}, expected {expected_due}")
-    if as_of is not None:
-        today = local_date(as_of, invoice.country)
+        _fail(
+            f"{name}: due date expected {expected_due} ({product.days_until_due} days after "
+            f"{invoice.issue_date}, {checker.rule.value}), got {invoice.due_date}"
+        )
+    expected_state = None
+    if checker.as_of is not None:
+        today = local_date(checker.as_of, country)
         if invoice.period is not None and today <= invoice.period.end:
             expected_state = InvoiceState.OPEN
         elif today >= invoice.issue_date:
             expected_state = InvoiceState.READY
         else:
             expected_state = InvoiceState.SCHEDULED
-        if invoice.state is not expected_state:
-            _fail(f"{invoice.id}: state {invoice.state}, expected {expected_state}")
+    if invoice.state is not expected_state:
+        _fail(
+            f"{name}: state expected {expected_state} (as of {checker.as_of}), got {invoice.state}"
+        )

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+from kravia_schedule.testing import RECOMMENDED_SETTINGS
+
+# The suite runs as the kit's recipe tells other suites to: without a deadline, so the
+# first example's cold start (holiday data, calendars) is never reported as a failure.
+settings.register_profile("kravia", RECOMMENDED_SETTINGS)
+settings.load_profile("kravia")
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ except ImportError as error:  # pragma: no cover - only without the extra
         "kravia_schedule.testing needs hypothesis: pip install 'kravia-schedule[testing]'"
     ) from error
 
+from kravia_schedule import rules
 from kravia_schedule.address import validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
@@ -75,8 +76,13 @@ from kravia_schedule.errors import InvalidBillingAddress, InvalidPurchaseError
 from kravia_schedule.identifiers import fi_ytunnus, no_orgnr, se_orgnr
 from kravia_schedule.invoices import Invoice, InvoicePlan, InvoiceState, SkipReason
 from kravia_schedule.periods import Interval, billing_period
-from kravia_schedule.planning import STANDARD_INVOICED
-from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
+from kravia_schedule.purchases import (
+    ForeignRow,
+    Purchase,
+    RecordReader,
+    TransactionStatus,
+    parse_purchase,
+)
 
 __all__ = [
     "MAX_DATE",
@@ -342,9 +348,7 @@ def configurations(
 
 def _invoiced_statuses(product_type: ProductType) -> frozenset[TransactionStatus]:
     """The statuses with which a purchase of ``product_type`` goes on an invoice."""
-    if product_type.is_grouped:
-        return frozenset({TransactionStatus.AUTHORIZED})
-    return STANDARD_INVOICED
+    return rules.invoiced_statuses(product_type)
 
 
 def _respell(rng: _random.Random, text: str) -> str:
@@ -741,7 +745,7 @@ def _normalized(value: object) -> str | None:
 _CONTENT = tuple(f.name for f in fields(Purchase) if f.name != "id")
 
 
-def _content(purchase: Purchase) -> tuple[Any, ...]:
+def _content(purchase: Purchase | ForeignRow) -> tuple[Any, ...]:
     """Everything of a purchase but its id: copies of one transaction agree on it."""
     return tuple(getattr(purchase, name) for name in _CONTENT)
 
@@ -752,11 +756,13 @@ class _Input:
 
     index: int
     key: str | None
-    purchase: Purchase | None
+    #: A transaction of another payment product (a card payment) is a ForeignRow.
+    purchase: Purchase | ForeignRow | None
 
 
-def _read(index: int, record: object, strict: bool) -> _Input:
-    """``record`` parsed on its own, as :func:`parse_purchase` reads it."""
+def _read(index: int, record: object, reader: RecordReader) -> _Input:
+    """``record`` parsed on its own, as the planner's record reader reads it (the flat
+    shape as :func:`parse_purchase` does, Dintero's own shape too)."""
     if isinstance(record, Purchase):
         key = _normalized(record.id)
         return _Input(index, key, record if key is not None else None)
@@ -765,10 +771,12 @@ def _read(index: int, record: object, strict: bool) -> _Input:
     if not isinstance(record, Mapping):
         return _Input(index, None, None)
     try:
-        purchase = parse_purchase(record, strict=strict)
+        row = reader(record)
     except InvalidPurchaseError as error:
         return _Input(index, _normalized(error.transaction_id), None)
-    return _Input(index, purchase.id, purchase)
+    if isinstance(row, ForeignRow):
+        return _Input(index, row.id, row)
+    return _Input(index, row.id, Purchase(*row))
 
 
 def _differences(names: Sequence[str], expected: Sequence[Any], got: Sequence[Any]) -> str:
@@ -806,10 +814,10 @@ class _Checker:
             for c in Country
         }
 
-    def placeable(self, purchase: Purchase) -> bool:
+    def placeable(self, purchase: Purchase | ForeignRow) -> bool:
         """Whether the planner can date the invoice of ``purchase``; it rejects one it
         cannot (beyond the holiday data), naming ``created_at``."""
-        if not _invoiceable(purchase, self.config):
+        if isinstance(purchase, ForeignRow) or not _invoiceable(purchase, self.config):
             return True  # skipped, which needs no dates
         product = self.config.product(purchase.product_type)
         country = purchase.billing_address.country
@@ -846,7 +854,8 @@ def check_plan(plan: InvoicePlan, purchases: Iterable[Purchase | Mapping[str, An
     * skipped purchases really are not invoiceable; states agree with ``as_of``.
     """
     checker = _Checker(plan)
-    inputs = [_read(i, r, plan.provenance.strict) for i, r in enumerate(purchases)]
+    reader = RecordReader(strict=plan.provenance.strict)
+    inputs = [_read(i, r, reader) for i, r in enumerate(purchases)]
     groups: dict[str | None, list[_Input]] = defaultdict(list)
     for record in inputs:
         groups[record.key].append(record)
@@ -862,7 +871,7 @@ def check_plan(plan: InvoicePlan, purchases: Iterable[Purchase | Mapping[str, An
     for rejection in plan.rejected:
         rejected[_normalized(rejection.transaction_id)].append(rejection.reason)
 
-    parsed: dict[str, Purchase] = {}
+    parsed: dict[str, Purchase | ForeignRow] = {}
     for key in sorted({*groups, *planned, *rejected}, key=lambda k: (k is None, k or "")):
         group = groups.get(key, [])
         name = _record_name(key, group)
@@ -913,6 +922,13 @@ def check_plan(plan: InvoicePlan, purchases: Iterable[Purchase | Mapping[str, An
         name = f"skipped {key!r}"
         if skipped.transaction_id != key:
             _fail(f"{name}: id expected {key!r} (trimmed), got {skipped.transaction_id!r}")
+        if isinstance(purchase, ForeignRow):
+            if skipped.reason is not SkipReason.NOT_KRAVIA:
+                _fail(
+                    f"{name}: reason expected {SkipReason.NOT_KRAVIA.value} (paid with "
+                    f"{purchase.payment_product_type}), got {skipped.reason.value}"
+                )
+            continue
         names = ("amount", "vat_amount", "currency", "status", "product_type")
         expected_values = [getattr(purchase, n) for n in names]
         got_values = [getattr(skipped, n) for n in names]
@@ -938,7 +954,9 @@ def _record_name(key: str | None, group: Sequence[_Input]) -> str:
     return f"transaction {key!r} ({f'input record {positions}' if group else 'no input record'})"
 
 
-def _check_invoice(checker: _Checker, invoice: Invoice, parsed: Mapping[str, Purchase]) -> None:
+def _check_invoice(
+    checker: _Checker, invoice: Invoice, parsed: Mapping[str, Purchase | ForeignRow]
+) -> None:
     name = f"invoice {invoice.id}"
     lines = list(invoice.lines)
     if not lines:
@@ -961,6 +979,8 @@ def _check_invoice(checker: _Checker, invoice: Invoice, parsed: Mapping[str, Pur
     for line in lines:
         key = _normalized(line.transaction_id)
         purchase = parsed[key]  # type: ignore[index]  # planned ids were checked before
+        if isinstance(purchase, ForeignRow):
+            _fail(f"{name}: line {key!r}: not a Kravia payment ({purchase.payment_product_type})")
         members.append(purchase)
         who = f"{name}: line {key!r}"
         if line.transaction_id != key:

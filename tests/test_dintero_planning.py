@@ -13,6 +13,7 @@ import pytest
 
 from kravia_schedule import SkipReason, TransactionStatus, plan_invoices, rules
 from kravia_schedule.dintero import classify, read_transaction, to_flat
+from kravia_schedule.testing import check_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dintero"
 
@@ -38,6 +39,7 @@ def test_every_engine_plans_dinteros_transactions_as_the_core(engine) -> None:
     records = transactions(*ALL)
     plan = engine(records, None)
     assert plan == plan_invoices(records)
+    check_plan(plan, records)
 
 
 def test_a_dintero_transaction_plans_as_its_flat_form() -> None:

@@ -5,7 +5,18 @@ Each module (:mod:`no_orgnr`, :mod:`se_orgnr`, :mod:`fi_ytunnus`) offers ``compa
 canonical compact form and raises :class:`~kravia_schedule.errors.InvalidIdentifier`.
 By default only the shape is checked; ``strict=True`` also verifies the check digit.
 
+Every spelling python-stdnum's own test vectors accept for the corresponding stdnum
+modules is accepted (``tests/data/stdnum_vectors.toml`` holds them, with their source);
+each module's docstring lists the few spellings refused on purpose.
+
 The helpers below dispatch on the ISO 3166 country code (``"NO"``, ``"SE"``, ``"FI"``).
+
+>>> validate_org_number("FI", "FI-214 95 540", strict=True)
+'2149554-0'
+>>> validate_org_number("DK", "12345678")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: no organization number scheme for country 'DK'; supported: NO, SE, FI
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import holidays as _holidays
 
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.errors import CalendarRangeError
+from kravia_schedule.payment_closures import payment_system_closures
 
 __all__ = [
     "HOLIDAYS_VERSION",
@@ -62,7 +63,9 @@ class CalendarKind(StrEnum):
       public holidays, 1 and 17 May (both public holidays); SE, skuldebrevslagen 5 §:
       Saturday, Sunday, public holidays, Midsummer Eve, Christmas Eve, New Year's Eve;
       FI, velkakirjalaki 5 §: Saturday, holidays (Sundays included), Independence Day,
-      1 May, Christmas Eve, Midsummer Eve (all in the ``public`` category).
+      1 May, Christmas Eve, Midsummer Eve (all in the ``public`` category), and the days
+      the Bank of Finland announced the payment systems closed
+      (:mod:`kravia_schedule.payment_closures`, e.g. 31 December 1999).
     """
 
     PUBLIC = "public"
@@ -152,6 +155,9 @@ def _closed_days(country: Country, kind: CalendarKind, year: int) -> Mapping[dat
     days = {day: str(name) for day, name in data.items()}
     for month, day, name in _EXTRA_DAYS.get((country, kind), ()):
         days.setdefault(date(year, month, day), name)
+    if kind is CalendarKind.PAYMENT:
+        for closed, name in payment_system_closures(country, year).items():
+            days.setdefault(closed, name)
     return MappingProxyType(dict(sorted(days.items())))
 
 

@@ -6,8 +6,11 @@ that does, by law:
 * Norway, gjeldsbrevloven § 5: Saturday, Sunday, public holidays, 1 May and 17 May.
 * Sweden, skuldebrevslagen 5 §: Saturday, Sunday, public holidays, Midsummer Eve,
   Christmas Eve and New Year's Eve.
-* Finland, velkakirjalaki 5 §: Saturday, holidays (Sundays included), Independence Day,
-  1 May, Christmas Eve and Midsummer Eve.
+* Finland, velkakirjalaki 5 § 2 mom.: Saturday, holidays (Sundays included),
+  Independence Day, 1 May, Christmas Eve and Midsummer Eve; and, since law 958/1999,
+  days on which the Bank of Finland announced in the Statute Book that the payment
+  systems between banks are not in use (:mod:`kravia_schedule.payment_closures` lists
+  them with their notices: 31 December 1999).
 
 The days are those of :class:`~kravia_schedule.calendar.BusinessCalendar` with
 ``kind="payment"``. The roll never moves a date backwards.
@@ -60,7 +63,8 @@ PAYMENT_RULES: dict[Country, PaymentRule] = {
     Country.FI: PaymentRule(
         Country.FI,
         "velkakirjalaki 5 §",
-        "Saturday, holidays, Independence Day, 1 May, Christmas Eve and Midsummer Eve",
+        "Saturday, holidays, Independence Day, 1 May, Christmas Eve, Midsummer Eve and "
+        "days the Bank of Finland announced the payment systems closed",
     ),
 }
 

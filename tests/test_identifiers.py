@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 from collections.abc import Callable
 from datetime import date
 from types import ModuleType
@@ -14,6 +15,7 @@ from stdnum.fi import ytunnus as stdnum_fi_ytunnus
 from stdnum.no import orgnr as stdnum_no_orgnr
 from stdnum.se import orgnr as stdnum_se_orgnr
 
+from kravia_schedule import identifiers
 from kravia_schedule.errors import InvalidIdentifier
 from kravia_schedule.identifiers import (
     compact_org_number,
@@ -55,6 +57,14 @@ def _luhn_ok(number: str) -> bool:
 
 
 # --- known examples -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", [identifiers, no_orgnr, se_orgnr, fi_ytunnus])
+def test_docstring_examples(module: ModuleType) -> None:
+    # The examples show refusals too, with the exact message.
+    result = doctest.testmod(module)
+    assert result.attempted >= 2
+    assert result.failed == 0
 
 
 @pytest.mark.parametrize(("country", "number"), ALL_VALID)
@@ -149,6 +159,13 @@ def test_se_invalid_twelve_digit_prefix() -> None:
         se_orgnr.validate("175566778899")
 
 
+@pytest.mark.parametrize(
+    "value", ["556.036.0793", "SE 556.036.079.301", "SE.556036.0793.01", "811228.9874"]
+)
+def test_se_dots_are_separators(value: str) -> None:
+    assert se_orgnr.validate(value, strict=True) in ("5560360793", "8112289874")
+
+
 @pytest.mark.parametrize("value", ["556677889", "55667788990", "SE5566778899"])
 def test_se_wrong_length_or_shape(value: str) -> None:
     assert not se_orgnr.is_valid(value)
@@ -187,6 +204,27 @@ def test_fi_accepted_forms(value: str, expected: str) -> None:
 def test_fi_malformed(value: str) -> None:
     with pytest.raises(InvalidIdentifier, match="must look like 1234567-8"):
         fi_ytunnus.validate(value)
+
+
+@pytest.mark.parametrize("value", ["011203-89", "0-1120389", "0112-038-9"])
+def test_fi_misplaced_hyphen_is_named(value: str) -> None:
+    with pytest.raises(InvalidIdentifier, match=r"\(a hyphen only before the check digit\)"):
+        fi_ytunnus.validate(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("FI-01120389", "0112038-9"),  # the VAT form with a separator after the prefix
+        ("FI- 0112038-9", "0112038-9"),
+        ("fi-112038-9", "0112038-9"),
+        ("FI-", "FI-"),  # nothing after the prefix: left as it is
+        ("FI--01120389", "FI--01120389"),
+    ],
+)
+def test_fi_hyphen_after_prefix(value: str, expected: str) -> None:
+    assert fi_ytunnus.compact(value) == expected
+    assert fi_ytunnus.is_valid(value, strict=True) == (expected == "0112038-9")
 
 
 def test_fi_remainder_one_has_no_number() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import kravia_schedule
-from kravia_schedule import KraviaScheduleError, dintero
+from kravia_schedule import KraviaScheduleError, dintero, identifiers, references
 
 JUNK: list[Any] = [None, "", "x", -1, 1.5, object(), {}, [], "2025-13-45", b"\xff", True]
 
@@ -30,7 +30,7 @@ _TYPED_ONLY = {"breakdown", "event_amounts", "kravia_facts"}
 
 def _functions() -> list[tuple[str, Callable[..., Any]]]:
     found = []
-    for module in (kravia_schedule, dintero):
+    for module in (kravia_schedule, dintero, identifiers, references):
         for name in module.__all__:
             value = getattr(module, name)
             if inspect.isfunction(value) and name not in _TYPED_ONLY:

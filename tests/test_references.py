@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import iso11649, luhn
+from stdnum.iso7064 import mod_97_10
 
 from kravia_schedule.errors import InvalidIdentifier, KraviaScheduleError
 from kravia_schedule.references import (
@@ -532,3 +533,72 @@ def test_errors_are_value_errors() -> None:
         kid.validate("12343")
     with pytest.raises(KraviaScheduleError):
         ocr.validate("x")
+
+
+# --- length bounds of each scheme (sources in the module docstrings) ---------------------
+
+
+def _mod11_kid(body: str) -> str:
+    """Independent MOD11 check digit, weights 2..7 cycling from the right (no length bound)."""
+    total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(body)))
+    return {11: "0", 10: "-"}.get(11 - total % 11, str(11 - total % 11))
+
+
+def _fi_check(body: str) -> str:
+    """Independent 7-3-1 check digit (no length bound)."""
+    return str(-sum(int(d) * (7, 3, 1)[i % 3] for i, d in enumerate(reversed(body))) % 10)
+
+
+def _length_digit_ocr(base: str) -> str:
+    """Base, length digit and Luhn check digit, for any length (no bound)."""
+    with_length = base + str((len(base) + 2) % 10)
+    return with_length + luhn.calc_check_digit(with_length)
+
+
+# (scheme, shortest accepted, longest accepted, one shorter, one longer, bounds in the
+# message). The values beyond the bounds carry correct check digits, so only the length
+# can refuse them.
+LENGTH_BOUNDS = [
+    (Scheme.KID10, "00", "1" * 24 + luhn.calc_check_digit("1" * 24), "0",
+     "1" * 25 + luhn.calc_check_digit("1" * 25), "2-25 characters"),
+    (Scheme.KID11, "00", "1" * 24 + _mod11_kid("1" * 24), "0",
+     "1" * 25 + _mod11_kid("1" * 25), "2-25 characters"),
+    (Scheme.OCR, "00", "9" * 24 + luhn.calc_check_digit("9" * 24), "0",
+     "9" * 25 + luhn.calc_check_digit("9" * 25), "2-25 digits"),
+    (Scheme.OCR_LENGTH, _length_digit_ocr(""), _length_digit_ocr("1" * 23), "0",
+     _length_digit_ocr("1" * 24), "2-25 digits"),
+    (Scheme.FI, "1232", "1" * 19 + _fi_check("1" * 19), "12" + _fi_check("12"),
+     "1" * 20 + _fi_check("1" * 20), "4-20 digits"),
+    (Scheme.RF, "RF" + rf.calc_check_digit("1") + "1",
+     "RF" + rf.calc_check_digit("A" * 21) + "A" * 21, "RF00",
+     "RF" + str(mod_97_10.calc_check_digits("A" * 22 + "RF")) + "A" * 22, "5-25 characters"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("scheme", "shortest", "longest", "too_short", "too_long", "bounds"), LENGTH_BOUNDS
+)
+def test_length_bounds(
+    scheme: Scheme, shortest: str, longest: str, too_short: str, too_long: str, bounds: str
+) -> None:
+    low, high = int(bounds.split("-")[0]), int(bounds.split("-")[1].split()[0])
+    assert (len(shortest), len(longest)) == (low, high)
+    assert (len(too_short), len(too_long)) == (low - 1, high + 1)
+    assert validate_reference(scheme, shortest) == shortest
+    assert validate_reference(scheme, longest) == longest
+    for value in (too_short, too_long):
+        with pytest.raises(InvalidIdentifier, match=f"must have {bounds}.*, got {len(value)}$"):
+            validate_reference(scheme, value)
+        assert not is_valid_reference(scheme, value)
+
+
+def test_length_bound_constants() -> None:
+    # The documented bounds (each module cites its source).
+    assert (kid.MIN_LENGTH, kid.MAX_LENGTH) == (2, 25)
+    assert (ocr.MIN_LENGTH, ocr.MAX_LENGTH) == (2, 25)
+    assert (fi_reference.MIN_LENGTH, fi_reference.MAX_LENGTH) == (4, 20)
+    assert (rf.MIN_LENGTH, rf.MAX_LENGTH) == (5, 25)
+    # The independent check digits above agree with the modules within the bounds.
+    assert kid.calc_check_digit("1" * 24, mod=11) == _mod11_kid("1" * 24)
+    assert fi_reference.calc_check_digit("1" * 19) == _fi_check("1" * 19)
+    assert ocr.generate("1" * 23, length_digit=True) == _length_digit_ocr("1" * 23)

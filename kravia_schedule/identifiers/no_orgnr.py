@@ -16,6 +16,22 @@ here comes first.
 
 Check digits are only verified in strict mode because example numbers in product docs and
 test fixtures are often made up: ``123456789`` is well formed but fails MOD11.
+
+Every spelling python-stdnum's test vectors accept for :mod:`stdnum.no.orgnr` and
+:mod:`stdnum.no.mva` is accepted (``tests/data/stdnum_vectors.toml``). Refused on purpose,
+although python-stdnum's ``clean()`` accepts them: non-ASCII digits it folds to ASCII
+(fullwidth digits U+FF10-U+FF19), as the number travels into invoices and ledgers as typed.
+
+>>> validate("NO 995 525 828 MVA", strict=True), format("988077917")
+('995525828', '988 077 917')
+>>> validate("988 077 918", strict=True)
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: Norwegian organization number 988077918 fails its MOD11 check digit
+>>> validate("98807791")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: Norwegian organization number must have 9 digits, got 8
 """
 
 from __future__ import annotations
@@ -37,9 +53,9 @@ def compact(value: str) -> str:
     """Remove separators and the VAT ``NO``/``MVA`` decoration; do not validate."""
     number = "".join(value.split()).replace(".", "").replace("-", "")
     core = number
-    if core[:2].upper() == "NO":
+    if core[:2].isascii() and core[:2].upper() == "NO":
         core = core[2:]
-    if core[-3:].upper() == "MVA":
+    if core[-3:].isascii() and core[-3:].upper() == "MVA":
         core = core[:-3]
     return core if _is_ascii_digits(core) else number
 

@@ -15,8 +15,19 @@ Accepted forms:
   (``YYYYMMDDNNNN``); the century is dropped.
 * VAT form ``SE`` + 10 digits + ``01`` (``SE556036079301``): ``SE`` and ``01`` are dropped.
 
-Surrounding whitespace, inner spaces, ``-`` and ``+`` are ignored. The canonical (compact)
-form is the 10 ASCII digits (the century and the ``+`` are not kept).
+Whitespace anywhere, ``-``, ``+`` and ``.`` are ignored (``SE 556.383.740.901``). The
+canonical (compact) form is the 10 ASCII digits (the century and the ``+`` are not kept).
+These cover every spelling python-stdnum's test vectors accept for :mod:`stdnum.se.orgnr`,
+:mod:`stdnum.se.vat` and :mod:`stdnum.se.personnummer` (``tests/data/stdnum_vectors.toml``).
+
+Refused on purpose, although python-stdnum accepts them:
+
+* a VAT number without its ``SE`` prefix (``556036079301``): 12 bare digits are read as
+  the 12-digit forms above, and ``202100500001`` (``SE202100500001`` without the prefix)
+  would then be read as ``2100500001`` with the century ``20``: another number;
+* ``:`` as a separator (:mod:`stdnum.se.personnummer` drops it);
+* non-ASCII digits and dashes that python-stdnum's ``clean()`` folds to ASCII (fullwidth
+  digits U+FF10-U+FF19, en dash ``–``): the number travels into invoices and ledgers as typed.
 
 Strict mode (``strict=True``) also checks:
 
@@ -30,6 +41,19 @@ Strict mode (``strict=True``) also checks:
   2000, but ``000229+`` would be 1900, not a leap year);
 * that a number written as a person's (century prefix ``19``/``20`` or ``+``) is
   personnummer-shaped: an organization number has neither.
+
+>>> validate("SE 556.383.740.901", strict=True), format("19811228-9874")
+('5563837409', '811228-9874')
+>>> kind("701063-2391"), kind("SE-5562245190-01")
+('samordningsnummer', 'organization')
+>>> validate("1234567891", strict=True)
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: Swedish organization number 1234567891 fails its Luhn check digit
+>>> validate("556036079301")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: 12-digit Swedish numbers start with 16, 19 or 20 (a VAT number needs its SE prefix), got 556036079301
 """
 
 from __future__ import annotations
@@ -55,7 +79,8 @@ _COORDINATION_DAY_OFFSET = 60
 
 
 def _strip(value: str) -> str:
-    return "".join(value.split()).replace("-", "").replace("+", "")
+    """``value`` without whitespace and the separators ``-``, ``+`` and ``.``."""
+    return "".join(value.split()).replace("-", "").replace("+", "").replace(".", "")
 
 
 def compact(value: str) -> str:
@@ -121,7 +146,10 @@ def validate(value: str, *, strict: bool = False) -> str:
     if not (number.isascii() and number.isdigit()):
         raise InvalidIdentifier(f"{_NAME} must contain only digits 0-9, got {value!r}")
     if len(number) == 12:
-        raise InvalidIdentifier(f"12-digit Swedish numbers start with 16, 19 or 20, got {number}")
+        raise InvalidIdentifier(
+            "12-digit Swedish numbers start with 16, 19 or 20 (a VAT number needs its SE "
+            f"prefix), got {number}"
+        )
     if len(number) != 10:
         raise InvalidIdentifier(f"{_NAME} must have 10 or 12 digits, got {len(number)}")
     if strict:

@@ -75,9 +75,15 @@ _BODY_DIGITS: dict[Scheme, tuple[int, int]] = {
 _MAX_ATTEMPTS = 64
 
 
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidIdentifier(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
 def _scheme(scheme: Scheme | str) -> Scheme:
     try:
-        return Scheme(scheme.strip().lower().replace("-", "_"))
+        return Scheme(_text(scheme, "scheme").strip().lower().replace("-", "_"))
     except ValueError:
         supported = ", ".join(s.value for s in Scheme)
         raise InvalidIdentifier(
@@ -101,7 +107,7 @@ _FUNCTIONS: dict[Scheme, tuple[Callable[[str], str], Callable[[str], str]]] = {
 
 def validate_reference(scheme: Scheme | str, value: str) -> str:
     """Return the canonical compact reference under ``scheme``, or raise ``InvalidIdentifier``."""
-    return _FUNCTIONS[_scheme(scheme)][0](value)
+    return _FUNCTIONS[_scheme(scheme)][0](_text(value, "reference"))
 
 
 def is_valid_reference(scheme: Scheme | str, value: str) -> bool:
@@ -120,7 +126,7 @@ def is_valid_reference(scheme: Scheme | str, value: str) -> bool:
 
 def generate_reference(scheme: Scheme | str, base: str) -> str:
     """Return the reference for ``base`` under ``scheme``: its ``generate``, dispatched."""
-    return _FUNCTIONS[_scheme(scheme)][1](base)
+    return _FUNCTIONS[_scheme(scheme)][1](_text(base, "base"))
 
 
 def _body(invoice_id: str, digits: int, attempt: int) -> str:
@@ -152,7 +158,7 @@ def reference_for(
     Distinct ids can collide (with 15 digits, even odds around 40 million ids); a caller
     that needs uniqueness must check its issued references.
     """
-    normalized_country = country.strip().upper()
+    normalized_country = _text(country, "country").strip().upper()
     if normalized_country not in DEFAULT_SCHEME:
         supported = ", ".join(DEFAULT_SCHEME)
         raise InvalidIdentifier(
@@ -164,7 +170,7 @@ def reference_for(
         raise InvalidIdentifier(
             f"a {resolved.value} reference body has {low}-{high} digits, got digits={digits!r}"
         )
-    if not invoice_id:
+    if not _text(invoice_id, "invoice id"):
         raise InvalidIdentifier("a payment reference needs a non-empty invoice id")
     for attempt in range(_MAX_ATTEMPTS):
         reference = generate_reference(resolved, _body(invoice_id, digits, attempt))

@@ -1,7 +1,12 @@
 """Finnish reference number (viitenumero), the domestic payment reference in Finland.
 
-Defined by Finance Finland (Finanssiala, "Kotimaisen viitteen rakenneohje"): a body of 3 to
-19 digits and a check digit, 4 to 20 digits in all. The body digits are weighted 7, 3, 1,
+Defined by Finance Finland (Finanssiala, formerly FK; "Kotimaisen viitteen rakenneohje",
+finanssiala.fi/wp-content/uploads/2021/03/kotimaisen_viitteen_rakenneohje.pdf): "no shorter
+than four (4) digits (three digits and a check digit)", "the maximum length ... is 19 + 1
+digits", so 4 to 20 digits in all (:data:`MIN_LENGTH`, :data:`MAX_LENGTH`); the guide's
+wording as quoted by XMLdation's Finnish-reference page. Some banks take a 3-digit
+reference such as ``123``; the guide does not, nor does this module. The body digits are
+weighted 7, 3, 1,
 7, 3, 1, ... from the right; check = (10 - sum % 10) % 10. Leading zeros carry no meaning
 and are not printed (the machine-readable form pads to 20 digits with zeros, which does not
 change the check digit), so :func:`compact` removes them along with whitespace. The
@@ -14,6 +19,10 @@ python-stdnum has no module for this scheme; the 7-3-1 arithmetic is here.
 
 >>> generate("123"), format("1234567123456784"), to_rf("2348236")
 ('1232', '1 23456 71234 56784', 'RF332348236')
+>>> validate("123")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: Finnish reference number must have 4-20 digits without leading zeros, got 3
 """
 
 from __future__ import annotations

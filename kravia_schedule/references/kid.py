@@ -1,8 +1,18 @@
 """Norwegian KID (kundeidentifikasjon), the payment reference on a Norwegian invoice.
 
-A KID is 2 to 25 characters: digits, the last of which is a check digit computed with
-MOD10 or MOD11, whichever the creditor agreed with its bank (Nets/Bits). The payer's bank
-refuses a KID whose check digit fails, so a typo cannot reach the creditor unnoticed.
+A KID is 2 to 25 characters (:data:`MIN_LENGTH`, :data:`MAX_LENGTH`): digits, the last of
+which is a check digit computed with MOD10 or MOD11, whichever the creditor agreed with its
+bank. The payer's bank refuses a KID whose check digit fails, so a typo cannot reach the
+creditor unnoticed.
+
+Sources for the bounds. The scheme's owner is Nets (now Mastercard Payment Services), whose
+"User manual OCR giro" (v3.0, section 1.1) says a KID "may consist of up to 25 digits" and
+that its content is the payee's to decide; Nets' requirements for the OCR giro form give
+"maks 25 siffer" for the KID field of a 210 mm form, check digit MOD10 or MOD11 as the last
+digit. The lower bound is the scheme's structure, at least one digit and the check digit,
+as Norwegian validators state it ("A Kidnummer is between 2 and 25 digits", NoCommons);
+no Nets text read for this module states a minimum, and some bank guides say 3. A creditor's
+agreement may fix one length; this module checks the scheme's bounds only.
 
 * MOD10 (``mod=10``, the default) is Luhn, computed with python-stdnum's :mod:`stdnum.luhn`:
   from the rightmost body digit, weights 2, 1, 2, 1, ...; products above 9 have 9
@@ -18,6 +28,14 @@ compact form.
 
 >>> generate("1234"), generate("1234", mod=11), generate("1009", mod=11)
 ('12344', '12343', '1009-')
+>>> validate("12343")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: KID 12343 fails its MOD10 check digit
+>>> validate("1")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: KID must have 2-25 characters, got 1
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Swedish OCR number (Bankgirot's OCR-referens), the payment reference on a Swedish invoice.
 
-2 to 25 digits, the last a Luhn check digit (python-stdnum's :mod:`stdnum.luhn`, the
-"10-modul" of Bankgirot and the personnummer). The payee's agreement with its bank decides
-how hard the payer's bank checks it; the strictest variant adds a length digit:
+2 to 25 digits (:data:`MIN_LENGTH`, :data:`MAX_LENGTH`), the last a Luhn check digit
+(python-stdnum's :mod:`stdnum.luhn`, the "10-modul" of Bankgirot and the personnummer). The
+payee's agreement with its bank decides how hard the payer's bank checks it (Bankgirot's
+OCR reference check levels: OCR 1 soft, check digit; OCR 2 hard, check digit; OCR 3 hard,
+check digit and variable length with a length digit; OCR 4 hard, check digit and one or
+two fixed lengths); the strictest variant adds a length digit:
 
 * length digit (``length_digit=True``): the second-to-last digit is the total length,
   length and check digit included, modulo 10 (a 12-digit OCR has length digit 2); the
@@ -13,8 +16,23 @@ Leading zeros are significant. Accepted input: whitespace anywhere is ignored. T
 canonical (compact) form is the digits; OCR numbers are printed ungrouped, so
 :func:`format` returns the compact form.
 
+Sources for the bounds. The check levels are Bankgirot's (Bankgiro Inbetalningar FAQ,
+bankgirot.se). The upper bound 25 is the width of the reference field Bankgirot reports
+(BgMax) and the figure given throughout for the OCR reference; the lower bound 2 is one
+digit and the check digit. Bankgirot's user manual (section 5.2.1, "Definitions, rules,
+structure") is where these are defined; its text could not be read for this module, so the
+two bounds rest on secondary sources and on the structure, and are tested as such.
+
 >>> generate("1234"), generate("1234", length_digit=True)
 ('12344', '123463')
+>>> validate("123464", length_digit=True)
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: OCR number 123464 fails its Luhn check digit
+>>> validate("1" * 26)
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: OCR number must have 2-25 digits, got 26
 """
 
 from __future__ import annotations

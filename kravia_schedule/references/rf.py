@@ -1,7 +1,10 @@
 """ISO 11649 RF creditor reference, the international structured payment reference.
 
 ``RF``, two check digits and a body of 1 to 21 letters ``A``-``Z`` and digits, 5 to 25
-characters in all. The check digits follow ISO 7064 MOD 97-10: move ``RF`` and the check
+characters in all (:data:`MIN_LENGTH`, :data:`MAX_LENGTH`): ISO 11649:2009 gives the format
+as ``2!a2!n21c``, "RF", exactly two check digits and up to 21 alphanumerics (the
+standard's published summary; "always contains maximum of 25 characters", XMLdation's
+ISO 11649 page). The check digits follow ISO 7064 MOD 97-10: move ``RF`` and the check
 digits to the end, read each letter as two digits (A = 10 ... Z = 35), and the number must
 leave 1 when divided by 97. Accepted across SEPA; Finland uses it for its national
 reference (:func:`kravia_schedule.references.fi_reference.to_rf`).
@@ -18,6 +21,10 @@ Accepted input: whitespace anywhere is ignored and letters are upper-cased. The 
 
 >>> generate("539007547034"), format("RF18539007547034")
 ('RF18539007547034', 'RF18 5390 0754 7034')
+>>> validate("RF18 5390 0754 7035")
+Traceback (most recent call last):
+    ...
+kravia_schedule.errors.InvalidIdentifier: RF creditor reference RF18539007547035 fails its MOD 97-10 check digits
 """
 
 from __future__ import annotations

@@ -121,23 +121,12 @@ class SkipReason(StrEnum):
 
 #: A grouped invoice collects the purchases Kravia has registered and not yet billed.
 GROUPED_INVOICED: frozenset[TransactionStatus] = frozenset({_S.AUTHORIZED})
-#: A standard invoice exists for a purchase registered with Kravia and not cancelled,
-#: under either lifecycle: today's (``AUTHORIZED`` once Kravia registers the invoice,
-#: ``PARTIALLY_CAPTURED``/``CAPTURED`` as the shopper pays, settlement in
-#: ``settlement_status``) and the older documents' (``CAPTURED`` on registration,
-#: ``PARTIALLY_REFUNDED``, ``SETTLED`` as a state). Its dates do not depend on payment.
-STANDARD_INVOICED: frozenset[TransactionStatus] = frozenset(
-    {
-        _S.AUTHORIZED,
-        _S.PARTIALLY_CAPTURED,
-        _S.CAPTURED,
-        _S.PARTIALLY_CAPTURED_REFUNDED,
-        _S.PARTIALLY_REFUNDED,
-        _S.SETTLED,
-    }
-)
 #: The states of a transaction Kravia has registered and not cancelled, whatever has been
-#: paid since: what reconciliation compares with Kravia's own invoices.
+#: paid since, under either lifecycle: today's (``AUTHORIZED`` once Kravia registers the
+#: invoice, ``PARTIALLY_CAPTURED``/``CAPTURED`` as the shopper pays, settlement in
+#: ``settlement_status``) and the older documents' (``CAPTURED`` on registration,
+#: ``PARTIALLY_REFUNDED``, ``SETTLED`` as a state). Reconciliation compares these with
+#: Kravia's own invoices.
 REGISTERED_STATUSES: frozenset[TransactionStatus] = frozenset(
     {
         _S.AUTHORIZED,
@@ -148,6 +137,9 @@ REGISTERED_STATUSES: frozenset[TransactionStatus] = frozenset(
         _S.SETTLED,
     }
 )
+#: A standard invoice exists for every registered purchase: its dates do not depend on
+#: payment.
+STANDARD_INVOICED: frozenset[TransactionStatus] = REGISTERED_STATUSES
 #: The skipped states reported as ``voided`` rather than ``status``, per kind: cancelled
 #: by a void (today's way) or refunded in full (the older documents').
 _GROUPED_VOIDED = frozenset({_S.AUTHORIZATION_VOIDED})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,3 +42,24 @@ def engine(request: pytest.FixtureRequest) -> Any:
     if request.param in COLUMNAR:
         pytest.importorskip("polars", reason="the columnar engines need the [columnar] extra")
     return ENGINES[request.param]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """Where a fresh ledger lives: a SQLite file or a PostgreSQL database (the ledger
+    tests' fixture)."""
+    from _ledger_records import pg_database
+
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.db")
+    else:
+        yield from pg_database()
+
+
+@pytest.fixture
+def ledger(target: str) -> Iterator[Any]:
+    """A fresh ledger at ``target``, closed after the test."""
+    from kravia_schedule.ledger import Ledger
+
+    with Ledger.open(target) as opened:
+        yield opened

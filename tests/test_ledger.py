@@ -14,12 +14,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from _ledger_records import JANUARY, many_customers, pg_database, purchase
+from _ledger_records import JANUARY, many_customers, purchase
 
 from kravia_schedule import (
     IllegalTransition,
@@ -31,22 +30,6 @@ from kravia_schedule import (
     plan_invoices,
 )
 from kravia_schedule.ledger import SCHEMA_VERSION, Ledger
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """Where a fresh ledger lives: a SQLite file or a PostgreSQL database."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "ledger.db")
-    else:
-        yield from pg_database()
-
-
-@pytest.fixture
-def ledger(target: str) -> Iterator[Ledger]:
-    with Ledger.open(target) as opened:
-        yield opened
-
 
 # -- recording ------------------------------------------------------------------------
 

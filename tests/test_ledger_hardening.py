@@ -9,14 +9,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from _ledger_records import JANUARY, many_customers, pg_database, purchase
+from _ledger_records import JANUARY, many_customers, purchase
 
 from kravia_schedule import (
     CalendarRangeError,
@@ -39,22 +38,6 @@ from kravia_schedule.ledger import (
     RecordReport,
 )
 from kravia_schedule.periods import billing_period
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """Where a fresh ledger lives: a SQLite file or a PostgreSQL database."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "ledger.db")
-    else:
-        yield from pg_database()
-
-
-@pytest.fixture
-def ledger(target: str) -> Iterator[Ledger]:
-    with Ledger.open(target) as opened:
-        yield opened
-
 
 # -- idempotency keys are never missing -------------------------------------------------
 

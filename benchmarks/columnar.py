@@ -112,8 +112,9 @@ def frame(n: int, seed: int = 1) -> pl.DataFrame:
     return pl.concat(Data(n, seed).chunks(), rechunk=True)
 
 
-def write_parquet(path: Path, n: int, seed: int = 1) -> None:
-    """``n`` purchases to a Parquet file, one row group per million."""
+def write_parquet(path: Path, n: int, seed: int = 1, row_group_size: int | None = None) -> None:
+    """``n`` purchases to a Parquet file, one row group per million (or per
+    ``row_group_size`` rows: Spark reads a row group a task)."""
     import pyarrow.parquet as pq
 
     writer = None
@@ -122,7 +123,7 @@ def write_parquet(path: Path, n: int, seed: int = 1) -> None:
             table = chunk.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(str(path) + ".part", table.schema)
-            writer.write_table(table)
+            writer.write_table(table, row_group_size=row_group_size)
     finally:
         if writer is not None:
             writer.close()

@@ -41,21 +41,9 @@ ROW_GROUP = 128 * 1024
 
 def write_data(path: Path, n: int, seed: int) -> None:
     """``n`` purchases of :class:`benchmarks.columnar.Data` to ``path``."""
-    import pyarrow.parquet as pq
+    from benchmarks.columnar import write_parquet
 
-    from benchmarks.columnar import Data
-
-    writer = None
-    try:
-        for chunk in Data(n, seed).chunks():
-            table = chunk.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(str(path) + ".part", table.schema)
-            writer.write_table(table, row_group_size=ROW_GROUP)
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(str(path) + ".part", path)
+    write_parquet(path, n, seed, row_group_size=ROW_GROUP)
 
 
 def peak_self() -> int:

@@ -25,7 +25,7 @@ from types import MappingProxyType
 import holidays as _holidays
 
 from kravia_schedule.countries import Country, parse_country
-from kravia_schedule.errors import CalendarRangeError
+from kravia_schedule.errors import CalendarRangeError, InvalidArgument
 from kravia_schedule.payment_closures import payment_system_closures
 
 __all__ = [
@@ -186,7 +186,11 @@ class BusinessCalendar:
         closed_days: Mapping[date, str] | Iterable[date] = (),
     ) -> None:
         object.__setattr__(self, "country", parse_country(country))
-        object.__setattr__(self, "kind", CalendarKind(kind))
+        try:
+            object.__setattr__(self, "kind", CalendarKind(kind))
+        except ValueError:
+            kinds = ", ".join(k.value for k in CalendarKind)
+            raise InvalidArgument(f"unknown calendar kind {kind!r} ({kinds})") from None
         object.__setattr__(self, "weekends_only", bool(weekends_only))
         if isinstance(closed_days, Mapping):
             closed = {d: str(reason) for d, reason in closed_days.items()}
@@ -194,7 +198,7 @@ class BusinessCalendar:
             closed = dict.fromkeys(closed_days, "closed")
         for day in closed:
             if not isinstance(day, date):
-                raise TypeError(f"closed_days must hold dates, got {day!r}")
+                raise InvalidArgument(f"closed_days must hold dates, got {day!r}")
         object.__setattr__(self, "closed_days", MappingProxyType(dict(sorted(closed.items()))))
 
     def __hash__(self) -> int:

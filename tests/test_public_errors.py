@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import itertools
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -73,3 +74,19 @@ def test_junk_raises_only_the_librarys_errors(name: str, function: Callable[...,
 def test_the_walk_finds_the_functions_named_in_the_issue() -> None:
     names = {name.rsplit(".", 1)[1] for name, _ in _functions()}
     assert {"plan_invoices", "billing_period", "local_date", "merge_plans"} <= names
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: kravia_schedule.BusinessCalendar("DK"), "not a Kravia market"),
+        (lambda: kravia_schedule.BusinessCalendar("NO", kind="lunar"), "unknown calendar kind"),
+        (lambda: kravia_schedule.BusinessCalendar("NO", closed_days=["2025-01-01"]), "dates"),
+        (lambda: kravia_schedule.billing_period(date(2025, 1, 5), "weekly"), "unknown interval"),
+        (lambda: kravia_schedule.plan_invoices([], due_date_rule="folowing"), "due_date_rule"),
+        (lambda: kravia_schedule.plan_invoices([], as_of="2025-01-05"), "as_of"),
+    ],
+)
+def test_the_issues_examples_are_typed_errors(call: Callable[[], Any], words: str) -> None:
+    with pytest.raises(KraviaScheduleError, match=words):
+        call()

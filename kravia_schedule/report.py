@@ -149,9 +149,8 @@ def plan_to_json(plan: InvoicePlan) -> str:
     """:func:`plan_to_dict` as indented JSON text.
 
     The cyclic garbage collector is paused meanwhile, as while planning: the nested
-    dicts and lists (several per purchase) hold no cycles, and at 10^6 purchases its
-    passes over them, with the plan alive, took 10-11 s of a 63-68 s ``plan --format
-    json`` (54 s paused).
+    dicts and lists (several per purchase) hold no cycles, and its passes over them,
+    with a large plan alive, would walk every one of them again and again.
     """
     with cyclic_gc_paused():
         return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
@@ -175,8 +174,8 @@ def write_csv(plan: InvoicePlan, out: TextIO) -> None:
     """:func:`plan_to_csv`, written row by row to ``out`` (no whole-plan string).
 
     Rows are tuples in :data:`_CSV_COLUMNS` order, an invoice's own columns built once
-    for all its lines: at 10^6 purchases 6.5-6.8 s, where a dict per row through
-    ``csv.DictWriter`` took 8.5-10.4 s (of a 32 s ``plan --format csv``). Each text cell
+    for all its lines: a dict per row through ``csv.DictWriter`` costs markedly more
+    for a plan of millions of lines. Each text cell
     goes through :func:`spreadsheet_text`; amounts are integers, written as they are.
     """
     cell = spreadsheet_text

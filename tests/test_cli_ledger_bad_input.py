@@ -92,7 +92,7 @@ FILES: list[tuple[str, Setup, str]] = [
     # (case, setup, what the error line names)
     ("missing file", lambda tmp: (str(tmp / "l.db"), str(tmp / "absent.jsonl")), "absent.jsonl"),
     ("directory", lambda tmp: (str(tmp / "l.db"), str(tmp)), "Is a directory"),
-    ("binary", _file("p.jsonl", bytes(range(256)) * 4), "not UTF-8"),
+    ("binary", _file("p.jsonl", bytes(range(256)) * 4), "a binary file, not JSON or CSV text"),
     ("truncated JSON array", _file("p.json", '[{"id": "T1", "amount": 1'), "not valid JSON"),
     ("truncated JSON line", _file("p.jsonl", json.dumps(JANUARY[0])[:-9]), "line 1"),
     ("deeply nested JSON", _file("p.json", "[" * 100_000 + "]" * 100_000), "p.json"),

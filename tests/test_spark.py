@@ -22,7 +22,7 @@ pytest.importorskip("pyspark")
 from _records import GROUPED, nordmann_record  # noqa: E402
 
 from benchmarks.generate import purchases  # noqa: E402
-from kravia_schedule import plan_invoices  # noqa: E402
+from kravia_schedule import PlanOptions, plan_invoices, rules  # noqa: E402
 from kravia_schedule.columnar.reading import wanted_columns  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
@@ -115,7 +115,9 @@ def test_rows_give_back_the_plan(batch, as_of):
     assert invoices_of(chunked) == []
 
 
-def test_a_total_beyond_64_bits_is_named():
+def test_a_total_beyond_64_bits_is_named(monkeypatch):
+    # Amounts are bounded (rules.MAX_AMOUNT) far below this; raised here to reach it.
+    monkeypatch.setattr(rules, "MAX_AMOUNT", 2**65)
     records = [nordmann_record(f"T{i}", "2021-01-05T10:00:00+01:00", 2**62) for i in range(2)]
     invoice = plan_invoices(records).invoices[0]
     with pytest.raises(AmountOverflowError, match=rf"invoice '{invoice.id}' amount: {2**63}"):
@@ -142,12 +144,12 @@ def run_tasks(records: list[dict[str, Any]], parts: int, seed: int, **options: A
     """The Spark job's two stages run in this process: plan each part, shuffle the
     invoices by id into ``parts`` parts, merge each."""
     config = options.pop("config")
-    options = {"as_of": None, **options}
-    provenance = plan_invoices([], config, **options).provenance
+    checked = PlanOptions.of(**options)
+    provenance = plan_invoices([], config, options=checked).provenance
     planned = []
     for number, part in enumerate(split(records, parts, seed)):
         batches = table(part).to_batches(max_chunksize=7) if part else []
-        planned.extend(plan_part(batches, number, config, options))
+        planned.extend(plan_part(batches, number, config, checked))
     rows = pa.Table.from_batches(planned, schema=PLANNED)
     kinds = rows["kind"].to_pylist()
     by_invoice: list[list[int]] = [[] for _ in range(parts)]
@@ -198,9 +200,9 @@ def test_a_customer_over_several_parts_gets_one_invoice_with_the_earliest_addres
 
 def test_empty_partitions_give_no_rows():
     config = plan_invoices([]).provenance.config
-    assert list(plan_part([], 0, config, {})) == []
+    assert list(plan_part([], 0, config, PlanOptions())) == []
     empty = table([nordmann_record("T1", "2021-01-20T10:00:00+01:00")]).slice(0, 0)
-    assert list(plan_part(empty.to_batches(), 0, config, {})) == []
+    assert list(plan_part(empty.to_batches(), 0, config, PlanOptions())) == []
     assert list(merge_part([], plan_invoices([]).provenance)) == []
 
 
@@ -210,7 +212,7 @@ def test_a_task_gives_the_columns_back_their_names():
     names = given.column_names
     by_position = given.rename_columns([f"c{i}" for i in range(len(names))])
     config = plan_invoices([]).provenance.config
-    (batch,) = plan_task(names, config, {}, by_position.to_batches())
+    (batch,) = plan_task(names, config, PlanOptions(), by_position.to_batches())
     assert batch.column("part").to_pylist() == [0]  # outside a Spark task
     assert invoices_of(batch.column("invoice")) == list(plan_invoices(records).invoices)
 

@@ -19,11 +19,10 @@ and without it every action would plan the input again.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Unpack
 
 import pyarrow as pa
 from pyspark import StorageLevel, TaskContext
@@ -32,11 +31,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import StringType
 
-from kravia_schedule.calendar import CalendarKind, DateRoll
 from kravia_schedule.columnar.reading import wanted_columns
 from kravia_schedule.config import KraviaConfig
-from kravia_schedule.countries import Country
 from kravia_schedule.invoices import InvoicePlan, PlanProvenance
+from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
 from kravia_schedule.spark.rows import INVOICE, invoices_of, rejections_of, skipped_of
 from kravia_schedule.spark.tasks import (
@@ -90,7 +88,7 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
 def plan_task(
     names: list[str],
     config: KraviaConfig,
-    options: Mapping[str, Any],
+    options: PlanOptions,
     batches: Iterable[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
     """:func:`plan_part` of a Spark task's batches, whose columns come by position and
@@ -162,12 +160,8 @@ def plan_spark(
     config: KraviaConfig | None = None,
     *,
     partitions: int | None = None,
-    as_of: date | datetime | None = None,
-    strict: bool = False,
-    weekends_only: bool = False,
-    closed_days: Mapping[Country | str, Iterable[date] | Mapping[date, str]] | None = None,
-    due_date_rule: DateRoll | str = DateRoll.UNADJUSTED,
-    calendar_kind: CalendarKind | str = CalendarKind.PUBLIC,
+    options: PlanOptions | None = None,
+    **changes: Unpack[PlanOptionsArgs],
 ) -> SparkPlan:
     """Plan the purchases of the Spark DataFrame ``df`` on its cluster.
 
@@ -176,16 +170,12 @@ def plan_spark(
     merchant_reference``, the billing address as a struct column ``billing_address`` or
     as ``billing_address.<field>`` columns; others are ignored), e.g. read from Parquet
     or a table. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
-    partitions each shuffle makes; the other arguments are those of ``plan_invoices``.
+    partitions each shuffle makes; the options are those of ``plan_invoices``.
     ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
-    options: dict[str, Any] = {
-        "as_of": as_of, "strict": strict, "weekends_only": weekends_only,
-        "closed_days": closed_days, "due_date_rule": due_date_rule,
-        "calendar_kind": calendar_kind,
-    }  # fmt: skip
-    provenance = plan_invoices([], config, **options).provenance  # checks the options here
+    options = PlanOptions.of(options, **changes)  # checked here, before any job
+    provenance = plan_invoices([], config, options=options).provenance
     if partitions is None:
         partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
     if partitions < 1:

@@ -10,8 +10,7 @@ merges them with :func:`~kravia_schedule.planning.merge_plans`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +18,7 @@ import pyarrow.compute as pc
 from kravia_schedule.columnar import plan_frame
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.invoices import InvoicePlan, PlanProvenance
+from kravia_schedule.options import PlanOptions
 from kravia_schedule.planning import merge_plans
 from kravia_schedule.spark.rows import (
     INVOICE,
@@ -51,7 +51,7 @@ def plan_part(
     batches: Iterable[pa.RecordBatch],
     part: int,
     config: KraviaConfig,
-    options: Mapping[str, Any],
+    options: PlanOptions,
 ) -> Iterator[pa.RecordBatch]:
     """The plan of the records in ``batches`` (one partition, numbered ``part``), as rows
     of :data:`PLANNED`.
@@ -62,7 +62,7 @@ def plan_part(
     given = list(batches)
     if not given or not sum(batch.num_rows for batch in given):
         return
-    plan = plan_frame(pa.Table.from_batches(given), config, **options)
+    plan = plan_frame(pa.Table.from_batches(given), config, options=options)
     invoices = plan.invoices
     if invoices:
         count = len(invoices)

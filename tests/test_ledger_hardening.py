@@ -6,6 +6,8 @@ SQLite file and, when KRAVIA_TEST_POSTGRES_URL is set, on a PostgreSQL database.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 import threading
 import time
@@ -502,3 +504,33 @@ def test_record_valid_skips_conflicting_records_and_records_the_rest(ledger: Led
     with pytest.raises(LedgerError):
         ledger.transaction("D")
     assert ledger.transaction("N1").balance.purchased == 10_000
+
+
+def test_one_instant_written_with_another_offset_is_the_same_purchase(ledger: Ledger) -> None:
+    # As the planner counts it: an identical repeat, not a conflicting record.
+    first = purchase("O1", "2021-01-05T12:00:00+01:00")
+    again = {**first, "created_at": "2021-01-05T11:00:00Z"}
+    assert plan_invoices([first, again]).rejected[0].problems[0].path == "id"
+    assert ledger.record([first]) == (1, 0)
+    assert ledger.record([again]) == (0, 1)
+    with pytest.raises(LedgerConflict):
+        ledger.record([{**first, "created_at": "2021-01-05T12:00:00Z"}])  # another instant
+
+
+def test_a_ledger_of_schema_2_is_fingerprinted_by_instant(tmp_path: Any) -> None:
+    path = str(tmp_path / "old.db")
+    first = purchase("O1", "2021-01-05T12:00:00+01:00")
+    with Ledger.open(path) as ledger:
+        ledger.record([first])
+        # As schema 2 left it: the fingerprint of the record's text, offset and all.
+        old = hashlib.sha256(
+            json.dumps(
+                json.loads(ledger.db.execute("SELECT record FROM purchases")[0][0]),
+                sort_keys=True, separators=(",", ":"),
+            ).encode()
+        ).hexdigest()  # fmt: skip
+        with ledger.db.write():
+            ledger.db.execute("UPDATE purchases SET fingerprint = ?", (old,))
+            ledger.db.execute("UPDATE schema_version SET version = 2")
+    with Ledger.open(path) as ledger:  # migration 3
+        assert ledger.record([{**first, "created_at": "2021-01-05T11:00:00Z"}]) == (0, 1)

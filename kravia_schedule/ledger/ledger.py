@@ -13,7 +13,6 @@ invoice (``late``); an issued invoice never changes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -52,7 +51,7 @@ from kravia_schedule.ledger.backends import (
     open_backend,
     redacted,
 )
-from kravia_schedule.ledger.schema import instant, migrate
+from kravia_schedule.ledger.schema import fingerprint, instant, migrate
 from kravia_schedule.lifecycle import (
     TRANSITIONS,
     Action,
@@ -152,8 +151,7 @@ class RecordReport:
 
 
 def _fingerprint(purchase: Purchase) -> str:
-    canonical = json.dumps(purchase.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return fingerprint(purchase.to_dict())
 
 
 @lru_cache(maxsize=1 << 16)  # asked for twice per purchase recorded; customers recur

@@ -9,12 +9,15 @@ connection (data that SQL alone cannot convert).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kravia_schedule.ledger.backends import Backend, LedgerUnavailable
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "instant", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "fingerprint", "instant", "migrate"]
 
 Step = str | Mapping[str, tuple[str, ...]] | Callable[[Backend], None]
 
@@ -30,6 +33,32 @@ def instant(created_at: datetime) -> int:
     True
     """
     return (created_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def fingerprint(record: Mapping[str, Any]) -> str:
+    """What a recorded purchase is, as one text: its record in canonical JSON, its
+    ``created_at`` in UTC. Two records of one instant written with different offsets are
+    the same purchase, as the planner compares them (by instant).
+
+    >>> a = {"id": "T1", "created_at": "2021-01-05T12:00:00+01:00", "amount": 5}
+    >>> fingerprint(a) == fingerprint({**a, "created_at": "2021-01-05T11:00:00+00:00"})
+    True
+    """
+    data = dict(record)
+    created = data.get("created_at")
+    if isinstance(created, str):
+        data["created_at"] = datetime.fromisoformat(created).astimezone(UTC).isoformat()
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _refingerprint(db: Backend) -> None:
+    """Every purchase recorded before migration 3 fingerprinted by instant."""
+    rows = db.execute("SELECT id, record FROM purchases")
+    db.executemany(
+        "UPDATE purchases SET fingerprint = ? WHERE id = ?",
+        [(fingerprint(json.loads(record)), tid) for tid, record in rows],
+    )
 
 
 def _fill_instants(db: Backend) -> None:
@@ -153,6 +182,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE purchases ADD COLUMN created_us BIGINT NOT NULL DEFAULT 0",
         _fill_instants,
     ),
+    # A purchase's fingerprint reads its created_at as an instant (see fingerprint).
+    (_refingerprint,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -279,8 +279,12 @@ def _json_array(name: str, text: str) -> Iterator[Any]:
     data, problem = _parse_json(text)
     if problem is not None:
         raise InputFileError(name, problem)
+    if isinstance(data, dict):  # one transaction (GET /v1/transactions/{id}, a callback)
+        data = [data]
     if not isinstance(data, list):
-        raise InputFileError(name, "a JSON input file must hold an array of purchase objects")
+        raise InputFileError(
+            name, "a JSON input file must hold an array of purchase objects, or one object"
+        )
     for number, record in enumerate(data, start=1):
         bad = _bad_text(record) if _may_escape_a_surrogate(text) else None
         if bad is not None:

@@ -512,7 +512,7 @@ def test_empty_files(tmp_path):
 
 
 def test_refuses_what_it_cannot_read(tmp_path):
-    with pytest.raises(ValueError, match=r"\.parquet, \.csv, \.jsonl"):
+    with pytest.raises(ValueError, match=r"\.parquet, \.csv, \.json, \.jsonl"):
         plan_file(tmp_path / "purchases.xlsx")
     with pytest.raises(TypeError, match="DataFrame"):
         plan_frame([record()])

@@ -121,3 +121,25 @@ def test_a_dintero_problem_is_named_by_dinteros_path(engine) -> None:
     plan = engine([record], None)
     [rejection] = plan.rejected
     assert rejection.field.startswith("items[0].vat")
+
+
+@pytest.mark.parametrize("engine_name", ["core", "columnar"])
+@pytest.mark.parametrize(
+    "name", ["transactions_list.json", "transaction_single.json", "webhook_envelope.json"]
+)
+def test_the_command_line_plans_dinteros_files_as_they_come(
+    capsys: pytest.CaptureFixture[str], name: str, engine_name: str
+) -> None:
+    from kravia_schedule.cli import main
+
+    if engine_name == "columnar":
+        pytest.importorskip("polars")
+    path = FIXTURES / name
+    status = main(["plan", str(path), "--format", "json", "--engine", engine_name])
+    out = json.loads(capsys.readouterr().out)
+    expected = plan_invoices(transactions(name))
+    assert len(out["invoices"]) == len(expected.invoices)
+    assert [r["transaction_id"] for r in out["rejected"]] == [
+        r.transaction_id for r in expected.rejected
+    ]
+    assert status == 0

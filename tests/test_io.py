@@ -39,12 +39,19 @@ def test_json_array_detected_by_content(tmp_path):
     assert list(read_records(source)) == [RECORD, RECORD]
 
 
-@pytest.mark.parametrize(("text", "message"), [("{nope", "not valid JSON"), ('{"id": 1}', "array")])
+@pytest.mark.parametrize(("text", "message"), [("{nope", "not valid JSON"), ("17", "array")])
 def test_json_file_errors_are_value_errors(tmp_path, text, message):
     source = tmp_path / "purchases.json"
     source.write_text(text)
     with pytest.raises(ValueError, match=message):
         list(read_records(source))
+
+
+def test_a_json_file_of_one_object_is_one_record(tmp_path):
+    # A GET /v1/transactions/{id} response or a callback body, saved as it came.
+    source = tmp_path / "transaction.json"
+    source.write_text(json.dumps(RECORD, indent=2))
+    assert list(read_records(source)) == [RECORD]
 
 
 def test_unknown_format_is_refused(tmp_path):

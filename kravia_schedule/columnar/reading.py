@@ -96,8 +96,10 @@ def _load_path(path: Path) -> _Input | None:
         return _load_csv(path)
     if suffix in {".jsonl", ".ndjson"}:
         return _load_jsonl(path)
+    if suffix == ".json":  # GET /v1/transactions' array, or one transaction: read exactly
+        return None
     raise ValueError(
-        f"cannot tell the format of {str(path)!r}: use .parquet, .csv, .jsonl or .ndjson"
+        f"cannot tell the format of {str(path)!r}: use .parquet, .csv, .json, .jsonl or .ndjson"
     )
 
 

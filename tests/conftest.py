@@ -23,14 +23,14 @@ def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from kravia_schedule.columnar import placing
 
     counts: list[int] = []
-    place = placing.Context.place
+    place = placing.place
 
-    def counting(self: Any, frame: Any) -> Any:
-        result = place(self, frame)
-        counts.append(result.height)
+    def counting(*args: Any) -> Any:
+        result = place(*args)
+        counts.append(result.lines.height)
         return result
 
-    monkeypatch.setattr(placing.Context, "place", counting)
+    monkeypatch.setattr(placing, "place", counting)
     return counts
 
 

@@ -33,18 +33,15 @@ from kravia_schedule.columnar import (  # noqa: E402
     FramePlan,
     frames,
     grouping,
+    lookups,
     placing,
     plan_frame,
     plan_frames,
     plan_parquet,
-)
-from kravia_schedule.columnar.placing import (  # noqa: E402
-    ISO_TIMESTAMP,
-    _compacted,
-    _instant,
-    _tails,
+    timestamps,
 )
 from kravia_schedule.columnar.result import StoredResidue  # noqa: E402
+from kravia_schedule.columnar.timestamps import ISO_TIMESTAMP  # noqa: E402
 from kravia_schedule.config import ProductConfig  # noqa: E402
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
@@ -199,10 +196,10 @@ def instants(text: str) -> tuple[int | None, int | None]:
     """The instant of ``text`` with its tail read from the text, and looked up among
     the distinct tails."""
     column = pl.Series("created_at", [text])
-    tails = _tails(column)
+    tails = timestamps.tails(column)
     assert tails is not None  # one tail: few enough to look up
-    looked_up = column.to_frame().select(_instant(pl.col("created_at"), tails)).item()
-    return pl.select(_instant(pl.lit(text))).item(), looked_up
+    looked_up = column.to_frame().select(timestamps.instant(pl.col("created_at"), tails)).item()
+    return pl.select(timestamps.instant(pl.lit(text))).item(), looked_up
 
 
 @pytest.mark.parametrize(
@@ -219,23 +216,23 @@ def test_tails_are_looked_up_only_when_they_are_few(monkeypatch):
     texts = [f"2025-01-31T10:00:00.{n:06d}+01:00" for n in range(1, 40)]
     same = ["2025-01-31T10:00:00Z"] * 40
     column = pl.Series("created_at", [*same, *texts, None, "2025-01-31T10:00:00x"])
-    tails = _tails(column)
+    tails = timestamps.tails(column)
     assert tails is not None
     corrections = dict(zip(tails["tail"].to_list(), tails["correction"].to_list(), strict=True))
     assert corrections["Z"] == 0
     assert corrections[".000007+01:00"] == 7 - 3_600_000_000
     assert corrections["x"] is None
-    monkeypatch.setattr(placing, "_TAILS", 10)
+    monkeypatch.setattr(timestamps, "_TAILS", 10)
     # The first 40 rows have one tail, the whole column 42.
-    assert _tails(column) is None
+    assert timestamps.tails(column) is None
     # The first 40 rows have 40 tails.
-    assert _tails(pl.Series("created_at", [*texts, *same])) is None
+    assert timestamps.tails(pl.Series("created_at", [*texts, *same])) is None
 
 
 @pytest.mark.parametrize("limit", [0, 1 << 12])
 def test_a_plan_reads_timestamps_either_way(monkeypatch, limit):
     # Beyond the limit each row's tail is read from its text, as with microseconds.
-    monkeypatch.setattr(placing, "_TAILS", limit)
+    monkeypatch.setattr(timestamps, "_TAILS", limit)
     stamps = ["2025-01-31T23:30:00Z", "2025-01-31T23:30:00.5+05:30", "2025-03-31T22:30:00-01:00",
               "2025-01-31T23:30:00.1234567+00:00", "2025-02-30T10:00:00Z", "2025-01-31 23:30:00Z",
               "2025-06-30T23:59:59.999999+00:00", "2025-01-31T23:30:00+0100"]  # fmt: skip
@@ -625,7 +622,7 @@ def test_lines_at_one_instant_are_in_id_order():
 
 def test_known_addresses_do_not_hold_the_batch_strings():
     # A string column taken from a larger one shares its buffers; the known addresses
-    # outlive their batch, so _compacted copies them out. (Casting to Binary and back,
+    # outlive their batch, so lookups.compacted copies them out. (Casting to Binary and back,
     # or slicing the strings, keeps the shared buffers.)
     batch = pl.Series("s", [f"{n:07d}-a text longer than twelve bytes" for n in range(100_000)])
     taken = batch.gather(range(0, 100_000, 100))
@@ -635,7 +632,7 @@ def test_known_addresses_do_not_hold_the_batch_strings():
         return sum(b.size for b in arrow.buffers() if b is not None)
 
     assert held(taken) > held(batch) / 2  # the premise: the taken rows share the batch's
-    compacted = _compacted(taken)
+    compacted = lookups.compacted(taken)
     assert compacted.to_list() == taken.to_list()
     assert held(compacted) < held(batch) / 20
 
@@ -710,7 +707,7 @@ def test_an_error_on_either_thread_reaches_the_caller(monkeypatch, tmp_path, fai
     def fail(*args: Any) -> Any:
         raise RuntimeError(failing)
 
-    target = (frames, "plan_residue") if failing == "residue" else (placing.Context, "place")
+    target = (frames, "plan_residue") if failing == "residue" else (placing, "place")
     monkeypatch.setattr(*target, fail)
     # Streamed a row a batch, the first batch's residue is planned on the thread.
     data = flatten(records)

@@ -66,10 +66,13 @@ are read value by value: values of the expected type take the columnar path, the
 go to the residue as they are.
 
 **Modules**, in the order a plan flows through them: :mod:`.reading` (the input as typed
-columns), :mod:`.placing` (the plainly valid rows and their addresses, customers and
-dates), :mod:`.addresses` (addresses recognized over columns), :mod:`.grouping` (lines
-into invoices, in the plan's order, with the core's ids) and :mod:`.result`
+columns), :mod:`.marking` (which rows are plainly valid; instants by :mod:`.timestamps`),
+:mod:`.placing` (their addresses, customers and dates; addresses recognized over columns
+by :mod:`.addresses`, rows on no invoice reported by :mod:`.outcomes`), :mod:`.grouping`
+(lines into invoices, in the plan's order, with the core's ids) and :mod:`.result`
 (:class:`FramePlan`); :mod:`.frames` and :mod:`.streaming` are the entry points.
+:mod:`.lookups` holds the plan's one mutable object, the look-ups each distinct value
+is decided by once; every other function takes what it needs as arguments.
 """
 
 from __future__ import annotations

@@ -16,15 +16,14 @@ from typing import Any, Unpack
 import polars as pl
 
 from kravia_schedule._gc import cyclic_gc_paused
-from kravia_schedule.columnar.addresses import (
-    ADDRESS_FIELDS,
-)
+from kravia_schedule.columnar import placing
 from kravia_schedule.columnar.grouping import group_into_invoices
-from kravia_schedule.columnar.placing import Context
+from kravia_schedule.columnar.lookups import Lookups
+from kravia_schedule.columnar.marking import mark
 from kravia_schedule.columnar.reading import source_of
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
-from kravia_schedule.invoices import InvoicePlan
+from kravia_schedule.invoices import InvoicePlan, PlanProvenance
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
 
@@ -49,8 +48,8 @@ def plan_frames(
     # The collector paused as in plan_invoices: many small objects, no cycles.
     with cyclic_gc_paused(), ThreadPoolExecutor(1) as pool:
         frame, records = source_of(data)
-        context = Context(config, provenance)
-        marked = context.mark(frame)
+        lookups = Lookups(config, provenance)
+        marked = mark(frame, config)
         # The core plans the rows that are not plainly valid on a thread of its own
         # while Polars (which lets go of the GIL) places the others, so the two use both
         # cores. The rows placing sends to the core as well (an address it refuses,
@@ -58,16 +57,18 @@ def plan_frames(
         core = ~pl.col("plain") & ~pl.col("money_missing")
         early = marked.lazy().filter(core).select("row").collect()["row"]
         first = pool.submit(plan_rows, records, early.to_list(), config, options)
-        placed = context.place(marked)
+        placed = placing.place(marked, config, lookups, provenance.strict)
         stored = StoredResidue()
-        rest = pl.Series(rest_rows(frame, placed, context, stored), dtype=early.dtype)
+        rest = pl.Series(rest_rows(frame, placed, stored), dtype=early.dtype)
         late = rest.filter(~rest.is_in(early.implode())).to_list()
         residue = first.result()
         if late:  # disjoint ids: every row of a repeated id is in ``early``
             residue = merge_plans(residue, plan_rows(records, late, config, options))
-        rows = pl.concat([placed, context.residue_rows(residue)], how="vertical_relaxed")
-        invoices, details = group_into_invoices(context, rows, lines=lines)
-        return frame_plan(context, invoices, details, residue, stored.done())
+        rows = pl.concat(
+            [placed.lines, placing.residue_rows(residue, lookups)], how="vertical_relaxed"
+        )
+        invoices, details = group(rows, lookups, lines=lines)
+        return frame_plan(provenance, lookups, invoices, details, residue, stored.done())
 
 
 def plan_frame(
@@ -108,24 +109,18 @@ def plan_file(
 
 
 def rest_rows(
-    frame: pl.DataFrame,
-    placed: pl.DataFrame,
-    context: Context,
-    stored: StoredResidue,
-    offset: int = 0,
+    frame: pl.DataFrame, placed: placing.Placed, stored: StoredResidue, offset: int = 0
 ) -> list[int]:
     """The rows of ``frame`` (``offset`` rows into the input) left for the core: neither
-    ``placed`` nor skipped or rejected on the columnar path (those are moved from
-    ``context`` to ``stored``)."""
-    skipped = pl.concat(context.skipped)
-    context.skipped.clear()
+    placed on a line nor skipped or rejected on the columnar path (those are added to
+    ``stored``)."""
+    skipped = placed.skipped
     stored.add_skipped(skipped.drop("row"))
-    done = [placed["row"], skipped["row"]]
+    done = [placed.lines["row"], skipped["row"]]
     index = (pl.col("row") + offset).alias("index")
-    for rejected, problems in context.rejected:
+    for rejected, problems in placed.rejected:
         stored.add_rejected(rejected.select("transaction_id", index, "problems"), problems)
         done.append(rejected["row"])
-    context.rejected.clear()
     finished = pl.concat(done).implode()
     rest = frame.lazy().select("row").filter(~pl.col("row").is_in(finished))
     return rest.collect()["row"].to_list()
@@ -155,37 +150,31 @@ def plan_rows(
     return plan_residue(records(rows), [offset + r for r in rows], config, options)
 
 
+def group(
+    rows: pl.DataFrame, lookups: Lookups, *, lines: bool
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """:func:`group_into_invoices` of placed ``rows`` with the tables of ``lookups``."""
+    customers = lookups.customer_table()
+    return group_into_invoices(rows, lookups.dates, lookups.states, customers, lines=lines)
+
+
 def frame_plan(
-    context: Context,
+    provenance: PlanProvenance,
+    lookups: Lookups,
     invoices: pl.DataFrame,
     details: pl.DataFrame | None,
     residue: InvoicePlan,
     stored: StoredResidue | None = None,
 ) -> FramePlan:
-    known = context.known
-    if known is None:
-        addresses = pl.DataFrame(
-            schema={**dict.fromkeys(ADDRESS_FIELDS, pl.String), "product": pl.String,
-                    "address": pl.Int64}
-        )  # fmt: skip
-    else:
-        addresses = (
-            known.filter(pl.col("address").is_not_null())
-            .select(
-                *(pl.col(f"k.a.{name}").alias(name) for name in ADDRESS_FIELDS),
-                pl.col("k.payment_product_type").alias("product"),
-                "address",
-            )
-            .sort("address")
-        )
+    """The :class:`FramePlan` of grouped ``invoices`` and the core's ``residue``."""
     return FramePlan(
         invoices,
         residue,
-        context.provenance,
+        provenance,
         details,
-        addresses,
-        tuple(context.dates),
-        tuple(context.states),
-        dict(context.objects),
+        lookups.address_table(),
+        tuple(lookups.dates),
+        tuple(lookups.states),
+        lookups.address_objects(),
         stored,
     )

@@ -7,7 +7,7 @@ core's digest of the same text (:func:`_digests`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,15 +15,18 @@ import polars as pl
 
 from kravia_schedule import rules
 from kravia_schedule.columnar.addresses import KEYS
-from kravia_schedule.columnar.placing import Context
 from kravia_schedule.columnar.result import PRODUCT_ENUM
 from kravia_schedule.config import ProductType
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
+from kravia_schedule.dates import InvoiceDates
+from kravia_schedule.invoices import InvoiceState
 
 #: The columns every line of an invoice shares (taken from its first).
 _INVOICE_WIDE = ["address", "dates", "payment_product_type", "customer", "currency", "start",
                  "sid"]  # fmt: skip
+
+_STATE = pl.Enum([s.value for s in InvoiceState])
 
 #: Texts digested at a time (see _digests); a test lowers it.
 _SLICE = 1 << 16
@@ -37,10 +40,17 @@ _CODE_BITS = 63
 
 
 def group_into_invoices(
-    context: Context, rows: pl.DataFrame, *, lines: bool
+    rows: pl.DataFrame,
+    dates: Sequence[InvoiceDates],
+    states: Sequence[InvoiceState | None],
+    customers: pl.DataFrame,
+    *,
+    lines: bool,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """One row per invoice of ``rows`` (complete groups), in the plan's invoice order,
     and (with ``lines``) the lines' other fields, one row per line in that order.
+    ``dates`` and ``states`` are by ``dates`` index, ``customers`` (see
+    :meth:`~kravia_schedule.columnar.lookups.Lookups.customer_table`) by ``customer``.
 
     A grouped invoice is a (customer key, currency, period start); its lines are in
     (instant, id) order, its address is its earliest line's. A standard invoice is
@@ -71,8 +81,7 @@ def group_into_invoices(
         )
         .collect()
     )
-    dates_table = context.dates_table()  # row i: the dates of index i
-    customers = context.customer_table()  # row i: customer i
+    dates_table = _dates_table(dates, states)  # row i: the dates of index i
     currencies = sorted(rows["currency"].unique().to_list())
     keys = (
         rows.lazy()
@@ -134,7 +143,7 @@ def group_into_invoices(
         .otherwise("sid")
     )
     details = order.select(detail) if lines else None
-    frame, replaced = _checked_ids(context, frame.lazy().with_columns(id=invoice_id).collect())
+    frame, replaced = _checked_ids(dates, frame.lazy().with_columns(id=invoice_id).collect())
     if replaced:  # ids in another format may sort in another order
         frame, details = _reordered(frame, details)
     amounts = frame.lazy().select(pl.col("amount", "vat_amount").abs().max()).collect().row(0)
@@ -165,7 +174,36 @@ def group_into_invoices(
     return invoices.collect(), details
 
 
-def _checked_ids(context: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+def _dates_table(
+    dates: Sequence[InvoiceDates], states: Sequence[InvoiceState | None]
+) -> pl.DataFrame:
+    """The invoice columns that depend on the ``dates`` index only."""
+    return pl.DataFrame(
+        {
+            "dates": range(len(dates)),
+            "interval": [d.period.interval.value if d.period else None for d in dates],
+            "period": [d.period.label if d.period else None for d in dates],
+            "period_start": [d.period.start if d.period else None for d in dates],
+            "period_end": [d.period.end if d.period else None for d in dates],
+            "issue_date": [d.issue_date for d in dates],
+            "due_date": [d.due_date for d in dates],
+            "last_on_time_payment_date": [d.last_on_time_payment_date for d in dates],
+            "state": pl.Series([s.value if s else None for s in states], dtype=_STATE),
+        },
+        schema_overrides={
+            "dates": pl.Int64,
+            "interval": pl.String,
+            "period": pl.String,
+            "period_start": pl.Date,
+            "period_end": pl.Date,
+            "issue_date": pl.Date,
+            "due_date": pl.Date,
+            "last_on_time_payment_date": pl.Date,
+        },
+    )
+
+
+def _checked_ids(dates: Sequence[InvoiceDates], frame: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
     """``frame`` with the core's own ids if they differ from the ones computed here on
     the first grouped or standard invoice (the core's format is the reference), and
     whether they did."""
@@ -176,7 +214,7 @@ def _checked_ids(context: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, b
     same = True
     if grouped.height:
         row = grouped.row(0, named=True)
-        period = context.dates[row["dates"]].period
+        period = dates[row["dates"]].period
         assert period is not None
         same = row["id"] == rules.grouped_invoice_id(_key(row), row["currency"], period)
     if standard.height:
@@ -193,7 +231,7 @@ def _checked_ids(context: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, b
             product = ProductType(row["payment_product_type"])
             ids.append(rules.standard_invoice_id(product, row["transaction_ids"][0]))
         else:
-            period = context.dates[row["dates"]].period
+            period = dates[row["dates"]].period
             assert period is not None
             ids.append(rules.grouped_invoice_id(_key(row), row["currency"], period))
     return frame.with_columns(id=pl.Series(ids, dtype=pl.String)), True
@@ -345,7 +383,7 @@ def _grouped_digests(
     invoices: (issue date, customer rank, currency, period start), as
     :func:`_line_order` orders them. ``keys`` has a row per line (as
     :func:`_line_order` takes them) and ``stats`` its :func:`_stats`, ``customers`` and
-    ``dates`` are the context's tables and ``currencies`` the currencies by ``currency``
+    ``dates`` are the plan's tables and ``currencies`` the currencies by ``currency``
     index."""
     fields = ["issue", "rank", "currency", "start"]
     lines = keys.lazy().filter(pl.col("start").is_not_null())

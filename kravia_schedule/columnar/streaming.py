@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any, Unpack
@@ -18,20 +18,24 @@ from typing import Any, Unpack
 import polars as pl
 
 from kravia_schedule._gc import cyclic_gc_paused
+from kravia_schedule.columnar import placing
 from kravia_schedule.columnar.addresses import (
     PY_WHITESPACE,
 )
 from kravia_schedule.columnar.frames import (
     frame_plan,
+    group,
     plan_residue,
     plan_rows,
     rest_rows,
 )
-from kravia_schedule.columnar.grouping import group_into_invoices
-from kravia_schedule.columnar.placing import Context, row_schema
+from kravia_schedule.columnar.lookups import Lookups
+from kravia_schedule.columnar.marking import mark
+from kravia_schedule.columnar.placing import row_schema
 from kravia_schedule.columnar.reading import as_text, from_frame, import_pyarrow, wanted_columns
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
+from kravia_schedule.dates import InvoiceDates
 from kravia_schedule.invoices import InvoicePlan
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
@@ -92,7 +96,7 @@ def plan_parquet(
     repeated = (
         _repeated_ids(parquet, batch_rows) if "id" in columns else pl.Series([], dtype=pl.UInt64)
     )
-    context = Context(config, provenance)
+    lookups = Lookups(config, provenance)
     residues: list[InvoicePlan] = []
     # The residue's skipped purchases and rejections (~3 % of a typical file), as frames:
     # as Python objects, those of a large file would take gigabytes.
@@ -120,23 +124,23 @@ def plan_parquet(
             held_records += records(held_local)
             held_rows += [offset + row for row in held_local]
             frame = frame.filter(~held)
-            placed = context.place(context.mark(frame))
-            rest = rest_rows(frame, placed, context, stored, offset)
+            placed = placing.place(mark(frame, config), config, lookups, provenance.strict)
+            rest = rest_rows(frame, placed, stored, offset)
             # The core plans a batch's other rows on a thread while the next batch is
             # read and placed (Polars lets go of the GIL); the plan is kept here.
             planning = pool.submit(plan_rows, records, rest, config, options, offset)
             if pending is not None:
                 residues.append(stored.keep(pending.result()))
             pending = planning
-            parts += _spill(context, placed.drop(drop), spilled, parts, per_day)
+            parts += _spill(lookups.dates, placed.lines.drop(drop), spilled, parts, per_day)
             offset += batch.num_rows
         if pending is not None:
             residues.append(stored.keep(pending.result()))
         residues.append(stored.keep(plan_residue(held_records, held_rows, config, options)))
         residue = merge_plans(*residues)
         del residues, held_records, held_rows
-        rows = context.residue_rows(residue).drop(drop)
-        parts += _spill(context, rows, spilled, parts, per_day)
+        rows = placing.residue_rows(residue, lookups).drop(drop)
+        parts += _spill(lookups.dates, rows, spilled, parts, per_day)
         schema = {k: v for k, v in _spill_schema().items() if k not in drop}
         scan = pl.scan_parquet(os.path.join(spilled, "*.parquet"), schema=schema)
         # Each range's invoices go to a file too and are read back at the end, so the
@@ -146,18 +150,19 @@ def plan_parquet(
         details: list[pl.DataFrame] = []
         for low, high in _day_ranges(per_day, batch_rows):
             rows = scan.filter(pl.col("issue").is_between(low, high)).drop("issue").collect()
-            part, detail = group_into_invoices(context, rows, lines=lines)
+            part, detail = group(rows, lookups, lines=lines)
             del rows
             results.append(_spill_invoices(part, spill, len(results)))
             if detail is not None:
                 details.append(detail)
         if not results:
-            part, detail = group_into_invoices(context, _no_rows().drop(drop), lines=lines)
+            part, detail = group(_no_rows().drop(drop), lookups, lines=lines)
             results, details = [part], [detail] if detail is not None else []
-        context.release()
+        lookups.release()
         invoices = [r if isinstance(r, pl.DataFrame) else pl.read_parquet(r) for r in results]
         return frame_plan(
-            context,
+            provenance,
+            lookups,
             pl.concat(invoices, how="vertical_relaxed", rechunk=False),
             pl.concat(details, rechunk=False) if lines else None,
             residue,
@@ -189,13 +194,17 @@ def _repeated_ids(parquet: Any, batch_rows: int) -> pl.Series:
 
 
 def _spill(
-    context: Context, rows: pl.DataFrame, spill: str, part: int, per_day: Counter[date]
+    dates: Sequence[InvoiceDates],
+    rows: pl.DataFrame,
+    spill: str,
+    part: int,
+    per_day: Counter[date],
 ) -> int:
     """Write ``rows`` (lines placed on invoices) with their issue date to the spill
-    directory; the number of files written."""
+    directory (``dates`` by ``dates`` index); the number of files written."""
     if not rows.height:
         return 0
-    issue = pl.Series([d.issue_date for d in context.dates], dtype=pl.Date)
+    issue = pl.Series([d.issue_date for d in dates], dtype=pl.Date)
     rows = rows.with_columns(issue=issue.gather(rows["dates"])).sort("issue")
     per_day.update(dict(rows["issue"].value_counts().iter_rows()))
     rows.write_parquet(os.path.join(spill, f"{part:06d}.parquet"), row_group_size=1 << 16)

@@ -96,7 +96,11 @@ class LocalDays:
         self.zone = country.zone
         self.by_day: dict[int, tuple[float, date, date] | None] = {}
 
-    def _day(self, utc_day: int) -> tuple[float, date, date] | None:
+    def utc_day(self, utc_day: int) -> tuple[float, date, date] | None:
+        """The local dates of UTC day number ``utc_day`` (days since 1970-01-01) as
+        ``(t, before, after)``: instants before ``t`` fall on ``before``, the rest on
+        ``after`` (one date twice when no local midnight falls within the day);
+        ``None`` when the zone's clock jumps oddly that day (the caller computes)."""
         start = utc_day * 86400
         first = datetime.fromtimestamp(start, self.zone).date()
         last = datetime.fromtimestamp(start + 86399, self.zone).date()
@@ -114,7 +118,7 @@ class LocalDays:
             if utc_day in self.by_day:
                 entry = self.by_day[utc_day]
             else:
-                entry = self.by_day[utc_day] = self._day(utc_day)
+                entry = self.by_day[utc_day] = self.utc_day(utc_day)
             if entry is None:
                 return when.astimezone(self.zone).date()
         except (ValueError, OverflowError):  # e.g. 0001-01-01T00:00+01:00 is in year 0 UTC
@@ -156,7 +160,7 @@ class _GroupedDays:
         """The start of the billing period ``when`` falls in (the slow path of a day not
         yet seen; caches the day when it follows the usual pattern)."""
         day = timestamp // 86400.0
-        entry = self.local._day(int(day))
+        entry = self.local.utc_day(int(day))
         if entry is None:
             return billing_period(self.local(when), self.interval).start
         midnight, before, after = entry

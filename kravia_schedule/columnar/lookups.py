@@ -130,7 +130,7 @@ class Lookups:
         found = self._local_days.get(key)
         if found is None:
             utc_day, country = divmod(key, 4)
-            entry = self._helpers[country]._day(utc_day)
+            entry = self._helpers[country].utc_day(utc_day)
             if entry is None or entry[0] != int(entry[0]):
                 found = (None, None, None)
             else:

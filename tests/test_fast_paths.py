@@ -271,7 +271,7 @@ def test_a_local_date_beyond_year_9999_is_rejected_not_a_crash():
 def test_grouped_days_fall_back_to_astimezone_for_a_day_off_the_pattern(monkeypatch):
     days = _GroupedDays(Country.FI, BusinessCalendar(Country.FI), Interval.MONTHLY, 14,
                         DateRoll.UNADJUSTED)  # fmt: skip
-    monkeypatch.setattr(days.local, "_day", lambda day: None)
+    monkeypatch.setattr(days.local, "utc_day", lambda day: None)
     when = datetime(2025, 1, 31, 22, 30, tzinfo=UTC)  # 1 February in Helsinki
     assert days.start(when, when.timestamp()) == datetime(2025, 2, 1).date()
     assert days.by_day == {}  # such a day is never cached

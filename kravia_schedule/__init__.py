@@ -22,7 +22,15 @@ from kravia_schedule.calendar import (
     SkippedDay,
     holiday_data_years,
 )
-from kravia_schedule.config import KraviaConfig, ProductConfig, ProductType, parse_configuration
+from kravia_schedule.config import (
+    InvoiceChannel,
+    InvoiceDeliveryMethod,
+    KraviaConfig,
+    Payability,
+    ProductConfig,
+    ProductType,
+    parse_configuration,
+)
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
 from kravia_schedule.dates import (
@@ -113,7 +121,9 @@ __all__ = [
     "InvalidOption",
     "InvalidPurchaseError",
     "Invoice",
+    "InvoiceChannel",
     "InvoiceDates",
+    "InvoiceDeliveryMethod",
     "InvoiceLine",
     "InvoiceLines",
     "InvoicePlan",
@@ -124,6 +134,7 @@ __all__ = [
     "LedgerError",
     "MergeConflictError",
     "NaiveDatetimeError",
+    "Payability",
     "PaymentDeadline",
     "PaymentRule",
     "PlanOptions",

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kravia_schedule import Finding, reconcile
+from kravia_schedule import Finding, parse_configuration, reconcile
 
 BASE = json.loads(
     (Path(__file__).parent / "fixtures" / "dintero" / "transactions_list.json").read_text()
@@ -115,3 +116,104 @@ def test_kravia_invoicing_a_voided_purchase_is_not_scheduled() -> None:
     [found] = reconcile([voided]).discrepancies
     assert (found.finding, found.expected, found.actual) == (Finding.NOT_SCHEDULED, None, "K-1")
     assert found.why == "voided: voided before billing"
+
+
+# -- the fixtures of tests/fixtures/reconcile/ ---------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reconcile"
+CONFIG = parse_configuration(
+    json.loads((Path(__file__).parent.parent / "examples" / "config.json").read_text())
+)
+
+
+def fixture(name: str) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_the_agreeing_fixture_agrees_and_skips_the_card_payment() -> None:
+    result = reconcile(fixture("kravia_agrees.json"), CONFIG)
+    assert (result.checked, result.discrepancies, result.rejected) == (3, (), ())
+    assert [s.transaction_id for s in result.plan.skipped] == ["T00000109.CardPaymentNotKravia000a"]
+    # November's grouped purchase is planned though Kravia has not invoiced it yet.
+    assert "T00000104.GroupedNovemberOpen0a" in result.plan.invoices[-1].transaction_ids
+
+
+def test_not_invoiced_only_once_the_schedule_has_issued_the_invoice() -> None:
+    rows = fixture("kravia_discrepancies.json")
+    findings = {
+        as_of: {
+            d.transaction_id
+            for d in reconcile(rows, CONFIG, as_of=as_of).discrepancies
+            if d.finding is Finding.NOT_INVOICED
+        }
+        for as_of in (None, date(2026, 9, 30), date(2026, 10, 1))
+    }
+    assert findings == {
+        None: set(),
+        date(2026, 9, 30): set(),
+        date(2026, 10, 1): {"T00000206.GroupedSeptMissing0a"},
+    }
+    [missing] = [
+        d
+        for d in reconcile(rows, CONFIG, as_of=date(2026, 10, 1)).discrepancies
+        if d.finding is Finding.NOT_INVOICED
+    ]
+    assert str(missing.expected).startswith("G-2026-09-")
+    assert missing.actual is None
+    assert str(missing).endswith(
+        "Kravia has no invoice (issued on 2026-10-01: the first business day after 2026-09 "
+        "ends on 2026-09-30)"
+    )
+
+
+def test_a_later_copy_that_kravia_invoiced_is_not_reported_missing() -> None:
+    late = grouped("T1", "2026-10-05T10:00:00.000Z")
+    invoiced = grouped("T1", "2026-10-05T10:00:00.000Z", **OCT)
+    result = reconcile([late, invoiced], as_of=date(2026, 12, 1))
+    assert all(d.finding is not Finding.NOT_INVOICED for d in result.discrepancies)
+
+
+def test_flat_records_are_planned_but_never_missing() -> None:
+    flat = {
+        "id": "F1",
+        "created_at": "2026-10-05T10:00:00Z",
+        "amount": 1000,
+        "vat_amount": 200,
+        "currency": "NOK",
+        "status": "AUTHORIZED",
+        "payment_product_type": "kravia.invoice_b2b_grouped",
+        "billing_address": BASE["billing_address"],
+    }
+    result = reconcile([flat], as_of=date(2026, 12, 1))
+    assert result.plan.invoices[0].transaction_ids == ("F1",)
+    assert (result.checked, result.discrepancies) == (0, ())
+
+
+def test_rejected_records_are_listed_apart_from_identical_repeats() -> None:
+    rows = fixture("kravia_agrees.json")
+    bad = copy.deepcopy(rows[0])
+    bad["id"] = "T00000199.BadKraviaDate00000a"
+    bad["events"][1]["metadata"]["kravia:invoice_due_date"] = "16/11/2026"
+    result = reconcile([*rows, rows[1], bad], CONFIG)
+    [rejected] = result.rejected
+    assert rejected.transaction_id == "T00000199.BadKraviaDate00000a"
+    assert rejected.field == "events[1].metadata.kravia:invoice_due_date"
+    assert len(result.plan.rejected) == 2  # the repeat of rows[1] too, counted once
+    assert result.agrees  # so agrees alone does not say the input was whole
+
+
+def test_to_dict() -> None:
+    result = reconcile(fixture("kravia_discrepancies.json"), CONFIG, as_of=date(2026, 11, 20))
+    as_dict = json.loads(json.dumps(result.to_dict()))
+    assert (as_dict["checked"], as_dict["agrees"]) == (5, False)
+    assert as_dict["discrepancies"] == [d.to_dict() for d in result.discrepancies]
+    assert as_dict["computed_with"] == result.plan.provenance.to_dict()
+    assert [Finding(d["finding"]) for d in as_dict["discrepancies"]] == [
+        d.finding for d in result.discrepancies
+    ]
+    voided = next(d for d in result.discrepancies if d.finding is Finding.NOT_SCHEDULED)
+    assert str(voided) == (
+        "T00000204.GroupedVoided000000a: not_scheduled: expected no invoice, Kravia has "
+        "K-2003 (voided: voided before billing)"
+    )

@@ -155,11 +155,11 @@ def reconcile(
             found.append(Discrepancy(tid, Finding.NOT_SCHEDULED, None, fact.invoice_number, why))
             continue
         found += _grouping(tid, fact, invoice, on_invoice, by_number, facts)
-        found += _dates(tid, fact, invoice, plan.provenance.due_date_rule)
+        found += _dates(tid, fact, invoice, plan.provenance.config, plan.provenance.due_date_rule)
     for tid in sorted(unbilled - set(facts)):  # a later copy of an id may be invoiced
         invoice = on_invoice.get(tid)
         if invoice is not None and invoice.state is InvoiceState.READY:
-            why = f"issued on {invoice.issue_date.isoformat()}: {_issue_why(invoice)}"
+            why = f"issued on {invoice.issue_date.isoformat()}: {_issue_why(invoice, tid)}"
             found.append(Discrepancy(tid, Finding.NOT_INVOICED, invoice.id, None, why))
     return Reconciliation(tuple(found), len(facts), plan)
 
@@ -221,19 +221,24 @@ def _grouping(
     return [Discrepancy(tid, Finding.OTHER_INVOICE, invoice.id, number, "; ".join(parts))]
 
 
-def _dates(tid: str, fact: KraviaFacts, invoice: Invoice, rule: DateRoll) -> list[Discrepancy]:
+def _dates(
+    tid: str, fact: KraviaFacts, invoice: Invoice, config: KraviaConfig, rule: DateRoll
+) -> list[Discrepancy]:
     """Whether Kravia issued the invoice of ``tid`` on the schedule's dates."""
     out = []
     if fact.invoice_date is not None and fact.invoice_date != invoice.issue_date:
         out.append(
             Discrepancy(
                 tid, Finding.ISSUE_DATE, invoice.issue_date.isoformat(),
-                fact.invoice_date.isoformat(), _issue_why(invoice),
+                fact.invoice_date.isoformat(), _issue_why(invoice, tid),
             )
         )  # fmt: skip
     if fact.invoice_due_date is not None and fact.invoice_due_date != invoice.due_date:
-        days = (invoice.due_date - invoice.issue_date).days
-        why = f"{days} days after the issue date {invoice.issue_date.isoformat()} ({rule.value})"
+        key = invoice.product_type.config_key
+        days = config.product(invoice.product_type).days_until_due
+        why = f"{days} days after the issue date {invoice.issue_date.isoformat()} ({key}.days_until_due)"
+        if (invoice.due_date - invoice.issue_date).days != days:
+            why += f", moved to the next business day ({rule.value})"
         out.append(
             Discrepancy(
                 tid, Finding.DUE_DATE, invoice.due_date.isoformat(),
@@ -243,12 +248,21 @@ def _dates(tid: str, fact: KraviaFacts, invoice: Invoice, rule: DateRoll) -> lis
     return out
 
 
-def _issue_why(invoice: Invoice) -> str:
-    """Why the schedule issues ``invoice`` on its day."""
-    zone = invoice.customer.country.zone.key
+def _issue_why(invoice: Invoice, tid: str) -> str:
+    """Why the schedule issues ``invoice``, which holds ``tid``, on its day: the purchase's
+    local date (a purchase late in the evening UTC is the next day in the Nordics) and
+    the rule of its kind."""
+    zone = invoice.customer.country.zone
+    created = next(line.created_at for line in invoice.lines if line.transaction_id == tid)
+    local = created.astimezone(zone).date().isoformat()
+    purchased = f"purchased on {local} in {zone.key}"
     if invoice.product_type is not ProductType.B2B_GROUPED or invoice.period is None:
-        return f"a standard invoice is issued on the purchase's local date in {zone}"
-    why = f"the first business day after {invoice.period.label} ends on {invoice.period.end}"
+        return f"{purchased}; a standard invoice is issued on the purchase's local date"
+    period = invoice.period
+    why = (
+        f"{purchased}, in billing period {period.label} ({period.start} to {period.end}); "
+        "issued on the first business day after it"
+    )
     if invoice.issue_skipped:
         why += f", past {describe_skipped(invoice.issue_skipped)}"
     return why

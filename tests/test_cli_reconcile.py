@@ -69,11 +69,12 @@ def test_each_discrepancy_is_printed_with_its_reason(capsys: pytest.CaptureFixtu
     ]
     assert lines[2] == (
         "T00000202.GroupedMidnight0000a: issue_date: expected 2026-12-01, Kravia has "
-        "2026-11-02 (the first business day after 2026-11 ends on 2026-11-30)"
+        "2026-11-02 (purchased on 2026-11-01 in Europe/Oslo, in billing period 2026-11 "
+        "(2026-11-01 to 2026-11-30); issued on the first business day after it)"
     )
     assert lines[4] == (
         "T00000203.StandardShortTerm00a: due_date: expected 2026-12-10, Kravia has "
-        "2026-11-24 (30 days after the issue date 2026-11-10 (unadjusted))"
+        "2026-11-24 (30 days after the issue date 2026-11-10 (invoice_b2b.days_until_due))"
     )
     assert lines[5] == (
         "T00000204.GroupedVoided000000a: not_scheduled: expected no invoice, Kravia has "
@@ -90,8 +91,9 @@ def test_as_of_adds_what_kravia_has_not_invoiced(capsys: pytest.CaptureFixture[s
     [missing] = [line for line in after.splitlines() if "not_invoiced" in line]
     assert missing.startswith("T00000206.GroupedSeptMissing0a: not_invoiced: expected G-2026-09-")
     assert missing.endswith(
-        "Kravia has no invoice (issued on 2026-10-01: the first business day after 2026-09 "
-        "ends on 2026-09-30)"
+        "Kravia has no invoice (issued on 2026-10-01: purchased on 2026-09-20 in Europe/Oslo, "
+        "in billing period 2026-09 (2026-09-01 to 2026-09-30); issued on the first business "
+        "day after it)"
     )
 
 

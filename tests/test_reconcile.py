@@ -83,10 +83,11 @@ def test_an_invoice_issued_on_another_day_says_why_the_schedule_differs() -> Non
         Finding.ISSUE_DATE, "2026-11-02", "2026-11-01"
     )  # fmt: skip
     assert issue.why == (
-        "the first business day after 2026-10 ends on 2026-10-31, past 1 Nov Sunday"
+        "purchased on 2026-10-05 in Europe/Oslo, in billing period 2026-10 (2026-10-01 to "
+        "2026-10-31); issued on the first business day after it, past 1 Nov Sunday"
     )
     assert (due.finding, due.expected, due.actual) == (Finding.DUE_DATE, "2026-11-16", "2026-11-15")
-    assert due.why == "14 days after the issue date 2026-11-02 (unadjusted)"
+    assert due.why == "14 days after the issue date 2026-11-02 (invoice_b2b_grouped.days_until_due)"
     assert str(issue).startswith("T1: issue_date: expected 2026-11-02, Kravia has 2026-11-01")
 
 
@@ -162,8 +163,9 @@ def test_not_invoiced_only_once_the_schedule_has_issued_the_invoice() -> None:
     assert str(missing.expected).startswith("G-2026-09-")
     assert missing.actual is None
     assert str(missing).endswith(
-        "Kravia has no invoice (issued on 2026-10-01: the first business day after 2026-09 "
-        "ends on 2026-09-30)"
+        "Kravia has no invoice (issued on 2026-10-01: purchased on 2026-09-20 in Europe/Oslo, "
+        "in billing period 2026-09 (2026-09-01 to 2026-09-30); issued on the first business "
+        "day after it)"
     )
 
 
@@ -216,4 +218,23 @@ def test_to_dict() -> None:
     assert str(voided) == (
         "T00000204.GroupedVoided000000a: not_scheduled: expected no invoice, Kravia has "
         "K-2003 (voided: voided before billing)"
+    )
+
+
+def test_a_standard_invoice_says_why_and_a_moved_due_date_says_so() -> None:
+    [standard] = [r for r in fixture("kravia_discrepancies.json") if "Standard" in r["id"]]
+    standard = copy.deepcopy(standard)  # issued Thursday 5 November, 30 days: Saturday 5 Dec
+    standard["created_at"] = "2026-11-04T23:10:00.000Z"  # 00:10 on 5 November in Oslo
+    facts = standard["events"][1]["metadata"]
+    facts["kravia:invoice_date"], facts["kravia:invoice_due_date"] = "2026-11-04", "2026-12-04"
+    [issue, due] = reconcile([standard], CONFIG, due_date_rule="following").discrepancies
+    assert (issue.expected, issue.why) == (
+        "2026-11-05",
+        "purchased on 2026-11-05 in Europe/Oslo; a standard invoice is issued on the "
+        "purchase's local date",
+    )
+    assert (due.expected, due.why) == (
+        "2026-12-07",
+        "30 days after the issue date 2026-11-05 (invoice_b2b.days_until_due), moved to the "
+        "next business day (following)",
     )

@@ -233,6 +233,7 @@ _MEMBER_KEYS = {
     ProductType.B2C: _COMMON_KEYS | set(_DELIVERY_KEYS),
 }
 _KRAVIA_KEYS = {"type"} | {p.config_key for p in ProductType}
+_PRODUCT_TYPES = {p.value for p in ProductType}
 
 
 def _check_days(value: object, path: str) -> FieldProblem | None:
@@ -315,7 +316,15 @@ class _Reader:
         self.problems.append(FieldProblem(f"{path}.{key}", f"must be true or false, got {value!r}"))
         return default
 
-    def product(self, obj: object, product_type: ProductType, path: str) -> ProductConfig:
+    def product(
+        self,
+        obj: object,
+        product_type: ProductType,
+        path: str,
+        fallback: InvoiceChannel | None = None,
+    ) -> ProductConfig:
+        """The member at ``path``; ``fallback`` is the checkout-level ``invoice_channel``,
+        taken when the member names no delivery itself."""
         member = self.mapping(obj, path)
         if member is None:
             return ProductConfig()
@@ -343,6 +352,8 @@ class _Reader:
         if conflict is not None:
             self.problems.append(conflict)
             method = channel = None
+        elif method is None and channel is None:
+            channel = fallback
         merchant = "merchant" in (method, channel)
         if product_type is ProductType.B2C and not verify and not merchant:
             self.problems.append(FieldProblem(f"{path}.require_identity_verification", _B2C_VERIFY))
@@ -368,44 +379,82 @@ class _Reader:
         return Interval.MONTHLY if interval is None else interval
 
 
-def _locate_kravia(obj: Mapping[str, Any]) -> tuple[object, str]:
-    """Find the ``kravia`` member in a session body, a ``configuration`` object or itself."""
+def _locate_kravia(obj: Mapping[str, Any]) -> tuple[object, str, Mapping[str, Any] | None]:
+    """Find the ``kravia`` member in a session body, a ``configuration`` object or itself,
+    with the ``configuration`` object that holds it (``None`` for a bare ``kravia``)."""
     if "configuration" in obj and "kravia" not in obj:
         inner = obj["configuration"]
         if isinstance(inner, Mapping) and "kravia" in inner:
-            return inner["kravia"], "configuration.kravia"
+            return inner["kravia"], "configuration.kravia", inner
     if "kravia" in obj:
-        return obj["kravia"], "kravia"
+        return obj["kravia"], "kravia", obj
     if obj.get("type") == "payment_type" or set(obj) & {p.config_key for p in ProductType}:
-        return obj, "kravia"
+        return obj, "kravia", None
     product_keys = [p.config_key for p in ProductType]
     if any(difflib.get_close_matches(str(k), product_keys, n=1, cutoff=0.8) for k in obj):
-        return obj, "kravia"  # a misspelled product member: report it as an unknown key
+        return obj, "kravia", None  # a misspelled product member: report it as an unknown key
     close = difflib.get_close_matches("kravia", [str(k) for k in obj], n=1, cutoff=0.6)
     hint = f"; found {close[0]!r}, did you mean 'kravia'?" if close else ""
     raise ConfigurationError([FieldProblem("kravia", f"no Kravia configuration found{hint}")])
 
 
-def parse_configuration(obj: Mapping[str, Any]) -> KraviaConfig:
-    """Parse the ``configuration`` object of the seeds (or its ``kravia`` member).
+def _channel_defaults(
+    container: Mapping[str, Any] | None, path: str, reader: _Reader
+) -> dict[ProductType, InvoiceChannel]:
+    """The checkout-level ``invoice_channel`` of each Kravia type, from the
+    ``payment_options[].details`` of the ``configuration`` object at ``path``: Dintero's
+    invoice-delivery page makes it the fallback of the type's own setting."""
+    if container is None or "payment_options" not in container:
+        return {}
+    options = container["payment_options"]
+    where = f"{path}.payment_options" if path else "payment_options"
+    if not isinstance(options, list):
+        reader.problems.append(FieldProblem(where, "must be a list of payment options"))
+        return {}
+    found: dict[ProductType, InvoiceChannel] = {}
+    for index, option in enumerate(options):
+        kind = option.get("type") if isinstance(option, Mapping) else None
+        if not isinstance(kind, str) or kind not in _PRODUCT_TYPES:
+            continue  # another payment type's option
+        details = option.get("details")
+        if not isinstance(details, Mapping) or "invoice_channel" not in details:
+            continue
+        product_type = ProductType(kind)
+        at = f"{where}[{index}].details"
+        if product_type.is_grouped:
+            reader.problems.append(FieldProblem(f"{at}.invoice_channel", _GROUPED_DELIVERY))
+            continue
+        channel = reader.choice(details, "invoice_channel", InvoiceChannel, at)
+        if channel is not None:
+            found[product_type] = channel
+    return found
 
-    Also accepts a whole session body with a ``configuration`` member. Other payment
-    types beside ``kravia`` in a ``configuration`` object are ignored. Raises
-    :class:`ConfigurationError` listing every problem with its JSON path.
+
+def parse_configuration(obj: Mapping[str, Any]) -> KraviaConfig:
+    """Parse a Kravia configuration: a ``configuration`` object (or its ``kravia``
+    member), or a document holding one: a session, a ``sessions-profile`` body, a payment
+    profile.
+
+    Other payment types beside ``kravia`` in a ``configuration`` object are ignored. A
+    type that sets neither ``invoice_delivery_method`` nor ``invoice_channel`` takes the
+    ``invoice_channel`` of its entry in the ``configuration``'s ``payment_options`` (the
+    checkout-level default), if any. Raises :class:`ConfigurationError` listing every
+    problem with its JSON path.
     """
     if not isinstance(obj, Mapping):
         raise ConfigurationError(
             [FieldProblem("$", f"must be an object, got {type(obj).__name__}")]
         )
-    raw, path = _locate_kravia(obj)
+    raw, path, container = _locate_kravia(obj)
     reader = _Reader()
     kravia = reader.mapping(raw, path)
     if kravia is None:
         raise ConfigurationError(reader.problems)
     reader.problems.extend(_unknown_keys(kravia, _KRAVIA_KEYS, path))
     reader.marker(kravia, "payment_type", path)
+    defaults = _channel_defaults(container, path.removesuffix("kravia").rstrip("."), reader)
     products = {
-        p: reader.product(kravia[p.config_key], p, f"{path}.{p.config_key}")
+        p: reader.product(kravia[p.config_key], p, f"{path}.{p.config_key}", defaults.get(p))
         for p in ProductType
         if p.config_key in kravia
     }

@@ -81,7 +81,11 @@ def test_a_payment_profile() -> None:
     )
     assert not config.invoice_b2b.merchant_distributes
     assert config.invoice_b2b_grouped == ProductConfig(True, 30, False, Interval.QUARTERLY)
-    assert config.invoice_b2c == ProductConfig(False, 14, True)
+    # B2C names no delivery itself: the profile's payment_options give the merchant's
+    # channel, under which identity verification may be off.
+    assert config.invoice_b2c == ProductConfig(
+        True, 14, False, invoice_channel=InvoiceChannel.MERCHANT
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,6 +216,81 @@ def test_a_typo_of_a_new_key_gets_the_closest_key(typo: str, suggestion: str) ->
     assert problems(info) == {
         f"configuration.kravia.invoice_b2b.{typo}": f"unknown key; did you mean {suggestion!r}?"
     }
+
+
+# -- the checkout-level default: payment_options[].details.invoice_channel -----------------------
+
+
+def with_options(*options: Any, **members: Any) -> dict[str, Any]:
+    body = kravia(**members)
+    body["configuration"]["payment_options"] = list(options)
+    return body
+
+
+def option(kind: str, channel: object) -> dict[str, Any]:
+    return {"type": kind, "details": {"invoice_channel": channel}}
+
+
+def test_the_payment_option_is_the_fallback_of_the_types_own_setting() -> None:
+    body = with_options(
+        {"type": "dintero_psp.creditcard", "details": {"invoice_channel": "anything"}},
+        "not an option",
+        {"type": ["kravia.invoice_b2b"]},
+        {"type": "kravia.invoice_b2b"},
+        option("kravia.invoice_b2b", "merchant"),
+        option("kravia.invoice_b2c", "merchant"),
+        invoice_b2b=member(),
+        invoice_b2c=member(invoice_delivery_method="provider"),
+    )
+    config = parse_configuration(body)
+    assert config.invoice_b2b.invoice_channel is InvoiceChannel.MERCHANT
+    # The type's own setting comes first.
+    assert config.invoice_b2c.invoice_channel is None
+    assert not config.invoice_b2c.merchant_distributes
+    own = with_options(
+        option("kravia.invoice_b2b", "merchant"), invoice_b2b=member(invoice_channel="kravia")
+    )
+    assert parse_configuration(own).invoice_b2b.invoice_channel is InvoiceChannel.KRAVIA
+    # An absent member is a disabled type, whatever its payment option says.
+    absent = with_options(option("kravia.invoice_b2c", "merchant"), invoice_b2b=member())
+    assert parse_configuration(absent).invoice_b2c == ProductConfig()
+
+
+def test_a_bare_configuration_object_has_its_payment_options_too() -> None:
+    body = {
+        "kravia": {"invoice_b2b": member()},
+        "payment_options": [option("kravia.invoice_b2b", "merchant")],
+    }
+    assert parse_configuration(body).invoice_b2b.merchant_distributes
+    body["payment_options"] = [option("kravia.invoice_b2b", "Merchant")]
+    with pytest.raises(ConfigurationError) as info:
+        parse_configuration(body)
+    assert problems(info) == {
+        "payment_options[0].details.invoice_channel": "must be one of 'kravia', 'merchant', "
+        "got 'Merchant'"
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "path", "fragment"),
+    [
+        ({"type": "kravia.invoice_b2b"}, "configuration.payment_options",
+         "must be a list of payment options"),
+        ([option("kravia.invoice_b2b", 1)],
+         "configuration.payment_options[0].details.invoice_channel", "must be one of 'kravia'"),
+        ([option("kravia.invoice_b2b_grouped", "merchant")],
+         "configuration.payment_options[0].details.invoice_channel",
+         "grouped invoices have no delivery choice"),
+    ],
+)  # fmt: skip
+def test_a_wrong_payment_option_names_its_path(options: Any, path: str, fragment: str) -> None:
+    body = kravia(invoice_b2b=member())
+    body["configuration"]["payment_options"] = options
+    with pytest.raises(ConfigurationError) as info:
+        parse_configuration(body)
+    [(found, message)] = problems(info).items()
+    assert found == path
+    assert fragment in message
 
 
 # -- identity verification -------------------------------------------------------------------

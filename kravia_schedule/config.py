@@ -425,8 +425,17 @@ def _channel_defaults(
             reader.problems.append(FieldProblem(f"{at}.invoice_channel", _GROUPED_DELIVERY))
             continue
         channel = reader.choice(details, "invoice_channel", InvoiceChannel, at)
-        if channel is not None:
-            found[product_type] = channel
+        if channel is None:
+            continue
+        if found.get(product_type, channel) != channel:  # no order of precedence among them
+            reader.problems.append(
+                FieldProblem(
+                    f"{at}.invoice_channel",
+                    f"{channel.value!r} contradicts an earlier {kind} option's "
+                    f"{found[product_type].value!r}",
+                )
+            )
+        found[product_type] = channel
     return found
 
 

@@ -281,6 +281,10 @@ def test_a_bare_configuration_object_has_its_payment_options_too() -> None:
         ([option("kravia.invoice_b2b_grouped", "merchant")],
          "configuration.payment_options[0].details.invoice_channel",
          "grouped invoices have no delivery choice"),
+        ([option("kravia.invoice_b2b", "merchant"), option("kravia.invoice_b2b", "merchant"),
+          option("kravia.invoice_b2b", "kravia")],
+         "configuration.payment_options[2].details.invoice_channel",
+         "'kravia' contradicts an earlier kravia.invoice_b2b option's 'merchant'"),
     ],
 )  # fmt: skip
 def test_a_wrong_payment_option_names_its_path(options: Any, path: str, fragment: str) -> None:

@@ -448,3 +448,17 @@ def test_plan_takes_each_document_as_its_config(
     assert status == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["computed_with"]["config"] == parse_configuration(load(name)).to_dict()
+
+
+@pytest.mark.parametrize(
+    "name", ["session.json", "sessions_profile_body.json", "payment_profile.json"]
+)
+def test_the_dintero_fixtures_documents_parse_too(name: str) -> None:
+    """tests/fixtures/dintero/ holds the same kinds of document (as plan's input); each
+    gives every type's payability as written."""
+    body = json.loads((FIXTURES.parent / "dintero" / name).read_text(encoding="utf-8"))
+    config = parse_configuration(body)
+    kravia = body["configuration"]["kravia"]
+    for product_type in ProductType:
+        given = kravia[product_type.config_key].get("payability")
+        assert config.product(product_type).payability == given

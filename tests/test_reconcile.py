@@ -238,3 +238,25 @@ def test_a_standard_invoice_says_why_and_a_moved_due_date_says_so() -> None:
         "30 days after the issue date 2026-11-05 (invoice_b2b.days_until_due), moved to the "
         "next business day (following)",
     )
+
+
+def test_one_schedule_invoice_split_over_two_of_kravias() -> None:
+    result = reconcile(
+        [
+            grouped("T1", "2026-10-05T10:00:00.000Z", **OCT),
+            grouped("T2", "2026-10-20T10:00:00.000Z", **{**OCT, "number": "K-2"}),
+        ]
+    )
+    found = {d.transaction_id: d for d in result.discrepancies}
+    assert set(found) == {"T1", "T2"}
+    assert found["T1"].why == "the schedule's invoice also holds T2 (Kravia: K-2)"
+    assert found["T2"].why == "the schedule's invoice also holds T1 (Kravia: K-1)"
+    assert found["T1"].expected == found["T2"].expected  # one invoice in the schedule
+
+
+def test_facts_without_an_invoice_number_have_their_dates_checked() -> None:
+    record = grouped("T1", "2026-10-05T10:00:00.000Z", issued="2026-11-03", due="2026-11-16")
+    [issue] = reconcile([record]).discrepancies
+    assert (issue.finding, issue.expected, issue.actual) == (
+        Finding.ISSUE_DATE, "2026-11-02", "2026-11-03"
+    )  # fmt: skip

@@ -22,7 +22,15 @@ from kravia_schedule.calendar import (
     SkippedDay,
     holiday_data_years,
 )
-from kravia_schedule.config import KraviaConfig, ProductConfig, ProductType, parse_configuration
+from kravia_schedule.config import (
+    InvoiceChannel,
+    InvoiceDeliveryMethod,
+    KraviaConfig,
+    Payability,
+    ProductConfig,
+    ProductType,
+    parse_configuration,
+)
 from kravia_schedule.countries import Country
 from kravia_schedule.customers import CustomerKey
 from kravia_schedule.dates import (
@@ -115,7 +123,9 @@ __all__ = [
     "InvalidOption",
     "InvalidPurchaseError",
     "Invoice",
+    "InvoiceChannel",
     "InvoiceDates",
+    "InvoiceDeliveryMethod",
     "InvoiceItem",
     "InvoiceLine",
     "InvoiceLines",
@@ -127,6 +137,7 @@ __all__ = [
     "LedgerError",
     "MergeConflictError",
     "NaiveDatetimeError",
+    "Payability",
     "PaymentDeadline",
     "PaymentRule",
     "PlanOptions",

@@ -11,6 +11,12 @@ a bad record or line is a rejection in the plan, naming its line or record and f
 ``plan`` on an input without any record (an empty file, a CSV header alone, ``[]``)
 prints the empty plan and says so on stderr; with ``--strict`` it exits with status 1,
 so that an empty export upstream cannot pass for a billing run with nothing to bill.
+
+``reconcile`` exits with 0 when Kravia's invoices agree with the schedule, 1 when it
+prints discrepancies, and 2 when the input cannot be reconciled as a whole: besides the
+above, an input without records, or with a record the plan rejects (each named on
+stderr, record and field), since a transaction that cannot be read is one nothing was
+checked against.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from kravia_schedule.invoices import InvoicePlan
 from kravia_schedule.io import read_json_file, read_records
 from kravia_schedule.periods import Interval, periods_in_year
 from kravia_schedule.planning import plan_invoices
+from kravia_schedule.reconcile import reconcile
 from kravia_schedule.report import plan_to_json, write_csv, write_table
 from kravia_schedule.text import printable
 
@@ -101,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
         "  kravia-schedule dates 2021-02-10 --country NO --interval quarterly\n"
         "  kravia-schedule calendar 2025 --country SE --interval monthly\n"
         "  kravia-schedule check-config examples/config.json\n"
+        "  kravia-schedule reconcile transactions.json --config examples/config.json\n"
         "  kravia-schedule check-id NO 923609016\n"
         "  kravia-schedule reference kid 1234567 --mod 11",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -262,6 +270,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", help="JSON file; - for stdin")
     check.set_defaults(run=_cmd_check_config)
+
+    rec = commands.add_parser(
+        "reconcile",
+        help="compare Kravia's own invoices with the schedule the rules give",
+        description="Read Dintero transactions carrying Kravia's invoice facts "
+        "(kravia:invoice_number, kravia:invoice_date, kravia:invoice_due_date) and print "
+        "each difference from the schedule: a transaction Kravia invoiced that the schedule "
+        "does not, one on another invoice, an invoice issued or due on another day, with "
+        "the reason for the date the schedule expects. With --as-of, also the transactions "
+        "whose invoice the schedule has issued by then and Kravia has not. Exit status 0: "
+        "all agree; 1: discrepancies; 2: the input could not be reconciled.",
+    )
+    rec.add_argument("file", help="JSON array, one JSON object, JSON Lines or CSV; - for stdin")
+    rec.add_argument(
+        "--config", metavar="FILE", required=True, help="the Kravia configuration (JSON)"
+    )
+    rec.add_argument(
+        "--as-of",
+        type=_when,
+        metavar="DATE",
+        help="also report transactions whose invoice the schedule issued by DATE and Kravia "
+        "has not invoiced",
+    )
+    rec.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output (default: text)"
+    )
+    rec.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv"],
+        help="input format (default: from the file name)",
+    )
+    rec.add_argument("--due-date-rule", choices=[DateRoll.UNADJUSTED.value, DateRoll.FOLLOWING.value], default="unadjusted", help="the due-date rule of the schedule (default: unadjusted)")  # fmt: skip
+    calendar_options(rec)
+    rec.set_defaults(run=_cmd_reconcile)
     return parser
 
 
@@ -458,6 +500,50 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     print(f"{printable(args.file)}: valid. Effective configuration:")
     print(json.dumps(config.to_dict(), indent=2))
     return EXIT_OK
+
+
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    options: dict[str, Any] = {
+        "as_of": args.as_of,
+        "weekends_only": args.weekends_only,
+        "due_date_rule": args.due_date_rule,
+        "calendar_kind": args.calendar,
+    }
+    try:
+        result = reconcile(read_records(args.file, args.input_format), config, **options)
+    except OSError as error:
+        raise _cannot_read(args.file, error) from None
+    name = printable(args.file)
+    if result.rejected:  # a record nothing was checked against: no verdict at all
+        count = len(result.rejected)
+        print(
+            f"kravia-schedule: error: {name}: {count} record(s) cannot be read; "
+            "nothing was reconciled",
+            file=sys.stderr,
+        )
+        for rejection in result.rejected:
+            where = "record" if rejection.index is None else f"record {rejection.index + 1}"
+            who = "" if rejection.transaction_id is None else f" ({rejection.transaction_id})"
+            print(f"  {printable(f'{where}{who}: {rejection.reason}')}", file=sys.stderr)
+        return EXIT_USAGE
+    plan = result.plan
+    if not (plan.invoices or plan.skipped or plan.rejected):
+        raise _UsageError(f"{name} holds no transactions to reconcile")
+    if args.format == "json":  # ASCII escapes: any id is valid JSON text
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        for discrepancy in result.discrepancies:
+            print(printable(str(discrepancy)))
+        found = len(result.discrepancies)
+        if found:
+            verdict = f"{found} discrepanc{'y' if found == 1 else 'ies'}"
+        elif result.checked:
+            verdict = "all agree with the schedule"
+        else:
+            verdict = "none carries Kravia's invoice facts, nothing to compare"
+        print(f"{result.checked} transaction(s) invoiced by Kravia checked: {verdict}")
+    return EXIT_OK if result.agrees else EXIT_PROBLEMS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

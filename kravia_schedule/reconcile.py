@@ -7,8 +7,14 @@ Once Kravia has invoiced a transaction, Dintero carries Kravia's own facts on it
 reason for the date or invoice the schedule expects:
 
 * ``not_scheduled``: Kravia invoiced a transaction the schedule puts on no invoice;
+* ``not_invoiced``: with ``as_of``, a Kravia transaction in Dintero's shape whose invoice
+  the schedule has issued by then, and of which Kravia reports no invoice;
 * ``other_invoice``: Kravia's invoice and the schedule's hold different transactions;
 * ``issue_date`` / ``due_date``: the invoice was issued or is due on another day.
+
+Records the plan rejects (a malformed Kravia date, say) are checked against nothing:
+:attr:`Reconciliation.rejected` lists them, and a caller must not read :attr:`agrees`
+alone when there are any (the command line refuses such an input).
 
 A transaction Kravia has registered is reconciled whatever has happened to it since (a
 paid grouped transaction is no longer ``AUTHORIZED``, but it was on its invoice): the
@@ -30,9 +36,10 @@ from kravia_schedule.dintero.events import KraviaFacts
 from kravia_schedule.dintero.schema import read_as_dintero
 from kravia_schedule.dintero.transaction import read_transaction
 from kravia_schedule.errors import InvalidArgument, InvalidPurchaseError
-from kravia_schedule.invoices import Invoice, InvoicePlan
+from kravia_schedule.invoices import Invoice, InvoicePlan, Rejection
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import plan_invoices
+from kravia_schedule.rules import InvoiceState
 from kravia_schedule.statuses import TransactionStatus
 
 __all__ = ["Discrepancy", "Finding", "Reconciliation", "reconcile"]
@@ -42,6 +49,7 @@ class Finding(StrEnum):
     """What differs between Kravia's invoice of a transaction and the schedule's."""
 
     NOT_SCHEDULED = "not_scheduled"
+    NOT_INVOICED = "not_invoiced"
     OTHER_INVOICE = "other_invoice"
     ISSUE_DATE = "issue_date"
     DUE_DATE = "due_date"
@@ -59,10 +67,22 @@ class Discrepancy:
     why: str
 
     def __str__(self) -> str:
+        expected = "no invoice" if self.expected is None else self.expected
+        actual = "no invoice" if self.actual is None else self.actual
         return (
-            f"{self.transaction_id}: {self.finding.value}: expected {self.expected}, "
-            f"Kravia has {self.actual} ({self.why})"
+            f"{self.transaction_id}: {self.finding.value}: expected {expected}, "
+            f"Kravia has {actual} ({self.why})"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``None`` (no invoice) stays ``null``."""
+        return {
+            "transaction_id": self.transaction_id,
+            "finding": self.finding.value,
+            "expected": self.expected,
+            "actual": self.actual,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +96,24 @@ class Reconciliation:
 
     @property
     def agrees(self) -> bool:
+        """No discrepancy among the transactions checked (see :attr:`rejected`)."""
         return not self.discrepancies
+
+    @property
+    def rejected(self) -> tuple[Rejection, ...]:
+        """The records the plan rejected as invalid (identical repeats of a record are
+        not: they count once), which nothing was checked against."""
+        return tuple(r for r in self.plan.rejected if not rules.is_identical_repeat(r.problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the counts, each discrepancy, and what the schedule was
+        computed with (as a plan's ``computed_with``)."""
+        return {
+            "checked": self.checked,
+            "agrees": self.agrees,
+            "discrepancies": [d.to_dict() for d in self.discrepancies],
+            "computed_with": self.plan.provenance.to_dict(),
+        }
 
 
 def reconcile(
@@ -97,8 +134,9 @@ def reconcile(
         raise InvalidArgument(f"reconcile takes an iterable of transactions, got a {kind}")
     records: list[Mapping[str, Any]] = []
     facts: dict[str, KraviaFacts] = {}
+    unbilled: set[str] = set()
     for record in transactions:
-        records.append(_as_invoiced(record, facts))
+        records.append(_as_invoiced(record, facts, unbilled))
     plan = plan_invoices(records, config, options=options, **changes)
     on_invoice: dict[str, Invoice] = {
         tid: invoice for invoice in plan.invoices for tid in invoice.transaction_ids
@@ -117,13 +155,21 @@ def reconcile(
             found.append(Discrepancy(tid, Finding.NOT_SCHEDULED, None, fact.invoice_number, why))
             continue
         found += _grouping(tid, fact, invoice, on_invoice, by_number, facts)
-        found += _dates(tid, fact, invoice, plan.provenance.due_date_rule)
+        found += _dates(tid, fact, invoice, plan.provenance.config, plan.provenance.due_date_rule)
+    for tid in sorted(unbilled - set(facts)):  # a later copy of an id may be invoiced
+        invoice = on_invoice.get(tid)
+        if invoice is not None and invoice.state is InvoiceState.READY:
+            why = f"issued on {invoice.issue_date.isoformat()}: {_issue_why(invoice, tid)}"
+            found.append(Discrepancy(tid, Finding.NOT_INVOICED, invoice.id, None, why))
     return Reconciliation(tuple(found), len(facts), plan)
 
 
-def _as_invoiced(record: Mapping[str, Any], facts: dict[str, KraviaFacts]) -> Mapping[str, Any]:
-    """``record`` as the schedule plans it, noting Kravia's facts of an invoiced one: a
-    registered transaction in the state its kind is invoiced in."""
+def _as_invoiced(
+    record: Mapping[str, Any], facts: dict[str, KraviaFacts], unbilled: set[str]
+) -> Mapping[str, Any]:
+    """``record`` as the schedule plans it, noting Kravia's facts of an invoiced one (a
+    registered transaction in the state its kind is invoiced in), and in ``unbilled`` the
+    Kravia transactions of which Kravia reports no invoice yet."""
     if not read_as_dintero(record):
         return record
     try:
@@ -131,7 +177,10 @@ def _as_invoiced(record: Mapping[str, Any], facts: dict[str, KraviaFacts]) -> Ma
     except InvalidPurchaseError:
         return record  # the plan rejects it, saying why
     product = transaction.product_type
-    if product is None or not transaction.kravia.invoiced:
+    if product is None:
+        return record
+    if not transaction.kravia.invoiced:
+        unbilled.add(transaction.id)
         return record
     facts[transaction.id] = transaction.kravia
     status = TransactionStatus(transaction.status)
@@ -172,19 +221,24 @@ def _grouping(
     return [Discrepancy(tid, Finding.OTHER_INVOICE, invoice.id, number, "; ".join(parts))]
 
 
-def _dates(tid: str, fact: KraviaFacts, invoice: Invoice, rule: DateRoll) -> list[Discrepancy]:
+def _dates(
+    tid: str, fact: KraviaFacts, invoice: Invoice, config: KraviaConfig, rule: DateRoll
+) -> list[Discrepancy]:
     """Whether Kravia issued the invoice of ``tid`` on the schedule's dates."""
     out = []
     if fact.invoice_date is not None and fact.invoice_date != invoice.issue_date:
         out.append(
             Discrepancy(
                 tid, Finding.ISSUE_DATE, invoice.issue_date.isoformat(),
-                fact.invoice_date.isoformat(), _issue_why(invoice),
+                fact.invoice_date.isoformat(), _issue_why(invoice, tid),
             )
         )  # fmt: skip
     if fact.invoice_due_date is not None and fact.invoice_due_date != invoice.due_date:
-        days = (invoice.due_date - invoice.issue_date).days
-        why = f"{days} days after the issue date {invoice.issue_date.isoformat()} ({rule.value})"
+        key = invoice.product_type.config_key
+        days = config.product(invoice.product_type).days_until_due
+        why = f"{days} days after the issue date {invoice.issue_date.isoformat()} ({key}.days_until_due)"
+        if (invoice.due_date - invoice.issue_date).days != days:
+            why += f", moved to the next business day ({rule.value})"
         out.append(
             Discrepancy(
                 tid, Finding.DUE_DATE, invoice.due_date.isoformat(),
@@ -194,12 +248,21 @@ def _dates(tid: str, fact: KraviaFacts, invoice: Invoice, rule: DateRoll) -> lis
     return out
 
 
-def _issue_why(invoice: Invoice) -> str:
-    """Why the schedule issues ``invoice`` on its day."""
-    zone = invoice.customer.country.zone.key
+def _issue_why(invoice: Invoice, tid: str) -> str:
+    """Why the schedule issues ``invoice``, which holds ``tid``, on its day: the purchase's
+    local date (a purchase late in the evening UTC is the next day in the Nordics) and
+    the rule of its kind."""
+    zone = invoice.customer.country.zone
+    created = next(line.created_at for line in invoice.lines if line.transaction_id == tid)
+    local = created.astimezone(zone).date().isoformat()
+    purchased = f"purchased on {local} in {zone.key}"
     if invoice.product_type is not ProductType.B2B_GROUPED or invoice.period is None:
-        return f"a standard invoice is issued on the purchase's local date in {zone}"
-    why = f"the first business day after {invoice.period.label} ends on {invoice.period.end}"
+        return f"{purchased}; a standard invoice is issued on the purchase's local date"
+    period = invoice.period
+    why = (
+        f"{purchased}, in billing period {period.label} ({period.start} to {period.end}); "
+        "issued on the first business day after it"
+    )
     if invoice.issue_skipped:
         why += f", past {describe_skipped(invoice.issue_skipped)}"
     return why

@@ -414,7 +414,12 @@ def test_to_dict_shape() -> None:
             "require_identity_verification": True,
             "invoice_schedule": {"interval": "quarterly"},
         },
-        "invoice_b2c": {"type": "payment_product_type", "enabled": True, "days_until_due": 14},
+        "invoice_b2c": {
+            "type": "payment_product_type",
+            "enabled": True,
+            "days_until_due": 14,
+            "require_identity_verification": True,
+        },
     }
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kravia_schedule import Finding, reconcile
+from kravia_schedule import Finding, parse_configuration, reconcile
 
 BASE = json.loads(
     (Path(__file__).parent / "fixtures" / "dintero" / "transactions_list.json").read_text()
@@ -82,10 +83,11 @@ def test_an_invoice_issued_on_another_day_says_why_the_schedule_differs() -> Non
         Finding.ISSUE_DATE, "2026-11-02", "2026-11-01"
     )  # fmt: skip
     assert issue.why == (
-        "the first business day after 2026-10 ends on 2026-10-31, past 1 Nov Sunday"
+        "purchased on 2026-10-05 in Europe/Oslo, in billing period 2026-10 (2026-10-01 to "
+        "2026-10-31); issued on the first business day after it, past 1 Nov Sunday"
     )
     assert (due.finding, due.expected, due.actual) == (Finding.DUE_DATE, "2026-11-16", "2026-11-15")
-    assert due.why == "14 days after the issue date 2026-11-02 (unadjusted)"
+    assert due.why == "14 days after the issue date 2026-11-02 (invoice_b2b_grouped.days_until_due)"
     assert str(issue).startswith("T1: issue_date: expected 2026-11-02, Kravia has 2026-11-01")
 
 
@@ -115,3 +117,146 @@ def test_kravia_invoicing_a_voided_purchase_is_not_scheduled() -> None:
     [found] = reconcile([voided]).discrepancies
     assert (found.finding, found.expected, found.actual) == (Finding.NOT_SCHEDULED, None, "K-1")
     assert found.why == "voided: voided before billing"
+
+
+# -- the fixtures of tests/fixtures/reconcile/ ---------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reconcile"
+CONFIG = parse_configuration(
+    json.loads((Path(__file__).parent.parent / "examples" / "config.json").read_text())
+)
+
+
+def fixture(name: str) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_the_agreeing_fixture_agrees_and_skips_the_card_payment() -> None:
+    result = reconcile(fixture("kravia_agrees.json"), CONFIG)
+    assert (result.checked, result.discrepancies, result.rejected) == (3, (), ())
+    assert [s.transaction_id for s in result.plan.skipped] == ["T00000109.CardPaymentNotKravia000a"]
+    # November's grouped purchase is planned though Kravia has not invoiced it yet.
+    assert "T00000104.GroupedNovemberOpen0a" in result.plan.invoices[-1].transaction_ids
+
+
+def test_not_invoiced_only_once_the_schedule_has_issued_the_invoice() -> None:
+    rows = fixture("kravia_discrepancies.json")
+    findings = {
+        as_of: {
+            d.transaction_id
+            for d in reconcile(rows, CONFIG, as_of=as_of).discrepancies
+            if d.finding is Finding.NOT_INVOICED
+        }
+        for as_of in (None, date(2026, 9, 30), date(2026, 10, 1))
+    }
+    assert findings == {
+        None: set(),
+        date(2026, 9, 30): set(),
+        date(2026, 10, 1): {"T00000206.GroupedSeptMissing0a"},
+    }
+    [missing] = [
+        d
+        for d in reconcile(rows, CONFIG, as_of=date(2026, 10, 1)).discrepancies
+        if d.finding is Finding.NOT_INVOICED
+    ]
+    assert str(missing.expected).startswith("G-2026-09-")
+    assert missing.actual is None
+    assert str(missing).endswith(
+        "Kravia has no invoice (issued on 2026-10-01: purchased on 2026-09-20 in Europe/Oslo, "
+        "in billing period 2026-09 (2026-09-01 to 2026-09-30); issued on the first business "
+        "day after it)"
+    )
+
+
+def test_a_later_copy_that_kravia_invoiced_is_not_reported_missing() -> None:
+    late = grouped("T1", "2026-10-05T10:00:00.000Z")
+    invoiced = grouped("T1", "2026-10-05T10:00:00.000Z", **OCT)
+    result = reconcile([late, invoiced], as_of=date(2026, 12, 1))
+    assert all(d.finding is not Finding.NOT_INVOICED for d in result.discrepancies)
+
+
+def test_flat_records_are_planned_but_never_missing() -> None:
+    flat = {
+        "id": "F1",
+        "created_at": "2026-10-05T10:00:00Z",
+        "amount": 1000,
+        "vat_amount": 200,
+        "currency": "NOK",
+        "status": "AUTHORIZED",
+        "payment_product_type": "kravia.invoice_b2b_grouped",
+        "billing_address": BASE["billing_address"],
+    }
+    result = reconcile([flat], as_of=date(2026, 12, 1))
+    assert result.plan.invoices[0].transaction_ids == ("F1",)
+    assert (result.checked, result.discrepancies) == (0, ())
+
+
+def test_rejected_records_are_listed_apart_from_identical_repeats() -> None:
+    rows = fixture("kravia_agrees.json")
+    bad = copy.deepcopy(rows[0])
+    bad["id"] = "T00000199.BadKraviaDate00000a"
+    bad["events"][1]["metadata"]["kravia:invoice_due_date"] = "16/11/2026"
+    result = reconcile([*rows, rows[1], bad], CONFIG)
+    [rejected] = result.rejected
+    assert rejected.transaction_id == "T00000199.BadKraviaDate00000a"
+    assert rejected.field == "events[1].metadata.kravia:invoice_due_date"
+    assert len(result.plan.rejected) == 2  # the repeat of rows[1] too, counted once
+    assert result.agrees  # so agrees alone does not say the input was whole
+
+
+def test_to_dict() -> None:
+    result = reconcile(fixture("kravia_discrepancies.json"), CONFIG, as_of=date(2026, 11, 20))
+    as_dict = json.loads(json.dumps(result.to_dict()))
+    assert (as_dict["checked"], as_dict["agrees"]) == (5, False)
+    assert as_dict["discrepancies"] == [d.to_dict() for d in result.discrepancies]
+    assert as_dict["computed_with"] == result.plan.provenance.to_dict()
+    assert [Finding(d["finding"]) for d in as_dict["discrepancies"]] == [
+        d.finding for d in result.discrepancies
+    ]
+    voided = next(d for d in result.discrepancies if d.finding is Finding.NOT_SCHEDULED)
+    assert str(voided) == (
+        "T00000204.GroupedVoided000000a: not_scheduled: expected no invoice, Kravia has "
+        "K-2003 (voided: voided before billing)"
+    )
+
+
+def test_a_standard_invoice_says_why_and_a_moved_due_date_says_so() -> None:
+    [standard] = [r for r in fixture("kravia_discrepancies.json") if "Standard" in r["id"]]
+    standard = copy.deepcopy(standard)  # issued Thursday 5 November, 30 days: Saturday 5 Dec
+    standard["created_at"] = "2026-11-04T23:10:00.000Z"  # 00:10 on 5 November in Oslo
+    facts = standard["events"][1]["metadata"]
+    facts["kravia:invoice_date"], facts["kravia:invoice_due_date"] = "2026-11-04", "2026-12-04"
+    [issue, due] = reconcile([standard], CONFIG, due_date_rule="following").discrepancies
+    assert (issue.expected, issue.why) == (
+        "2026-11-05",
+        "purchased on 2026-11-05 in Europe/Oslo; a standard invoice is issued on the "
+        "purchase's local date",
+    )
+    assert (due.expected, due.why) == (
+        "2026-12-07",
+        "30 days after the issue date 2026-11-05 (invoice_b2b.days_until_due), moved to the "
+        "next business day (following)",
+    )
+
+
+def test_one_schedule_invoice_split_over_two_of_kravias() -> None:
+    result = reconcile(
+        [
+            grouped("T1", "2026-10-05T10:00:00.000Z", **OCT),
+            grouped("T2", "2026-10-20T10:00:00.000Z", **{**OCT, "number": "K-2"}),
+        ]
+    )
+    found = {d.transaction_id: d for d in result.discrepancies}
+    assert set(found) == {"T1", "T2"}
+    assert found["T1"].why == "the schedule's invoice also holds T2 (Kravia: K-2)"
+    assert found["T2"].why == "the schedule's invoice also holds T1 (Kravia: K-1)"
+    assert found["T1"].expected == found["T2"].expected  # one invoice in the schedule
+
+
+def test_facts_without_an_invoice_number_have_their_dates_checked() -> None:
+    record = grouped("T1", "2026-10-05T10:00:00.000Z", issued="2026-11-03", due="2026-11-16")
+    [issue] = reconcile([record]).discrepancies
+    assert (issue.finding, issue.expected, issue.actual) == (
+        Finding.ISSUE_DATE, "2026-11-02", "2026-11-03"
+    )  # fmt: skip

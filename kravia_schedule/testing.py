@@ -68,7 +68,13 @@ except ImportError as error:  # pragma: no cover - only without the extra
 from kravia_schedule import rules
 from kravia_schedule.address import validate_billing_address
 from kravia_schedule.calendar import BusinessCalendar
-from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
+from kravia_schedule.config import (
+    InvoiceDeliveryMethod,
+    KraviaConfig,
+    Payability,
+    ProductType,
+    parse_configuration,
+)
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import customer_key
 from kravia_schedule.dates import day_invoice_dates, local_date, period_invoice_dates
@@ -322,10 +328,19 @@ def _configuration_dicts(
             "enabled": on or draw(st.integers(0, 9)) > 0,
             "days_until_due": draw(st.one_of(st.just(14), st.integers(0, 365))),
         }
+        if draw(st.booleans()):
+            member["payability"] = draw(st.sampled_from([p.value for p in Payability]))
         if product_type.is_grouped:
             member["invoice_schedule"] = {
                 "interval": draw(st.sampled_from([i.value for i in intervals]))
             }
+        else:
+            # Who delivers the invoice; the merchant may then skip B2C's BankID check.
+            delivery = draw(st.sampled_from([None, *InvoiceDeliveryMethod]))
+            if delivery is not None:
+                member["invoice_delivery_method"] = delivery.value
+            if delivery is InvoiceDeliveryMethod.MERCHANT and draw(st.booleans()):
+                member["require_identity_verification"] = False
         kravia[product_type.config_key] = member
     return {"kravia": kravia}
 

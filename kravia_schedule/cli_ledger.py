@@ -4,6 +4,7 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
 ``postgresql://`` URL) and is one ledger operation::
 
     kravia-schedule ledger record purchases.jsonl
+    kravia-schedule ledger sync transactions.json
     kravia-schedule ledger due --as-of 2026-12-01
     kravia-schedule ledger issue --as-of 2026-12-01
     kravia-schedule ledger pay G-2026-11-… 150000 --payment-id bank-4711
@@ -14,7 +15,8 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
     kravia-schedule ledger show customer NO 923609016
 
 Exit codes as in :mod:`kravia_schedule.cli`: 0 done (``record`` of an empty file records
-nothing and says so); 2 the command could not run, with one line on stderr naming the
+nothing and says so); 1 ``sync`` applied what it could and refused some records (each
+listed on stderr by transaction id and field); 2 the command could not run, with one line on stderr naming the
 file, record and field or the database: refusals of the ledger (unknown ids, conflicts,
 illegal transitions, invalid records), an unreadable input file, a database that cannot
 be opened (missing directory, not a ledger, newer schema, unreachable server, missing
@@ -34,13 +36,13 @@ from typing import Any
 
 from kravia_schedule.errors import InvalidPurchaseError, KraviaScheduleError, LedgerConflict
 from kravia_schedule.io import read_records
-from kravia_schedule.ledger import Ledger, LedgerInvoice, LedgerUnavailable
+from kravia_schedule.ledger import ImpossibleUpdate, Ledger, LedgerInvoice, LedgerUnavailable
 from kravia_schedule.ledger.backends import DEFAULT_LOCK_TIMEOUT, one_line, redacted
 from kravia_schedule.report import format_money
 
 __all__ = ["add_commands"]
 
-EXIT_OK = 0
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
 class _CannotRun(KraviaScheduleError):
@@ -136,6 +138,37 @@ def _record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refusal(error: KraviaScheduleError) -> list[str]:
+    """A refused record as lines naming its transaction and field."""
+    if isinstance(error, InvalidPurchaseError):
+        tid = error.transaction_id or "(no id)"
+        return [f"{tid}: {problem.path}: {problem.message}" for problem in error.problems]
+    if isinstance(error, ImpossibleUpdate):
+        return [
+            f"{error.transaction_id}: status: {error.from_state} -> {error.to_state} refused: "
+            f"{error.reason}"
+        ]
+    return [str(error)]
+
+
+def _sync(args: argparse.Namespace) -> int:
+    records = _read(args.file)
+    if not records:
+        print(f"kravia-schedule: warning: {args.file} holds no records", file=sys.stderr)
+    with _open(args) as ledger:
+        report = ledger.sync(records)
+    for error in report.refused:
+        for line in _refusal(error):
+            print(f"  refused: {line}", file=sys.stderr)
+    for tid, why in report.not_invoiced:
+        print(f"  on no invoice: {tid}: {why}")
+    print(
+        f"added {len(report.added)}, changed {len(report.changed)}, unchanged "
+        f"{len(report.unchanged)}, refused {len(report.refused)}"
+    )
+    return EXIT_PROBLEMS if report.refused else EXIT_OK
+
+
 def _issue(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
         invoices = (
@@ -190,6 +223,8 @@ def _show(args: argparse.Namespace) -> int:
                 f"{b.purchased}, open {b.authorized}, captured {b.captured}, voided {b.voided}, "
                 f"refunded {b.refunded}"
             )
+            if view.why_not_invoiced:
+                print(f"  on no invoice: {view.why_not_invoiced}")
             late = " (late: moved to the next invoice)" if view.late else ""
             print(
                 f"  period {view.period or '-'}, issue date {view.issue_date}{late}, invoice {view.invoice_id or '-'}"
@@ -245,6 +280,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="record the valid new purchases and list the others (default: refuse the file)",
     )
     record.set_defaults(run=_guarded(_record))
+    sync = sub.add_parser(
+        "sync",
+        help="bring the ledger to Dintero's view of transactions (idempotent, any order)",
+    )
+    sync.add_argument(
+        "file",
+        help="Dintero transactions (GET /v1/transactions array, JSON Lines, one object), "
+        "webhook envelopes or flat records; - for stdin",
+    )
+    sync.set_defaults(run=_guarded(_sync))
     for name, text in (
         ("due", "preview the invoices issue would issue"),
         ("issue", "issue every invoice due, exactly once"),

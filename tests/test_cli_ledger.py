@@ -25,13 +25,18 @@ def test_record_issue_pay_show(tmp_path, capsys):
     )
     assert status == 0
     assert (
-        "recorded 27 purchase(s); 0 already there unchanged; 7 invalid or not new, skipped" in out
+        "recorded 29 purchase(s); 0 already there unchanged; 5 invalid or not new, skipped" in out
     )
+    assert "txn_030" not in err  # the example's own FAILED purchase is held, on no invoice
     assert "'DK' is not a Kravia market" in err
     status, out, _ = run(
         capsys, "ledger", "--db", db, "record", str(EXAMPLES / "purchases.jsonl"), "--skip-invalid"
     )
-    assert "recorded 0 purchase(s); 27 already there unchanged" in out
+    assert "recorded 0 purchase(s); 29 already there unchanged" in out
+    status, out, _ = run(capsys, "ledger", "--db", db, "show", "transaction", "txn_030")
+    assert "txn_030 kravia.invoice_b2c: FAILED" in out
+    assert "on no invoice: no invoice for a standard purchase in state FAILED" in out
+    assert "1. fail: INITIATED -> FAILED" in out
     status, out, _ = run(capsys, "ledger", "--db", db, "due", "--as-of", "2026-10-01")
     assert out.startswith("5 invoice(s) due as of 2026-10-01")
     status, out, _ = run(capsys, "ledger", "--db", db, "issue", "--as-of", "2026-10-01")

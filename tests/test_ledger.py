@@ -70,7 +70,10 @@ def test_conflicting_record_writes_nothing(ledger: Ledger) -> None:
         (purchase("X", "2021-01-05T10:00:00+01:00", status="CAPTURED"), "status"),
         (
             purchase(
-                "X", "2021-01-05T10:00:00+01:00", product="kravia.invoice_b2b", status="AUTHORIZED"
+                "X",
+                "2021-01-05T10:00:00+01:00",
+                product="kravia.invoice_b2b",
+                status="PARTIALLY_CAPTURED",
             ),
             "status",
         ),

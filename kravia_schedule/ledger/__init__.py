@@ -7,6 +7,7 @@ service replicas share one ledger.
 
 from kravia_schedule.ledger.backends import LedgerBusy, LedgerUnavailable
 from kravia_schedule.ledger.ledger import (
+    HeldTransaction,
     HistoryEntry,
     Ledger,
     LedgerInvoice,
@@ -15,15 +16,19 @@ from kravia_schedule.ledger.ledger import (
     TransactionView,
 )
 from kravia_schedule.ledger.schema import SCHEMA_VERSION
+from kravia_schedule.ledger.sync import ImpossibleUpdate, SyncReport
 
 __all__ = [
     "SCHEMA_VERSION",
+    "HeldTransaction",
     "HistoryEntry",
+    "ImpossibleUpdate",
     "Ledger",
     "LedgerBusy",
     "LedgerInvoice",
     "LedgerUnavailable",
     "Payment",
     "RecordReport",
+    "SyncReport",
     "TransactionView",
 ]

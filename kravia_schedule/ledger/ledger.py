@@ -52,20 +52,27 @@ from kravia_schedule.ledger.backends import (
     redacted,
 )
 from kravia_schedule.ledger.schema import fingerprint, instant, migrate
+from kravia_schedule.ledger.sync import (
+    HELD_OUTSIDE,
+    Copy,
+    ImpossibleUpdate,
+    Step,
+    SyncReport,
+    read_copy,
+    steps,
+)
 from kravia_schedule.lifecycle import (
-    TRANSITIONS,
     Action,
     AllocationMethod,
-    ProductKind,
     TransactionBalance,
     apply,
     pay_invoice,
-    register,
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
 
 __all__ = [
+    "HeldTransaction",
     "HistoryEntry",
     "Ledger",
     "LedgerInvoice",
@@ -129,7 +136,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True, slots=True)
 class TransactionView:
-    """A transaction's balance, where it is billed, and its history."""
+    """A transaction's balance, where it is billed, its history, and why it is on no
+    invoice (``None`` when it is on one, or will be)."""
 
     balance: TransactionBalance
     period: str | None
@@ -137,6 +145,21 @@ class TransactionView:
     late: bool
     invoice_id: str | None
     history: tuple[HistoryEntry, ...]
+    why_not_invoiced: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldTransaction:
+    """A transaction as Dintero last reported it to :meth:`Ledger.sync`:
+    ``in_lifecycle`` when the ledger follows its balance (:meth:`Ledger.transaction`),
+    ``why_not_invoiced`` when it is on no invoice."""
+
+    id: str
+    payment_product_type: str | None
+    status: TransactionStatus
+    settlement_status: str | None
+    in_lifecycle: bool
+    why_not_invoiced: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +389,7 @@ class Ledger:
             totals = self._pending_totals(new)
             for purchase, fingerprint, day, dates in new:
                 try:
-                    row, event, invoice = self._rows(
+                    row, events, invoice = self._rows(
                         purchase, fingerprint, day, dates, seq + 1, issued
                     )
                     self._add_to_total(purchase, row, totals)
@@ -375,13 +398,199 @@ class Ledger:
                     continue
                 seq += 1
                 rows.append(row)
-                history.append(event)
+                history.extend(events)
                 if invoice is not None:
                     invoices.append(invoice)
             self.db.executemany(_INSERT_PURCHASE, rows)
             self.db.executemany(_INSERT_HISTORY, history)
             self.db.executemany(_INSERT_INVOICE, invoices)
         return RecordReport(len(rows), unchanged, tuple(skipped))
+
+    # -- following Dintero -----------------------------------------------------------
+
+    def sync(self, transactions: Iterable[object]) -> SyncReport:
+        """Bring the ledger to Dintero's view of ``transactions``: each a Dintero
+        transaction at any point of its life (as ``GET /v1/transactions`` or a callback
+        gives it), a checkout webhook envelope's status update of a known transaction, or
+        a record in the library's flat shape.
+
+        Idempotent, and the same in any order of arrival: an older copy (by
+        ``updated_at``, then by its number of events) changes nothing, money moves come
+        from the events (each applied once), and every change is an allowed lifecycle
+        step (rules: :mod:`kravia_schedule.ledger.sync`). Every transaction reported is
+        held, a failed, declined or card one too, with why it is on no invoice. A record
+        that cannot be read or followed is refused (in the report, with its error) and
+        changes nothing; the others are applied. One database transaction.
+        """
+        copies: list[Copy] = []
+        refused: list[KraviaScheduleError] = []
+        for record in transactions:
+            try:
+                copies.append(read_copy(record))
+            except InvalidPurchaseError as error:
+                refused.append(error)
+        seen: dict[str, str] = {}
+        why: dict[str, str] = {}
+        with self.db.write():
+            for copy in copies:
+                self.db.execute("SAVEPOINT sync_copy")
+                try:
+                    result, reason = self._follow(copy)
+                except (LedgerError, InvalidPurchaseError) as error:
+                    self.db.execute("ROLLBACK TO SAVEPOINT sync_copy")
+                    refused.append(error)
+                    continue
+                finally:
+                    self.db.execute("RELEASE SAVEPOINT sync_copy")
+                tid = copy.transaction_id
+                # A transaction added by this call stays "added" whatever follows it.
+                prior = seen.setdefault(tid, result)
+                if prior == "unchanged" and result != "unchanged":
+                    seen[tid] = "changed"
+                if reason is None:
+                    why.pop(tid, None)
+                else:
+                    why[tid] = reason
+
+        def ids(kind: str) -> tuple[str, ...]:
+            return tuple(tid for tid, result in seen.items() if result == kind)
+
+        return SyncReport(
+            ids("added"), ids("changed"), ids("unchanged"), tuple(refused),
+            tuple((tid, text) for tid, text in why.items() if seen[tid] != "unchanged"),
+        )  # fmt: skip
+
+    def _follow(self, copy: Copy) -> tuple[str, str | None]:
+        """Apply one copy: ("added" | "changed" | "unchanged", why on no invoice)."""
+        tid = copy.transaction_id
+        rows = self.db.execute(
+            "SELECT payment_product_type, status, settlement_status, moment_us, event_count, "
+            "record FROM synced WHERE id = ?",
+            (tid,),
+        )
+        held = self.db.execute(f"SELECT {_BALANCE} FROM purchases WHERE id = ?", (tid,))
+        current = _balance(held[0]) if held else None
+        if copy.flat is None and not rows and current is None:
+            raise UnknownId(
+                f"a status update of transaction {tid!r}, which the ledger does not hold: "
+                "sync the full transaction first"
+            )
+        stored = rows[0] if rows else None
+        if stored is not None and not self._newer(copy, stored):
+            return "unchanged", None
+        product_text = copy.payment_product_type
+        flat = copy.flat
+        if stored is not None:
+            product_text = product_text or stored[0]
+            if flat is None and stored[5] is not None:
+                flat = {**json.loads(stored[5]), "status": copy.status.value}
+        elif current is not None:
+            product_text = product_text or current.product_type.value
+        settlement = copy.settlement_status or (stored[2] if stored is not None else None)
+        product_type = Copy(tid, product_text, copy.status, None, None, 0, (), None).product_type
+        reason: str | None = None
+        if current is not None:
+            path = steps(current, copy, current.product_type, current.purchased)
+            for before, after, action, amount, ref in path:
+                self._store(before, after, action, amount, ref)
+            if path:  # an invoice's paid is the money captured on it
+                self.db.execute(
+                    "UPDATE invoices SET paid = (SELECT COALESCE(SUM(captured), 0) FROM "
+                    "purchases WHERE purchases.invoice_id = invoices.id) WHERE id = "
+                    "(SELECT invoice_id FROM purchases WHERE id = ?)",
+                    (tid,),
+                )
+            final = path[-1][1].status if path else current.status
+            reason = self._why_not_invoiced(current.product_type, final)
+        else:
+            reason = self._hold_new(copy, product_type, flat)
+        self._remember(copy, product_text, settlement, flat, reason)
+        return ("changed" if stored is not None or current is not None else "added"), reason
+
+    @staticmethod
+    def _newer(copy: Copy, stored: Sequence[Any]) -> bool:
+        """Whether ``copy`` is newer than the stored one; a copy of the same moment that
+        disagrees with it is a :class:`LedgerConflict`."""
+        status, settlement, moment_us, event_count = stored[1], stored[2], stored[3], stored[4]
+        fresh = copy.freshness
+        if fresh is None or moment_us is None:  # a flat copy: no moment to compare
+            return fresh is not None or copy.status.value != status
+        if copy.event_count is None:  # a webhook: it says nothing of the events
+            fresh, known = (fresh[0], 0), (moment_us, 0)
+        else:
+            known = (moment_us, event_count or 0)
+        if fresh != known:
+            return fresh > known
+        same = copy.status.value == status and copy.settlement_status in (None, settlement)
+        if not same:
+            raise LedgerConflict(
+                f"two copies of transaction {copy.transaction_id!r} of the same moment "
+                f"disagree: {status} and {copy.status.value}"
+            )
+        return False
+
+    def _why_not_invoiced(
+        self, product_type: ProductType | None, status: TransactionStatus
+    ) -> str | None:
+        enabled = product_type is not None and self.config.product(product_type).enabled
+        result = rules.outcome(product_type, status, enabled=enabled)
+        return None if result.invoiced else result.detail
+
+    def _hold_new(
+        self, copy: Copy, product_type: ProductType | None, flat: Mapping[str, Any] | None
+    ) -> str | None:
+        """Enter a transaction the lifecycle does not hold yet, when Kravia registered it
+        and it can be invoiced; otherwise say why it stays outside."""
+        why = self._why_not_invoiced(product_type, copy.status)
+        if product_type is None or copy.status in HELD_OUTSIDE or flat is None:
+            return why
+        if not self.config.product(product_type).enabled:
+            return why
+        try:
+            purchase = Purchase(*self._read({**flat, "status": copy.status.value}))
+            day, dates = self._own_dates(purchase)
+            if rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT):
+                raise InvalidPurchaseError(
+                    purchase.id,
+                    rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT),
+                )
+        except InvalidPurchaseError as error:
+            return f"cannot be invoiced: {error}"
+        path = steps(None, copy, product_type, purchase.amount)
+        # Kept as it entered the lifecycle, whichever copy brought it: the same ledger
+        # whatever order the copies came in.
+        purchase = replace(purchase, status=path[0][1].status)
+        seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0]) + 1
+        row, history, invoice = self._rows(
+            purchase, _fingerprint(purchase), day, dates, seq, {}, path
+        )
+        totals = self._pending_totals([(purchase, row[2], day, dates)])
+        self._add_to_total(purchase, row, totals)
+        self.db.execute(_INSERT_PURCHASE, row)
+        self.db.executemany(_INSERT_HISTORY, history)
+        if invoice is not None:
+            self.db.execute(_INSERT_INVOICE, invoice)
+        return self._why_not_invoiced(product_type, path[-1][1].status)
+
+    def _remember(
+        self,
+        copy: Copy,
+        product_text: str | None,
+        settlement: str | None,
+        flat: Mapping[str, Any] | None,
+        reason: str | None,
+    ) -> None:
+        fresh = copy.freshness
+        moment = None if fresh is None else fresh[0]
+        self.db.execute("DELETE FROM synced WHERE id = ?", (copy.transaction_id,))
+        self.db.execute(
+            "INSERT INTO synced (id, payment_product_type, status, settlement_status, "
+            "moment_us, event_count, record, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                copy.transaction_id, product_text, copy.status.value, settlement, moment,
+                copy.event_count, None if flat is None else json.dumps(flat), reason,
+            ),
+        )  # fmt: skip
 
     def _pending_totals(self, new: Sequence[_New]) -> dict[tuple[str, str, str], int]:
         """What the not yet issued invoices of these grouped purchases' customers hold,
@@ -408,8 +617,8 @@ class Ledger:
         """Count a grouped purchase into its invoice's total, or refuse it when the total
         would pass :data:`~kravia_schedule.rules.MAX_INVOICE_TOTAL` (no store could hold
         that invoice, and issuing it would fail for ever)."""
-        if row[_PERIOD] is None:
-            return
+        if row[_PERIOD] is None or row[_STATUS] != TransactionStatus.AUTHORIZED.value:
+            return  # on no pending invoice
         group = (row[_CUSTOMER], purchase.currency, row[_PERIOD])
         total = totals.get(group, 0) + purchase.amount
         if total > rules.MAX_INVOICE_TOTAL:
@@ -471,28 +680,42 @@ class Ledger:
 
     def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)
-        # The state the lifecycle registers a purchase of its kind in.
-        expected = TRANSITIONS[
-            ProductKind.of(purchase.product_type), TransactionStatus.INITIATED, Action.REGISTER
-        ]
-        assert isinstance(expected, TransactionStatus), "registering has one outcome"
         problems = []
         if not product.enabled:
             problems.append(
                 FieldProblem("payment_product_type", "is not enabled in the ledger's configuration")
             )
-        if purchase.status is not expected:
-            problems.append(
-                FieldProblem(
-                    "status",
-                    f"a new {purchase.product_type.value} purchase is {expected.value}, got "
-                    f"{purchase.status.value}; void, pay and refund change it later",
-                )
-            )
+        else:
+            try:
+                self._entry_path(purchase)
+            except InvalidPurchaseError as error:
+                problems += error.problems
         problems += rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
         if problems:
             raise InvalidPurchaseError(purchase.id, problems)
         return self._own_dates(purchase)
+
+    @staticmethod
+    def _entry_path(purchase: Purchase, copy: Copy | None = None) -> tuple[Step, ...]:
+        """The lifecycle steps by which a new purchase reached its status (``copy``:
+        Dintero's view of it, with its events), or InvalidPurchaseError naming ``status``
+        (a state no allowed steps reach without the events that say how much)."""
+        status = purchase.status
+        if copy is None:
+            copy = Copy(purchase.id, purchase.product_type.value, status, None, None, 0, (), None)
+        why = None
+        if status in HELD_OUTSIDE:
+            why = "Kravia has not registered it (sync holds it until a copy says so)"
+        else:
+            try:
+                return steps(None, copy, purchase.product_type, purchase.amount)
+            except ImpossibleUpdate as error:
+                why = error.reason
+        problem = FieldProblem(
+            "status",
+            f"a new {purchase.product_type.value} purchase cannot be {status.value}: {why}",
+        )
+        raise InvalidPurchaseError(purchase.id, [problem])
 
     def _own_dates(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         """The dates of the invoice a new purchase lands on (before any late move), or
@@ -518,15 +741,18 @@ class Ledger:
         dates: InvoiceDates,
         seq: int,
         issued: dict[str, bool],
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]:
-        """The purchase row, its first history row and (standard) its invoice row, from
-        the purchase's local ``day`` and the ``dates`` of its own invoice."""
+        path: Sequence[Step] | None = None,
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[Any, ...] | None]:
+        """The purchase row, its history rows and (standard, registered) its invoice row,
+        from the purchase's local ``day``, the ``dates`` of its own invoice and the
+        lifecycle ``path`` it came by (default: :meth:`_entry_path`)."""
         address = purchase.billing_address
         country = address.country
         calendar = self._calendars[country]
         product = self.config.product(purchase.product_type)
         key = _customer_key(address)
-        balance = register(purchase.id, purchase.product_type, purchase.amount)
+        path = self._entry_path(purchase) if path is None else path
+        balance = path[-1][1]
         period_label: str | None = None
         late = False
         invoice: tuple[Any, ...] | None = None
@@ -545,6 +771,8 @@ class Ledger:
                 raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
             period_label = period.label
             invoice_id = None
+        elif path[0][2] is Action.FAIL:  # never registered: no invoice
+            invoice_id = None
         else:
             invoice_id = rules.standard_invoice_id(purchase.product_type, purchase.id)
             # A standard invoice is registered, and captured, together with its purchase.
@@ -560,7 +788,7 @@ class Ledger:
                 dates.due_date.isoformat(),
                 purchase.amount,
                 purchase.vat_amount,
-                purchase.amount,
+                balance.captured,
                 dates.issue_date.isoformat(),
             )  # fmt: skip
         row = (
@@ -571,16 +799,19 @@ class Ledger:
             _customer_text(key), purchase.created_at.isoformat(), period_label,
             dates.issue_date.isoformat(), int(late), invoice_id, instant(purchase.created_at),
         )  # fmt: skip
-        event = (
-            purchase.id,
-            1,
-            Action.REGISTER.value,
-            "INITIATED",
-            balance.status.value,
-            None,
-            None,
-        )
-        return row, event, invoice
+        events = [
+            (
+                purchase.id,
+                number,
+                action.value,
+                before.status.value,
+                after.status.value,
+                amount,
+                ref,
+            )
+            for number, (before, after, action, amount, ref) in enumerate(path, 1)
+        ]
+        return row, events, invoice
 
     def _history(
         self,
@@ -939,6 +1170,25 @@ class Ledger:
         return TransactionView(
             balance, period, date.fromisoformat(issue_date), bool(late), invoice_id,
             tuple(HistoryEntry(*row) for row in history),
+            self._why_not_invoiced(balance.product_type, balance.status),
+        )  # fmt: skip
+
+    def held(self, transaction_id: str) -> HeldTransaction:
+        """Dintero's latest view of a transaction :meth:`sync` was given (a card, failed
+        or declined one too), and why it is on no invoice."""
+        with self.db.read():
+            rows = self.db.execute(
+                "SELECT payment_product_type, status, settlement_status, reason, "
+                "(SELECT COUNT(*) FROM purchases WHERE purchases.id = synced.id) "
+                "FROM synced WHERE id = ?",
+                (transaction_id,),
+            )
+        if not rows:
+            raise UnknownId(f"no transaction {transaction_id!r} synced from Dintero")
+        product, status, settlement, reason, in_lifecycle = rows[0]
+        return HeldTransaction(
+            transaction_id, product, TransactionStatus(status), settlement,
+            bool(in_lifecycle), reason,
         )  # fmt: skip
 
 
@@ -955,8 +1205,8 @@ _INSERT_PURCHASE = (
     "customer, created_at, period, issue_date, late, invoice_id, created_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-#: Where a purchase row (``_INSERT_PURCHASE``) holds its customer and its period.
-_CUSTOMER, _PERIOD = 15, 17
+#: Where a purchase row (``_INSERT_PURCHASE``) holds its status, customer and period.
+_STATUS, _CUSTOMER, _PERIOD = 5, 15, 17
 #: A new purchase being recorded: with its fingerprint, local date and own invoice dates.
 _New = tuple[Purchase, str, date, InvoiceDates]
 _INSERT_HISTORY = (

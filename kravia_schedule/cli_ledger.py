@@ -87,19 +87,22 @@ def _read(path: str) -> list[Any]:
 
 
 def _when(text: str) -> date | datetime:
-    """A date (``2026-12-01``) or an aware timestamp, read in each customer's zone."""
+    """A date (``2026-12-01``) or an aware timestamp, read in each customer's zone; a
+    timestamp without offset is refused (its local date would be a guess)."""
     try:
-        if "T" in text:
-            value = datetime.fromisoformat(text)
-            if value.utcoffset() is not None:
-                return value
-        else:
+        if "T" not in text:
             return date.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not an ISO date (2026-12-01) or a timestamp with offset"
-    )
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date (2026-12-01) or a timestamp with offset"
+        ) from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset: each customer's local date would be a guess; "
+            f"give {text}+01:00, {text}Z or a date"
+        )
+    return value
 
 
 def _invoice_line(invoice: LedgerInvoice) -> str:
@@ -148,7 +151,9 @@ def _refusal(error: KraviaScheduleError) -> list[str]:
             f"{error.transaction_id}: status: {error.from_state} -> {error.to_state} refused: "
             f"{error.reason}"
         ]
-    return [str(error)]
+    named, field = getattr(error, "transaction_id", None), getattr(error, "field", None)
+    text = str(error).removeprefix(f"transaction {named!r}: ")
+    return [f"{named}: {field}: {text}" if named and field else text]
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -464,3 +464,43 @@ def test_any_interleaving_and_repetition_of_copies_syncs_as_once_in_order(
             for batch in batches:
                 assert anyhow.sync(batch).refused == ()
             assert state(anyhow) == expected
+
+
+def test_a_status_update_without_updated_at_cannot_be_ordered(ledger: Ledger) -> None:
+    ledger.sync([transaction("S1", "AUTHORIZED", product=B2B, minute=1)])
+    update = webhook("S1", "CAPTURED", 5)
+    del update["transaction"]["updated_at"]
+    (error,) = ledger.sync([update]).refused
+    assert isinstance(error, InvalidPurchaseError)
+    assert (error.transaction_id, error.path) == ("S1", "transaction.updated_at")
+    assert ledger.transaction("S1").balance.status.value == "AUTHORIZED"
+
+
+def test_migration_4_keeps_a_version_3_ledger_and_lets_vat_be_unknown(target: str) -> None:
+    with Ledger.open(target) as ledger:
+        ledger.record([purchase("T1", "2021-01-05T10:00:00+01:00", 5000)])
+        with ledger.db.write():  # back to what migration 3 left
+            db = ledger.db
+            db.execute("DROP TABLE synced")
+            if db.name == "sqlite":
+                version = int(db.execute("PRAGMA schema_version")[0][0])
+                db.execute("PRAGMA writable_schema = ON")
+                db.execute(
+                    "UPDATE sqlite_schema SET sql = replace(sql, 'vat_amount BIGINT', "
+                    "'vat_amount BIGINT NOT NULL') WHERE name IN ('purchases', 'invoices')"
+                )
+                db.execute(f"PRAGMA schema_version = {version + 1}")
+                db.execute("PRAGMA writable_schema = OFF")
+            else:
+                db.execute("ALTER TABLE purchases ALTER COLUMN vat_amount SET NOT NULL")
+            db.execute("UPDATE schema_version SET version = 3")
+        with pytest.raises(ledger.db.errors), ledger.db.write():  # NOT NULL, as in version 3
+            ledger.db.execute("UPDATE purchases SET vat_amount = NULL")
+    with Ledger.open(target) as ledger:  # migration 4
+        assert ledger.db.execute("SELECT version FROM schema_version") == [(4,)]
+        assert ledger.transaction("T1").balance.purchased == 5000
+        with ledger.db.write():
+            ledger.db.execute("UPDATE purchases SET vat_amount = NULL")
+            ledger.db.execute("UPDATE invoices SET vat_amount = NULL")
+        assert ledger.db.execute("SELECT vat_amount FROM purchases") == [(None,)]
+        assert ledger.sync([transaction("G2", "AUTHORIZED")]).added == ("G2",)

@@ -16,10 +16,16 @@ from kravia_schedule.ledger.ledger import (
     TransactionView,
 )
 from kravia_schedule.ledger.schema import SCHEMA_VERSION
-from kravia_schedule.ledger.sync import ImpossibleUpdate, SyncReport
+from kravia_schedule.ledger.sync import (
+    CopyConflict,
+    ImpossibleUpdate,
+    SyncReport,
+    UnknownTransaction,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CopyConflict",
     "HeldTransaction",
     "HistoryEntry",
     "ImpossibleUpdate",
@@ -31,4 +37,5 @@ __all__ = [
     "RecordReport",
     "SyncReport",
     "TransactionView",
+    "UnknownTransaction",
 ]

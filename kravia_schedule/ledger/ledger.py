@@ -55,9 +55,11 @@ from kravia_schedule.ledger.schema import fingerprint, instant, migrate
 from kravia_schedule.ledger.sync import (
     HELD_OUTSIDE,
     Copy,
+    CopyConflict,
     ImpossibleUpdate,
     Step,
     SyncReport,
+    UnknownTransaction,
     read_copy,
     steps,
 )
@@ -425,6 +427,9 @@ class Ledger:
         copies: list[Copy] = []
         refused: list[KraviaScheduleError] = []
         for record in transactions:
+            if isinstance(record, InvalidPurchaseError):  # a line the reader could not read
+                refused.append(record)
+                continue
             try:
                 copies.append(read_copy(record))
             except InvalidPurchaseError as error:
@@ -471,10 +476,7 @@ class Ledger:
         held = self.db.execute(f"SELECT {_BALANCE} FROM purchases WHERE id = ?", (tid,))
         current = _balance(held[0]) if held else None
         if copy.flat is None and not rows and current is None:
-            raise UnknownId(
-                f"a status update of transaction {tid!r}, which the ledger does not hold: "
-                "sync the full transaction first"
-            )
+            raise UnknownTransaction(tid)
         stored = rows[0] if rows else None
         if stored is not None and not self._newer(copy, stored):
             return "unchanged", None
@@ -523,9 +525,9 @@ class Ledger:
             return fresh > known
         same = copy.status.value == status and copy.settlement_status in (None, settlement)
         if not same:
-            raise LedgerConflict(
-                f"two copies of transaction {copy.transaction_id!r} of the same moment "
-                f"disagree: {status} and {copy.status.value}"
+            raise CopyConflict(
+                copy.transaction_id,
+                f"two copies of the same moment disagree: {status} and {copy.status.value}",
             )
         return False
 

@@ -51,6 +51,7 @@ from kravia_schedule.errors import (
     InvalidPurchaseError,
     KraviaScheduleError,
     LedgerConflict,
+    UnknownId,
 )
 from kravia_schedule.ledger.schema import instant
 from kravia_schedule.lifecycle import (
@@ -65,10 +66,12 @@ from kravia_schedule.statuses import TransactionStatus
 __all__ = [
     "HELD_OUTSIDE",
     "Copy",
+    "CopyConflict",
     "ImpossibleUpdate",
     "MoneyEvent",
     "Step",
     "SyncReport",
+    "UnknownTransaction",
     "read_copy",
     "steps",
 ]
@@ -90,6 +93,8 @@ class ImpossibleUpdate(LedgerConflict):
     """Dintero's view of a transaction cannot be reached from the ledger's by allowed
     lifecycle steps; nothing of that copy was applied."""
 
+    field = "status"
+
     def __init__(self, transaction_id: str, from_state: str, to_state: str, reason: str) -> None:
         self.transaction_id = transaction_id
         self.from_state = from_state
@@ -97,6 +102,30 @@ class ImpossibleUpdate(LedgerConflict):
         self.reason = reason
         super().__init__(
             f"transaction {transaction_id!r}: cannot go from {from_state} to {to_state}: {reason}"
+        )
+
+
+class CopyConflict(LedgerConflict):
+    """Two copies of a transaction of the same moment (``updated_at`` and number of
+    events) disagree: which one is Dintero's cannot be told."""
+
+    field = "updated_at"
+
+    def __init__(self, transaction_id: str, message: str) -> None:
+        self.transaction_id = transaction_id
+        super().__init__(f"transaction {transaction_id!r}: {message}")
+
+
+class UnknownTransaction(UnknownId):
+    """A status update (a webhook's) of a transaction the ledger does not hold."""
+
+    field = "id"
+
+    def __init__(self, transaction_id: str) -> None:
+        self.transaction_id = transaction_id
+        super().__init__(
+            f"transaction {transaction_id!r}: a status update of a transaction the ledger "
+            "does not hold; sync the full transaction first"
         )
 
 
@@ -148,6 +177,9 @@ def read_copy(record: object) -> Copy:
     shape = classify(record)
     if shape == "webhook":
         update = read_webhook(record)
+        if update.updated_at is None:  # it could not be ordered against other copies
+            problem = FieldProblem("transaction.updated_at", "is required to order a status update")
+            raise InvalidPurchaseError(update.transaction_id, [problem])
         return Copy(
             update.transaction_id, None, S(update.status), None, update.updated_at, None, (),
             None,
@@ -298,9 +330,8 @@ class SyncReport:
     """What :meth:`Ledger.sync` did, by transaction id: ``added`` (new to the ledger),
     ``changed`` (brought to a newer copy), ``unchanged`` (the same or an older copy), and
     the ``refused`` records, each with its error (:class:`InvalidPurchaseError` for a
-    record that cannot be read, :class:`ImpossibleUpdate`, :class:`LedgerConflict`,
-    :class:`~kravia_schedule.errors.UnknownId` for a status update of an unknown
-    transaction). ``not_invoiced`` gives, for each added or changed transaction that is
+    record that cannot be read, :class:`ImpossibleUpdate`, :class:`CopyConflict`,
+    :class:`UnknownTransaction`; each names the transaction and the field). ``not_invoiced`` gives, for each added or changed transaction that is
     on no invoice, why (``rules.outcome``'s wording, or why it cannot be invoiced)."""
 
     added: tuple[str, ...]

@@ -504,3 +504,75 @@ def test_migration_4_keeps_a_version_3_ledger_and_lets_vat_be_unknown(target: st
             ledger.db.execute("UPDATE invoices SET vat_amount = NULL")
         assert ledger.db.execute("SELECT vat_amount FROM purchases") == [(None,)]
         assert ledger.sync([transaction("G2", "AUTHORIZED")]).added == ("G2",)
+
+
+# -- a ledger invoice is a plan's invoice ---------------------------------------------------------
+
+
+def _grouped_copies() -> list[dict[str, Any]]:
+    second = transaction("G2", "AUTHORIZED", amount=5_000)
+    second["created_at"] = _stamp(CREATED + timedelta(days=3))
+    second["items"] = [  # one line at 15 %, and one whose VAT Dintero gives itself
+        {"line_id": "1", "description": "Kaffe 1 kg", "amount": 2_300, "vat": 15},
+        {"line_id": "2", "description": "Frakt", "amount": 2_700, "vat": 25, "vat_amount": 540},
+    ]
+    return [transaction("G1", "AUTHORIZED"), second]
+
+
+def test_a_ledger_invoice_is_the_plans_invoice_with_what_was_paid(ledger: Ledger) -> None:
+    from kravia_schedule import Invoice, json_default, plan_invoices
+
+    copies = _grouped_copies()
+    ledger.sync(copies)
+    as_of = date(2021, 2, 1)
+    (due,) = ledger.due(as_of)
+    (planned,) = plan_invoices(copies, as_of=as_of).invoices
+    assert isinstance(due, Invoice)
+    assert Invoice.to_dict(due) == planned.to_dict()  # the same invoice, field for field
+    assert [line.items[0].description for line in due.lines] == ["Kontorstol", "Kaffe 1 kg"]
+    # By hand: 25 %: 6000 (VAT 1200) + 2700 (VAT 540 as given); 15 %: 4000 (521.74 -> 522)
+    # + 2300 (300); each rate's net is gross less VAT.
+    rates = {str(t.rate): (t.net, t.vat, t.gross) for t in due.vat_breakdown}
+    assert rates == {"15": (6_300 - 822, 822, 6_300), "25": (8_700 - 1_740, 1_740, 8_700)}
+    assert due.vat_amount == 822 + 1_740
+    assert due.state is not None
+    assert due.state.value == "ready"
+    assert due.payment_reference == planned.payment_reference
+    assert due.last_on_time_payment_date == planned.last_on_time_payment_date is not None
+    (issued,) = ledger.issue(as_of)
+    stored = ledger.invoice(issued.id)
+    assert stored == issued
+    ledger.pay(stored.id, 4_000, payment_id="bank-1")
+    paid = json.loads(json.dumps(ledger.invoice(stored.id), default=json_default))
+    assert {k: paid[k] for k in ("paid", "outstanding", "issued")} == {
+        "paid": 4_000, "outstanding": 11_000, "issued": True,
+    }  # fmt: skip
+    assert paid["vat_breakdown"] == [  # the highest rate first, as the plan lists them
+        {"rate": "25", "net": 6_960, "vat": 1_740, "gross": 8_700},
+        {"rate": "15", "net": 5_478, "vat": 822, "gross": 6_300},
+    ]
+    assert [t["items"][0]["description"] for t in paid["transactions"]] == [
+        "Kontorstol", "Kaffe 1 kg",
+    ]  # fmt: skip
+
+
+def test_unknown_vat_is_stored_as_null_never_zero(ledger: Ledger) -> None:
+    from kravia_schedule import json_default
+
+    unknown = transaction("S1", "AUTHORIZED", product=B2B)
+    for item in unknown["items"]:
+        del item["vat"]  # nothing gives the VAT
+    known = transaction("G1", "AUTHORIZED")
+    unknown_grouped = dict(transaction("G2", "AUTHORIZED"), items=unknown["items"])
+    assert ledger.sync([unknown, known, unknown_grouped]).refused == ()
+    rows = ledger.db.execute("SELECT id, vat_amount FROM purchases ORDER BY id")
+    assert rows == [("G1", 1_722), ("G2", None), ("S1", None)]
+    (standard,) = ledger.customer_invoices("NO", "923609016")[0]
+    assert standard.vat_amount is None
+    assert ledger.db.execute("SELECT vat_amount FROM invoices") == [(None,)]
+    (grouped,) = ledger.issue(date(2021, 2, 1))
+    assert grouped.vat_amount is None  # one line's VAT unknown: the total is unknown
+    assert ledger.invoice(grouped.id).vat_amount is None
+    assert json.loads(json.dumps(grouped, default=json_default))["vat_amount"] is None
+    gross_without_rate = [t for t in grouped.vat_breakdown if t.rate is None]
+    assert [(t.vat, t.gross) for t in gross_without_rate] == [(None, 10_000)]

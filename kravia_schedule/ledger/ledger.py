@@ -17,13 +17,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress, validate_billing_address
-from kravia_schedule.calendar import BusinessCalendar
+from kravia_schedule.calendar import BusinessCalendar, SkippedDay
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
@@ -43,6 +44,7 @@ from kravia_schedule.errors import (
     LedgerError,
     UnknownId,
 )
+from kravia_schedule.invoices import Invoice, InvoiceItem, InvoiceLine, total_vat
 from kravia_schedule.ledger.backends import (
     DEFAULT_LOCK_TIMEOUT,
     Backend,
@@ -72,6 +74,8 @@ from kravia_schedule.lifecycle import (
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
 from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
+from kravia_schedule.rules import InvoiceState
+from kravia_schedule.statutory import deadline_or_none
 
 __all__ = [
     "HeldTransaction",
@@ -91,26 +95,44 @@ _BALANCE = "id, product_type, status, issued, purchased, authorized, captured, v
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerInvoice:
-    """An invoice as the ledger holds it (issued) or would issue it (``due``)."""
+class LedgerInvoice(Invoice):
+    """An invoice as the ledger holds it (issued) or would issue it (``due``): a plan's
+    :class:`~kravia_schedule.invoices.Invoice` (lines with their order lines, VAT per
+    rate, payment reference, last on-time payment date, state, ``to_dict``), and what
+    was ``paid`` on it and whether it is ``issued``."""
 
-    id: str
-    product_type: ProductType
-    customer: CustomerKey
-    billing_address: BillingAddress
-    currency: str
-    period: str | None
-    issue_date: date
-    due_date: date
-    amount: int
-    vat_amount: int
-    paid: int
-    transaction_ids: tuple[str, ...]
-    issued: bool
+    paid: int = 0
+    issued: bool = False
 
     @property
     def outstanding(self) -> int:
         return self.amount - self.paid
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`Invoice.to_dict`'s form, with ``paid``, ``outstanding`` and ``issued``."""
+        return {
+            **Invoice.to_dict(self),
+            "paid": self.paid,
+            "outstanding": self.outstanding,
+            "issued": self.issued,
+        }
+
+
+def _line(transaction_id: str, record_json: str, amount: int, vat: int | None) -> InvoiceLine:
+    """A purchase's invoice line, from its stored record (which keeps its order lines)."""
+    record = json.loads(record_json)
+    items = tuple(
+        InvoiceItem(
+            item.get("line_id"), item.get("description"), item["amount"],
+            None if item.get("vat") is None else Decimal(str(item["vat"])),
+            item.get("vat_amount"),
+        )
+        for item in record.get("items", ())
+    )  # fmt: skip
+    created = datetime.fromisoformat(record["created_at"])
+    return InvoiceLine(
+        created, transaction_id, amount, vat, record.get("merchant_reference"), items
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,17 +497,17 @@ class Ledger:
         )
         held = self.db.execute(f"SELECT {_BALANCE} FROM purchases WHERE id = ?", (tid,))
         current = _balance(held[0]) if held else None
-        if copy.flat is None and not rows and current is None:
+        if copy.record is None and not rows and current is None:
             raise UnknownTransaction(tid)
         stored = rows[0] if rows else None
         if stored is not None and not self._newer(copy, stored):
             return "unchanged", None
         product_text = copy.payment_product_type
-        flat = copy.flat
+        record = copy.record
         if stored is not None:
             product_text = product_text or stored[0]
-            if flat is None and stored[5] is not None:
-                flat = {**json.loads(stored[5]), "status": copy.status.value}
+            if record is None and stored[5] is not None:
+                record = {**json.loads(stored[5]), "status": copy.status.value}
         elif current is not None:
             product_text = product_text or current.product_type.value
         settlement = copy.settlement_status or (stored[2] if stored is not None else None)
@@ -505,8 +527,8 @@ class Ledger:
             final = path[-1][1].status if path else current.status
             reason = self._why_not_invoiced(current.product_type, final)
         else:
-            reason = self._hold_new(copy, product_type, flat)
-        self._remember(copy, product_text, settlement, flat, reason)
+            reason = self._hold_new(copy, product_type, record)
+        self._remember(copy, product_text, settlement, record, reason)
         return ("changed" if stored is not None or current is not None else "added"), reason
 
     @staticmethod
@@ -539,17 +561,17 @@ class Ledger:
         return None if result.invoiced else result.detail
 
     def _hold_new(
-        self, copy: Copy, product_type: ProductType | None, flat: Mapping[str, Any] | None
+        self, copy: Copy, product_type: ProductType | None, record: Mapping[str, Any] | None
     ) -> str | None:
         """Enter a transaction the lifecycle does not hold yet, when Kravia registered it
         and it can be invoiced; otherwise say why it stays outside."""
         why = self._why_not_invoiced(product_type, copy.status)
-        if product_type is None or copy.status in HELD_OUTSIDE or flat is None:
+        if product_type is None or copy.status in HELD_OUTSIDE or record is None:
             return why
         if not self.config.product(product_type).enabled:
             return why
         try:
-            purchase = Purchase(*self._read({**flat, "status": copy.status.value}))
+            purchase = Purchase(*self._read({**record, "status": copy.status.value}))
             day, dates = self._own_dates(purchase)
             if rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT):
                 raise InvalidPurchaseError(
@@ -579,7 +601,7 @@ class Ledger:
         copy: Copy,
         product_text: str | None,
         settlement: str | None,
-        flat: Mapping[str, Any] | None,
+        record: Mapping[str, Any] | None,
         reason: str | None,
     ) -> None:
         fresh = copy.freshness
@@ -590,7 +612,7 @@ class Ledger:
             "moment_us, event_count, record, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 copy.transaction_id, product_text, copy.status.value, settlement, moment,
-                copy.event_count, None if flat is None else json.dumps(flat), reason,
+                copy.event_count, None if record is None else json.dumps(record), reason,
             ),
         )  # fmt: skip
 
@@ -892,8 +914,10 @@ class Ledger:
 
     # -- issuing ---------------------------------------------------------------------
 
-    def _pending(self, days: Mapping[str, date]) -> list[LedgerInvoice]:
-        """The invoices due on ``days`` (the local date of as_of per country code)."""
+    def _pending(self, days: Mapping[str, date], *, dated: bool = True) -> list[LedgerInvoice]:
+        """The invoices due on ``days`` (the local date of as_of per country code), in
+        their state on those days (``dated``; else without a state, as a plan without
+        ``as_of``)."""
         statuses = sorted(s.value for s in rules.GROUPED_INVOICED)
         rows = self.db.execute(
             "SELECT id, customer, currency, country, period, issue_date, record, authorized, "
@@ -920,9 +944,11 @@ class Ledger:
             invoices.append(
                 LedgerInvoice(
                     rules.grouped_invoice_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
-                    currency, label, dates.issue_date, dates.due_date,
-                    sum(r[7] for r in members), sum(r[8] for r in members), 0,
-                    tuple(r[0] for r in members), False,
+                    currency, period, dates.issue_date, dates.due_date,
+                    tuple(_line(r[0], r[6], r[7], r[8]) for r in members),
+                    sum(r[7] for r in members), total_vat(r[8] for r in members),
+                    rules.invoice_state(dates, days[key.country.value]) if dated else None,
+                    dates.issue_skipped, deadline_or_none(dates.due_date, key.country),
                 )
             )  # fmt: skip
         invoices.sort(key=lambda i: (i.issue_date, i.id))
@@ -964,7 +990,7 @@ class Ledger:
                         json.dumps(invoice.billing_address.to_dict()),
                         invoice.currency,
                         invoice.customer.country.value,
-                        invoice.period,
+                        None if invoice.period is None else invoice.period.label,
                         invoice.issue_date.isoformat(),
                         invoice.due_date.isoformat(),
                         invoice.amount,
@@ -1099,16 +1125,31 @@ class Ledger:
             return self._invoice(rows[0])
 
     def _invoice(self, row: Sequence[Any]) -> LedgerInvoice:
-        (invoice_id, product_type, customer, address, currency, period, issue_date, due_date,
+        (invoice_id, product_type, customer, address, currency, label, issue_date, due_date,
          amount, vat_amount, paid) = row  # fmt: skip
-        ids = self.db.execute(
-            "SELECT id FROM purchases WHERE invoice_id = ? ORDER BY created_us, id", (invoice_id,)
+        members = self.db.execute(
+            "SELECT id, record, purchased, vat_amount FROM purchases WHERE invoice_id = ? "
+            "ORDER BY created_us, id",
+            (invoice_id,),
         )
         billing = validate_billing_address(json.loads(address), product_type)
+        key = _customer(customer)
+        due = date.fromisoformat(due_date)
+        period = None if label is None else BillingPeriod.parse(label)
+        issue = date.fromisoformat(issue_date)
+        skipped: tuple[SkippedDay, ...] = ()
+        if period is not None:  # the non-business days its issue date was moved past
+            product = self.config.product(_GROUPED)
+            if period.interval is not product.interval:
+                period = BillingPeriod(period.start, period.end, product.interval)
+            dates = period_invoice_dates(
+                period, self._calendars[key.country], product.days_until_due
+            )
+            skipped = dates.issue_skipped if dates.issue_date == issue else ()
         return LedgerInvoice(
-            invoice_id, ProductType(product_type), _customer(customer), billing, currency,
-            period, date.fromisoformat(issue_date), date.fromisoformat(due_date), amount,
-            vat_amount, paid, tuple(r[0] for r in ids), True,
+            invoice_id, ProductType(product_type), key, billing, currency, period, issue, due,
+            tuple(_line(*member) for member in members), amount, vat_amount,
+            InvoiceState.READY, skipped, deadline_or_none(due, key.country), paid, True,
         )  # fmt: skip
 
     def customer_invoices(
@@ -1150,7 +1191,7 @@ class Ledger:
             )
             upcoming = tuple(
                 invoice
-                for invoice in self._pending(horizon)
+                for invoice in self._pending(horizon, dated=as_of is not None)
                 if invoice.customer.country is country
                 and invoice.customer.organization_number == org
             )

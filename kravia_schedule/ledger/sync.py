@@ -43,7 +43,6 @@ from kravia_schedule.dintero import (
     classify,
     read_transaction,
     read_webhook,
-    to_flat,
 )
 from kravia_schedule.errors import (
     FieldProblem,
@@ -143,8 +142,9 @@ class MoneyEvent:
 class Copy:
     """Dintero's view of one transaction at one moment.
 
-    ``flat`` is the transaction in the flat shape (``None`` for a webhook's status
-    update, which carries no purchase); ``event_count`` is ``None`` for a webhook (it
+    ``record`` is the record read (a transaction in Dintero's or the flat shape, whose
+    order lines an invoice keeps; ``None`` for a webhook's status update, which carries
+    no purchase); ``event_count`` is ``None`` for a webhook (it
     carries no events, so it says nothing about them).
     """
 
@@ -155,7 +155,7 @@ class Copy:
     moment: datetime | None
     event_count: int | None
     events: tuple[MoneyEvent, ...]
-    flat: Mapping[str, Any] | None
+    record: Mapping[str, Any] | None
 
     @property
     def product_type(self) -> ProductType | None:
@@ -187,6 +187,7 @@ def read_copy(record: object) -> Copy:
     if shape == "flat":
         return _flat_copy(record)
     transaction = read_transaction(record)
+    assert isinstance(record, Mapping)  # read_transaction refuses anything else
     events = tuple(
         MoneyEvent(kind, e.amount, e.id)
         for e in transaction.events
@@ -201,7 +202,7 @@ def read_copy(record: object) -> Copy:
         transaction.updated_at or transaction.created_at,
         len(transaction.events),
         events,
-        to_flat(transaction),
+        record,
     )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import json
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from kravia_schedule.errors import InvalidPurchaseError, KraviaScheduleError, Le
 from kravia_schedule.io import read_records
 from kravia_schedule.ledger import ImpossibleUpdate, Ledger, LedgerInvoice, LedgerUnavailable
 from kravia_schedule.ledger.backends import DEFAULT_LOCK_TIMEOUT, one_line, redacted
-from kravia_schedule.report import format_money
+from kravia_schedule.report import format_money, json_default
 
 __all__ = ["add_commands"]
 
@@ -114,6 +115,29 @@ def _invoice_line(invoice: LedgerInvoice) -> str:
         f"{invoice.due_date}, {format_money(invoice.amount, invoice.currency)}{paid}, "
         f"{len(invoice.transaction_ids)} purchase(s)"
     )
+
+
+def _invoice_details(invoice: LedgerInvoice) -> str:
+    """Payment reference and last on-time day, VAT per rate, and each purchase with its
+    order lines."""
+    money = functools.partial(format_money, currency=invoice.currency)
+    last = invoice.last_on_time_payment_date
+    lines = [f"  payment reference {invoice.payment_reference}, pay by {last or '-'}"]
+    for total in invoice.vat_breakdown:
+        rate = "no rate" if total.rate is None else f"{total.to_dict()['rate']} %"
+        vat = (
+            "VAT unknown"
+            if total.vat is None or total.net is None
+            else f"net {money(total.net)}, VAT {money(total.vat)}"
+        )
+        lines.append(f"  {rate}: {vat}, gross {money(total.gross)}")
+    for line in invoice.lines:
+        lines.append(f"  {line.transaction_id}")
+        lines += [
+            f"    {item.description or item.line_id or '-'}: {money(item.amount)}"
+            for item in line.items
+        ]
+    return "\n".join(lines)
 
 
 def _open(args: argparse.Namespace) -> Ledger:
@@ -217,9 +241,11 @@ def _show(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
         if args.kind == "invoice":
             invoice = ledger.invoice(args.ids[0])
+            if args.json:
+                print(json.dumps(invoice, default=json_default, indent=2, ensure_ascii=False))
+                return EXIT_OK
             print(_invoice_line(invoice))
-            for transaction_id in invoice.transaction_ids:
-                print(f"  {transaction_id}")
+            print(_invoice_details(invoice))
         elif args.kind == "transaction":
             view = ledger.transaction(args.ids[0])
             b = view.balance
@@ -338,6 +364,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     refund.set_defaults(run=_guarded(_refund))
     show = sub.add_parser("show", help="an invoice, a transaction (with history) or a customer")
     show.add_argument("kind", choices=["invoice", "transaction", "customer"], help="what to show")
+    show.add_argument(
+        "--json",
+        action="store_true",
+        help="an invoice as JSON, in the form of a plan's invoices (with paid and issued)",
+    )
     show.add_argument(
         "ids",
         nargs="+",

@@ -125,3 +125,30 @@ def test_issue_as_of_an_instant_with_offset(tmp_path, capsys):
     assert "Virtanen Oy (FI)" in lines[1]
     status, out, _ = run(capsys, "ledger", "--db", db, "issue", "--as-of", "2026-10-01T00:30+02:00")
     assert out.startswith("5 invoice(s) issued as of 2026-10-01 00:30:00+02:00")
+
+
+def test_show_invoice_gives_vat_per_rate_order_lines_and_json(tmp_path, capsys):
+    import json
+
+    from test_ledger_sync import transaction
+
+    db = str(tmp_path / "ledger.db")
+    (tmp_path / "t.json").write_text(json.dumps([transaction("G1", "AUTHORIZED")]))
+    run(capsys, "ledger", "--db", db, "sync", str(tmp_path / "t.json"))
+    _, out, _ = run(capsys, "ledger", "--db", db, "issue", "--as-of", "2021-02-01")
+    invoice = out.splitlines()[1].split()[0]
+    status, out, _ = run(capsys, "ledger", "--db", db, "show", "invoice", invoice)
+    assert status == 0
+    lines = out.splitlines()
+    # 6000 at 25 % holds 1200; 4000 at 15 % holds 521.74, so 522
+    assert "  25 %: net 48.00 NOK, VAT 12.00 NOK, gross 60.00 NOK" in lines
+    assert "  15 %: net 34.78 NOK, VAT 5.22 NOK, gross 40.00 NOK" in lines
+    assert lines[-3:] == ["  G1", "    Kontorstol: 60.00 NOK", "    Kaffe 1 kg: 40.00 NOK"]
+    assert lines[1].startswith("  payment reference ")
+    assert "pay by 2021-02-15" in lines[1]
+    status, out, _ = run(capsys, "ledger", "--db", db, "show", "invoice", invoice, "--json")
+    shown = json.loads(out)
+    assert (shown["id"], shown["paid"], shown["issued"], shown["vat_amount"]) == (
+        invoice, 0, True, 1722,
+    )  # fmt: skip
+    assert shown["payment_reference"] in lines[1]

@@ -204,6 +204,14 @@ def test_a_card_payment_is_held_as_not_a_kravia_payment(ledger: Ledger) -> None:
     assert ledger.sync([card]).unchanged == ("C1",)
 
 
+def test_record_refuses_a_card_payment_naming_the_field(ledger: Ledger) -> None:
+    card = transaction("C1", "CAPTURED", product="dintero_psp.creditcard")
+    (error,) = ledger.record_valid([card, transaction("G1", "AUTHORIZED")]).skipped
+    assert isinstance(error, InvalidPurchaseError)
+    assert (error.transaction_id, error.path) == ("C1", "payment_product_type")
+    assert "is not a Kravia payment" in str(error)
+
+
 def test_failed_and_declined_kravia_transactions_are_held_on_no_invoice(ledger: Ledger) -> None:
     report = ledger.sync(
         [transaction("F1", "FAILED", product=B2C), transaction("D1", "DECLINED", product=B2C)]

@@ -73,7 +73,7 @@ from kravia_schedule.lifecycle import (
     pay_invoice,
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
-from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
+from kravia_schedule.purchases import ForeignRow, Purchase, RecordReader, TransactionStatus
 from kravia_schedule.rules import InvoiceState
 from kravia_schedule.statutory import deadline_or_none
 
@@ -571,7 +571,7 @@ class Ledger:
         if not self.config.product(product_type).enabled:
             return why
         try:
-            purchase = Purchase(*self._read({**record, "status": copy.status.value}))
+            purchase = self._purchase({**record, "status": copy.status.value})
             day, dates = self._own_dates(purchase)
             if rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT):
                 raise InvalidPurchaseError(
@@ -699,8 +699,21 @@ class Ledger:
         """:meth:`check`, with the purchase's local date and its own invoice's dates."""
         if isinstance(record, InvalidPurchaseError):
             raise record
-        purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
+        purchase = record if isinstance(record, Purchase) else self._purchase(record)
         return (purchase, *self._check_new(purchase))
+
+    def _purchase(self, record: Mapping[str, Any]) -> Purchase:
+        """A record read as a Kravia purchase; another payment product's transaction is
+        refused naming ``payment_product_type`` (:meth:`sync` holds it instead)."""
+        row = self._read(record)
+        if isinstance(row, ForeignRow):
+            problem = FieldProblem(
+                "payment_product_type",
+                f"{row.payment_product_type!r} is not a Kravia payment: it goes on no "
+                "invoice (sync holds such transactions, with that reason)",
+            )
+            raise InvalidPurchaseError(row.id, [problem])
+        return Purchase(*row)
 
     def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)

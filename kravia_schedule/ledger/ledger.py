@@ -528,7 +528,13 @@ class Ledger:
             reason = self._why_not_invoiced(current.product_type, final)
         else:
             reason = self._hold_new(copy, product_type, record)
-        self._remember(copy, product_text, settlement, record, reason)
+        # A status update carries no events: the count of the last full copy stands.
+        events = (
+            copy.event_count
+            if copy.event_count is not None
+            else (stored[4] if stored is not None else None)
+        )
+        self._remember(copy, product_text, settlement, record, reason, events)
         return ("changed" if stored is not None or current is not None else "added"), reason
 
     @staticmethod
@@ -603,6 +609,7 @@ class Ledger:
         settlement: str | None,
         record: Mapping[str, Any] | None,
         reason: str | None,
+        event_count: int | None,
     ) -> None:
         fresh = copy.freshness
         moment = None if fresh is None else fresh[0]
@@ -612,7 +619,7 @@ class Ledger:
             "moment_us, event_count, record, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 copy.transaction_id, product_text, copy.status.value, settlement, moment,
-                copy.event_count, None if record is None else json.dumps(record), reason,
+                event_count, None if record is None else json.dumps(record), reason,
             ),
         )  # fmt: skip
 

@@ -632,3 +632,66 @@ def test_webhook_status_updates_among_the_copies_change_no_outcome(
                     assert "account_id" in arrival, error  # only a status update waits
                     assert isinstance(error, (ImpossibleUpdate, UnknownId))
             assert balances(anyhow) == expected
+
+
+# -- edges: what stays outside the lifecycle, and what is refused -------------------------------
+
+
+def test_a_copy_naming_another_product_or_amount_is_a_conflict(ledger: Ledger) -> None:
+    from kravia_schedule.ledger import CopyConflict
+
+    ledger.sync([transaction("G1", "AUTHORIZED", minute=1)])
+    other = transaction("G1", "AUTHORIZED", product=B2B, minute=2)
+    bigger = transaction("G1", "AUTHORIZED", amount=20_000, minute=2)
+    first, second = ledger.sync([other, bigger]).refused
+    assert isinstance(first, CopyConflict)
+    assert (first.transaction_id, first.field) == ("G1", "payment_product_type")
+    assert isinstance(second, CopyConflict)
+    assert (second.field, str(second)) == (
+        "amount", "transaction 'G1': held with amount 10000, this copy says 20000",
+    )  # fmt: skip
+
+
+def test_a_partial_void_is_refused(ledger: Ledger) -> None:
+    half = transaction("G1", "AUTHORIZATION_VOIDED", events=[("VOID", 4_000)])
+    (error,) = ledger.sync([half]).refused
+    assert isinstance(error, ImpossibleUpdate)
+    assert "a void of 4000 of the 10000 open" in str(error)
+
+
+def test_what_cannot_be_invoiced_is_held_outside_with_why(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from kravia_schedule import KraviaConfig
+
+    config = KraviaConfig.all_enabled()
+    config = replace(config, invoice_b2c=replace(config.invoice_b2c, enabled=False))
+    no_address = transaction("G9", "AUTHORIZED")
+    del no_address["billing_address"]["organization_number"]
+    with Ledger.open(tmp_path / "l.db", config) as ledger:
+        report = ledger.sync([transaction("C1", "AUTHORIZED", product=B2C), no_address])
+        why = dict(report.not_invoiced)
+        assert why["C1"] == "kravia.invoice_b2c is not enabled in the configuration"
+        assert why["G9"].startswith("cannot be invoiced: invalid purchase 'G9'")
+        assert "billing_address.organization_number" in why["G9"]
+        assert not ledger.held("G9").in_lifecycle
+        assert ledger.held("G9").why_not_invoiced == why["G9"]
+        with pytest.raises(UnknownId):
+            ledger.held("NOPE")
+
+
+def test_a_flat_record_without_id_or_with_an_unknown_status_is_refused(ledger: Ledger) -> None:
+    flat = purchase("T1", "2021-01-05T10:00:00+01:00")
+    report = ledger.sync([dict(flat, status="LOST"), dict(flat, id=" ")])
+    first, second = report.refused
+    assert isinstance(first, InvalidPurchaseError)
+    assert (first.transaction_id, first.path) == ("T1", "status")
+    assert isinstance(second, InvalidPurchaseError)
+    assert (second.transaction_id, second.path) == (None, "id")
+
+
+def test_a_status_the_lifecycle_cannot_go_back_to_is_refused(ledger: Ledger) -> None:
+    ledger.sync([transaction("S1", "CAPTURED", product=B2B, minute=1)])
+    (error,) = ledger.sync([webhook("S1", "INITIATED", 5)]).refused
+    assert isinstance(error, ImpossibleUpdate)
+    assert "the lifecycle has no step back to INITIATED" in str(error)

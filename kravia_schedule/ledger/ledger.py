@@ -62,6 +62,7 @@ from kravia_schedule.ledger.sync import (
     Step,
     SyncReport,
     UnknownTransaction,
+    kravia_product,
     read_copy,
     steps,
 )
@@ -257,6 +258,25 @@ def _local_days(as_of: object) -> dict[str, date]:
     raise LedgerError(
         f"as_of must be a date or an aware datetime, got {type(as_of).__name__} {as_of!r}"
     )
+
+
+def _check_same_transaction(held: TransactionBalance, copy: Copy) -> None:
+    """A copy of a held transaction names its product type and amount as held, or is a
+    :class:`CopyConflict` (another transaction under a known id)."""
+    product = copy.payment_product_type
+    amount = None if copy.record is None else copy.record.get("amount")
+    if product is not None and product != held.product_type.value:
+        raise CopyConflict(
+            held.transaction_id,
+            f"held as {held.product_type.value}, this copy says {product}",
+            "payment_product_type",
+        )
+    if amount is not None and amount != held.purchased:
+        raise CopyConflict(
+            held.transaction_id,
+            f"held with amount {held.purchased}, this copy says {amount}",
+            "amount",
+        )
 
 
 def _invalid_date(purchase_id: str, error: KraviaScheduleError) -> InvalidPurchaseError:
@@ -511,9 +531,10 @@ class Ledger:
         elif current is not None:
             product_text = product_text or current.product_type.value
         settlement = copy.settlement_status or (stored[2] if stored is not None else None)
-        product_type = Copy(tid, product_text, copy.status, None, None, 0, (), None).product_type
+        product_type = kravia_product(product_text)
         reason: str | None = None
         if current is not None:
+            _check_same_transaction(current, copy)
             path = steps(current, copy, current.product_type, current.purchased)
             for before, after, action, amount, ref in path:
                 self._store(before, after, action, amount, ref)
@@ -579,11 +600,9 @@ class Ledger:
         try:
             purchase = self._purchase({**record, "status": copy.status.value})
             day, dates = self._own_dates(purchase)
-            if rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT):
-                raise InvalidPurchaseError(
-                    purchase.id,
-                    rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT),
-                )
+            too_large = rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
+            if too_large:
+                raise InvalidPurchaseError(purchase.id, too_large)
         except InvalidPurchaseError as error:
             return f"cannot be invoiced: {error}"
         path = steps(None, copy, product_type, purchase.amount)

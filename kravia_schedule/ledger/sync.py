@@ -71,6 +71,7 @@ __all__ = [
     "Step",
     "SyncReport",
     "UnknownTransaction",
+    "kravia_product",
     "read_copy",
     "steps",
 ]
@@ -105,13 +106,14 @@ class ImpossibleUpdate(LedgerConflict):
 
 
 class CopyConflict(LedgerConflict):
-    """Two copies of a transaction of the same moment (``updated_at`` and number of
-    events) disagree: which one is Dintero's cannot be told."""
+    """A copy of a transaction contradicts the ledger's in ``field``: two copies of the
+    same moment (``updated_at`` and number of events) disagree, or a copy names another
+    product type or amount than the transaction held (which one is Dintero's cannot be
+    told)."""
 
-    field = "updated_at"
-
-    def __init__(self, transaction_id: str, message: str) -> None:
+    def __init__(self, transaction_id: str, message: str, field: str = "updated_at") -> None:
         self.transaction_id = transaction_id
+        self.field = field
         super().__init__(f"transaction {transaction_id!r}: {message}")
 
 
@@ -160,8 +162,7 @@ class Copy:
     @property
     def product_type(self) -> ProductType | None:
         """The Kravia product type, ``None`` for another payment product (or unknown)."""
-        kravia = {p.value: p for p in ProductType}
-        return kravia.get(self.payment_product_type or "")
+        return kravia_product(self.payment_product_type)
 
     @property
     def freshness(self) -> tuple[int, int] | None:
@@ -169,6 +170,15 @@ class Copy:
         if self.moment is None:
             return None
         return instant(self.moment), self.event_count or 0
+
+
+_KRAVIA = {p.value: p for p in ProductType}
+
+
+def kravia_product(payment_product_type: str | None) -> ProductType | None:
+    """The Kravia :class:`ProductType` of a ``payment_product_type``; ``None`` for another
+    payment product (card, Vipps, …) or none."""
+    return _KRAVIA.get(payment_product_type or "")
 
 
 def read_copy(record: object) -> Copy:

@@ -4,6 +4,7 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
 ``postgresql://`` URL) and is one ledger operation::
 
     kravia-schedule ledger record purchases.jsonl
+    kravia-schedule ledger sync transactions.json
     kravia-schedule ledger due --as-of 2026-12-01
     kravia-schedule ledger issue --as-of 2026-12-01
     kravia-schedule ledger pay G-2026-11-… 150000 --payment-id bank-4711
@@ -14,7 +15,8 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
     kravia-schedule ledger show customer NO 923609016
 
 Exit codes as in :mod:`kravia_schedule.cli`: 0 done (``record`` of an empty file records
-nothing and says so); 2 the command could not run, with one line on stderr naming the
+nothing and says so); 1 ``sync`` applied what it could and refused some records (each
+listed on stderr by transaction id and field); 2 the command could not run, with one line on stderr naming the
 file, record and field or the database: refusals of the ledger (unknown ids, conflicts,
 illegal transitions, invalid records), an unreadable input file, a database that cannot
 be opened (missing directory, not a ledger, newer schema, unreachable server, missing
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import json
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -34,13 +37,13 @@ from typing import Any
 
 from kravia_schedule.errors import InvalidPurchaseError, KraviaScheduleError, LedgerConflict
 from kravia_schedule.io import read_records
-from kravia_schedule.ledger import Ledger, LedgerInvoice, LedgerUnavailable
+from kravia_schedule.ledger import ImpossibleUpdate, Ledger, LedgerInvoice, LedgerUnavailable
 from kravia_schedule.ledger.backends import DEFAULT_LOCK_TIMEOUT, one_line, redacted
-from kravia_schedule.report import format_money
+from kravia_schedule.report import format_money, json_default
 
 __all__ = ["add_commands"]
 
-EXIT_OK = 0
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
 class _CannotRun(KraviaScheduleError):
@@ -85,19 +88,22 @@ def _read(path: str) -> list[Any]:
 
 
 def _when(text: str) -> date | datetime:
-    """A date (``2026-12-01``) or an aware timestamp, read in each customer's zone."""
+    """A date (``2026-12-01``) or an aware timestamp, read in each customer's zone; a
+    timestamp without offset is refused (its local date would be a guess)."""
     try:
-        if "T" in text:
-            value = datetime.fromisoformat(text)
-            if value.utcoffset() is not None:
-                return value
-        else:
+        if "T" not in text:
             return date.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not an ISO date (2026-12-01) or a timestamp with offset"
-    )
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date (2026-12-01) or a timestamp with offset"
+        ) from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset: each customer's local date would be a guess; "
+            f"give {text}+01:00, {text}Z or a date"
+        )
+    return value
 
 
 def _invoice_line(invoice: LedgerInvoice) -> str:
@@ -109,6 +115,29 @@ def _invoice_line(invoice: LedgerInvoice) -> str:
         f"{invoice.due_date}, {format_money(invoice.amount, invoice.currency)}{paid}, "
         f"{len(invoice.transaction_ids)} purchase(s)"
     )
+
+
+def _invoice_details(invoice: LedgerInvoice) -> str:
+    """Payment reference and last on-time day, VAT per rate, and each purchase with its
+    order lines."""
+    money = functools.partial(format_money, currency=invoice.currency)
+    last = invoice.last_on_time_payment_date
+    lines = [f"  payment reference {invoice.payment_reference}, pay by {last or '-'}"]
+    for total in invoice.vat_breakdown:
+        rate = "no rate" if total.rate is None else f"{total.to_dict()['rate']} %"
+        vat = (
+            "VAT unknown"
+            if total.vat is None or total.net is None
+            else f"net {money(total.net)}, VAT {money(total.vat)}"
+        )
+        lines.append(f"  {rate}: {vat}, gross {money(total.gross)}")
+    for line in invoice.lines:
+        lines.append(f"  {line.transaction_id}")
+        lines += [
+            f"    {item.description or item.line_id or '-'}: {money(item.amount)}"
+            for item in line.items
+        ]
+    return "\n".join(lines)
 
 
 def _open(args: argparse.Namespace) -> Ledger:
@@ -134,6 +163,39 @@ def _record(args: argparse.Namespace) -> int:
     print(f"recorded {recorded} purchase(s); {unchanged} already there unchanged", end="")
     print(f"; {skipped} invalid or not new, skipped" if args.skip_invalid else "")
     return EXIT_OK
+
+
+def _refusal(error: KraviaScheduleError) -> list[str]:
+    """A refused record as lines naming its transaction and field."""
+    if isinstance(error, InvalidPurchaseError):
+        tid = error.transaction_id or "(no id)"
+        return [f"{tid}: {problem.path}: {problem.message}" for problem in error.problems]
+    if isinstance(error, ImpossibleUpdate):
+        return [
+            f"{error.transaction_id}: status: {error.from_state} -> {error.to_state} refused: "
+            f"{error.reason}"
+        ]
+    named, field = getattr(error, "transaction_id", None), getattr(error, "field", None)
+    text = str(error).removeprefix(f"transaction {named!r}: ")
+    return [f"{named}: {field}: {text}" if named and field else text]
+
+
+def _sync(args: argparse.Namespace) -> int:
+    records = _read(args.file)
+    if not records:
+        print(f"kravia-schedule: warning: {args.file} holds no records", file=sys.stderr)
+    with _open(args) as ledger:
+        report = ledger.sync(records)
+    for error in report.refused:
+        for line in _refusal(error):
+            print(f"  refused: {line}", file=sys.stderr)
+    for tid, why in report.not_invoiced:
+        print(f"  on no invoice: {tid}: {why}")
+    print(
+        f"added {len(report.added)}, changed {len(report.changed)}, unchanged "
+        f"{len(report.unchanged)}, refused {len(report.refused)}"
+    )
+    return EXIT_PROBLEMS if report.refused else EXIT_OK
 
 
 def _issue(args: argparse.Namespace) -> int:
@@ -179,9 +241,11 @@ def _show(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
         if args.kind == "invoice":
             invoice = ledger.invoice(args.ids[0])
+            if args.json:
+                print(json.dumps(invoice, default=json_default, indent=2, ensure_ascii=False))
+                return EXIT_OK
             print(_invoice_line(invoice))
-            for transaction_id in invoice.transaction_ids:
-                print(f"  {transaction_id}")
+            print(_invoice_details(invoice))
         elif args.kind == "transaction":
             view = ledger.transaction(args.ids[0])
             b = view.balance
@@ -190,6 +254,8 @@ def _show(args: argparse.Namespace) -> int:
                 f"{b.purchased}, open {b.authorized}, captured {b.captured}, voided {b.voided}, "
                 f"refunded {b.refunded}"
             )
+            if view.why_not_invoiced:
+                print(f"  on no invoice: {view.why_not_invoiced}")
             late = " (late: moved to the next invoice)" if view.late else ""
             print(
                 f"  period {view.period or '-'}, issue date {view.issue_date}{late}, invoice {view.invoice_id or '-'}"
@@ -245,6 +311,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="record the valid new purchases and list the others (default: refuse the file)",
     )
     record.set_defaults(run=_guarded(_record))
+    sync = sub.add_parser(
+        "sync",
+        help="bring the ledger to Dintero's view of transactions (idempotent, any order)",
+    )
+    sync.add_argument(
+        "file",
+        help="Dintero transactions (GET /v1/transactions array, JSON Lines, one object), "
+        "webhook envelopes or flat records; - for stdin",
+    )
+    sync.set_defaults(run=_guarded(_sync))
     for name, text in (
         ("due", "preview the invoices issue would issue"),
         ("issue", "issue every invoice due, exactly once"),
@@ -288,6 +364,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     refund.set_defaults(run=_guarded(_refund))
     show = sub.add_parser("show", help="an invoice, a transaction (with history) or a customer")
     show.add_argument("kind", choices=["invoice", "transaction", "customer"], help="what to show")
+    show.add_argument(
+        "--json",
+        action="store_true",
+        help="an invoice as JSON, in the form of a plan's invoices (with paid and issued)",
+    )
     show.add_argument(
         "ids",
         nargs="+",

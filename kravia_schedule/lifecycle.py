@@ -9,33 +9,39 @@ transactions and :func:`pay_invoice` applies that split.
 
 A transaction starts ``INITIATED`` (:func:`new_transaction`) and is registered with
 Kravia. Grouped B2B transactions are then ``AUTHORIZED`` until their consolidated invoice
-is paid; standard B2B/B2C invoices are ``CAPTURED`` on registration (there is no
-authorization step). Whether a grouped transaction is on an issued invoice is the
+is paid. Standard B2B/B2C invoices follow either lifecycle Kravia has documented: the
+older one captures them on registration (``register``: ``CAPTURED``, no authorization
+step); today's registers them ``AUTHORIZED`` (``authorize``) and captures as the shopper
+pays. Whether a grouped transaction is on an issued invoice is the
 ``issued`` flag of its balance, not a state of its own. The transition table
 (:data:`TRANSITIONS`, ``kind / state / action -> next state``; a ``|`` lists the states a
 rule chooses between, a ``[...]`` the condition)::
 
-    kind      state               action    next state
-    --------  ------------------  --------  --------------------------------------------------------
-    grouped   INITIATED           register  AUTHORIZED
-    grouped   INITIATED           fail      FAILED
-    grouped   AUTHORIZED          void      AUTHORIZATION_VOIDED  [only while not issued]
-    grouped   AUTHORIZED          issue     AUTHORIZED  [only while not issued; sets issued]
-    grouped   AUTHORIZED          pay       PARTIALLY_CAPTURED | CAPTURED  [only once issued; CAPTURED when nothing is left open]
-    grouped   PARTIALLY_CAPTURED  pay       PARTIALLY_CAPTURED | CAPTURED  [CAPTURED when nothing is left open]
-    grouped   CAPTURED            refund    PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
-    grouped   CAPTURED            settle    SETTLED
-    grouped   PARTIALLY_REFUNDED  refund    PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
-    grouped   PARTIALLY_REFUNDED  settle    SETTLED
-    standard  INITIATED           register  CAPTURED
-    standard  INITIATED           fail      FAILED
-    standard  CAPTURED            hold      ON_HOLD
-    standard  CAPTURED            refund    PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
-    standard  CAPTURED            settle    SETTLED
-    standard  PARTIALLY_REFUNDED  refund    PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
-    standard  PARTIALLY_REFUNDED  settle    SETTLED
-    standard  ON_HOLD             release   CAPTURED
-    standard  ON_HOLD             fail      FAILED
+    kind      state               action     next state
+    --------  ------------------  ---------  --------------------------------------------------------
+    grouped   INITIATED           register   AUTHORIZED
+    grouped   INITIATED           fail       FAILED
+    grouped   AUTHORIZED          void       AUTHORIZATION_VOIDED  [only while not issued]
+    grouped   AUTHORIZED          issue      AUTHORIZED  [only while not issued; sets issued]
+    grouped   AUTHORIZED          pay        PARTIALLY_CAPTURED | CAPTURED  [only once issued; CAPTURED when nothing is left open]
+    grouped   PARTIALLY_CAPTURED  pay        PARTIALLY_CAPTURED | CAPTURED  [CAPTURED when nothing is left open]
+    grouped   CAPTURED            refund     PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
+    grouped   CAPTURED            settle     SETTLED
+    grouped   PARTIALLY_REFUNDED  refund     PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
+    grouped   PARTIALLY_REFUNDED  settle     SETTLED
+    standard  INITIATED           register   CAPTURED
+    standard  INITIATED           fail       FAILED
+    standard  INITIATED           authorize  AUTHORIZED
+    standard  AUTHORIZED          void       AUTHORIZATION_VOIDED
+    standard  AUTHORIZED          pay        PARTIALLY_CAPTURED | CAPTURED  [CAPTURED when nothing is left open]
+    standard  PARTIALLY_CAPTURED  pay        PARTIALLY_CAPTURED | CAPTURED  [CAPTURED when nothing is left open]
+    standard  CAPTURED            hold       ON_HOLD
+    standard  CAPTURED            refund     PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
+    standard  CAPTURED            settle     SETTLED
+    standard  PARTIALLY_REFUNDED  refund     PARTIALLY_REFUNDED | REFUNDED  [REFUNDED when all captured money is refunded]
+    standard  PARTIALLY_REFUNDED  settle     SETTLED
+    standard  ON_HOLD             release    CAPTURED
+    standard  ON_HOLD             fail       FAILED
 
 Every other (kind, state, action) is refused. ``AUTHORIZATION_VOIDED``, ``REFUNDED``,
 ``FAILED``, ``DECLINED`` and ``SETTLED`` are terminal.
@@ -45,6 +51,8 @@ Money (integer minor units, never floats) per transaction: ``purchased`` is spli
 == purchased`` always), and ``refunded <= captured``:
 
 * ``register``: grouped keeps everything authorized; standard captures it all.
+* ``authorize`` (standard, today's flow): keeps everything authorized; its invoice is
+  issued with it.
 * ``void`` / ``fail``: what is open (or, from ``ON_HOLD``, captured) becomes voided.
 * ``pay(amount)``: ``0 < amount <= authorized`` moves from authorized to captured.
 * ``refund(amount)``: ``0 < amount <= captured - refunded`` adds to refunded.
@@ -95,6 +103,7 @@ class Action(StrEnum):
     """What can happen to a transaction."""
 
     REGISTER = "register"
+    AUTHORIZE = "authorize"
     VOID = "void"
     ISSUE = "issue"
     PAY = "pay"
@@ -156,6 +165,11 @@ TRANSITIONS: Mapping[tuple[ProductKind, TransactionStatus, Action], Transition] 
         (_G, S.PARTIALLY_REFUNDED, Action.SETTLE): S.SETTLED,
         (_S, S.INITIATED, Action.REGISTER): S.CAPTURED,
         (_S, S.INITIATED, Action.FAIL): S.FAILED,
+        # Today's Kravia flow: registered AUTHORIZED, captured as the shopper pays.
+        (_S, S.INITIATED, Action.AUTHORIZE): S.AUTHORIZED,
+        (_S, S.AUTHORIZED, Action.VOID): S.AUTHORIZATION_VOIDED,
+        (_S, S.AUTHORIZED, Action.PAY): _PAID,
+        (_S, S.PARTIALLY_CAPTURED, Action.PAY): _PAID,
         (_S, S.CAPTURED, Action.HOLD): S.ON_HOLD,
         (_S, S.CAPTURED, Action.REFUND): _REFUND,
         (_S, S.CAPTURED, Action.SETTLE): S.SETTLED,
@@ -176,7 +190,7 @@ def outcomes(entry: Transition) -> tuple[TransactionStatus, ...]:
 
 def render_table() -> str:
     """The transition table as the aligned text the module docstring shows."""
-    widths = (8, 18, 8, 56)
+    widths = (8, 18, 9, 56)
     rows = [["kind", "state", "action", "next state"], ["-" * w for w in widths]]
     for (kind, state, action), entry in TRANSITIONS.items():
         target = " | ".join(s.value for s in outcomes(entry))
@@ -353,12 +367,14 @@ _REASONS: Mapping[_Key, str] = {
     (None, S.UNKNOWN, None): "its state is unknown to Dintero",
     (None, S.PARTIALLY_CAPTURED_REFUNDED, None): "refunded after a partial payment",
     (None, None, Action.REGISTER): "it is already registered",
-    (_S, None, Action.VOID): "a standard invoice has no authorization to void; refund it to cancel",
+    (_G, S.INITIATED, Action.AUTHORIZE): "grouped: register it",
+    (None, None, Action.AUTHORIZE): "it is already registered",
+    (_S, None, Action.VOID): "not AUTHORIZED; refund it to cancel",
     (_G, S.PARTIALLY_CAPTURED, Action.VOID): "already partly paid",
     (_G, None, Action.VOID): "already paid",
     (_S, None, Action.ISSUE): "a standard invoice is issued on registration",
     (_G, None, Action.ISSUE): "already on an issued invoice",
-    (_S, None, Action.PAY): "a standard invoice is captured on registration",
+    (_S, None, Action.PAY): "nothing is open to pay",
     (_G, None, Action.PAY): "already fully paid",
     (_G, S.AUTHORIZED, Action.REFUND): "nothing is captured yet",
     (_G, S.PARTIALLY_CAPTURED, Action.REFUND): "refunds wait until the invoice is fully paid",
@@ -453,6 +469,10 @@ def _register(b: TransactionBalance, _amount: int) -> TransactionBalance:
     )
 
 
+def _authorize(b: TransactionBalance, _amount: int) -> TransactionBalance:
+    return replace(b, status=S.AUTHORIZED, issued=True)  # its invoice, issued on registration
+
+
 def _void(b: TransactionBalance, _amount: int) -> TransactionBalance:
     return replace(b, status=S.AUTHORIZATION_VOIDED, authorized=0, voided=b.voided + b.authorized)
 
@@ -501,6 +521,7 @@ def _to(state: TransactionStatus) -> Callable[[TransactionBalance, int], Transac
 
 _EFFECTS: Mapping[Action, Callable[[TransactionBalance, int], TransactionBalance]] = {
     Action.REGISTER: _register,
+    Action.AUTHORIZE: _authorize,
     Action.VOID: _void,
     Action.ISSUE: _issue,
     Action.PAY: _pay,

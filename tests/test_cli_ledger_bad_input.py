@@ -112,6 +112,16 @@ def test_record_refuses_a_bad_file_with_one_line(
     status, err = _run(capsys, "ledger", "--db", db, "record", path)
     assert status == 2, case
     assert named in _error_line(err)
+    if case in {"missing file", "directory", "binary", "truncated JSON array",
+                "deeply nested JSON", "JSON that is no array"}:  # fmt: skip
+        status, err = _run(capsys, "ledger", "--db", db, "sync", path)
+        assert status == 2, case  # sync reads the file as record does
+        assert named in _error_line(err)
+    elif case == "truncated JSON line":  # one bad line: refused, the others synced
+        status, err = _run(capsys, "ledger", "--db", db, "sync", path)
+        assert status == 1
+        assert "line 1" in err
+        assert "Traceback" not in err
     if not Path(db).exists():  # a file that cannot be read leaves no database behind
         assert case in {"missing file", "directory", "binary", "truncated JSON array",
                         "deeply nested JSON", "JSON that is no array"}  # fmt: skip
@@ -164,6 +174,7 @@ DATABASES: list[tuple[str, Callable[[Path], str], str]] = [
 COMMANDS: list[tuple[str, ...]] = [
     ("record", "{file}"),
     ("record", "{file}", "--skip-invalid"),
+    ("sync", "{file}"),
     ("due", "--as-of", "2021-02-01"),
     ("issue", "--as-of", "2021-02-01"),
     ("pay", "G-x", "100", "--payment-id", "p1"),
@@ -211,7 +222,8 @@ def test_every_command_says_what_a_postgres_ledger_needs_without_psycopg(
 ARGUMENTS: list[tuple[tuple[str, ...], str]] = [
     (("due", "--as-of", "2021-02-30"), "'2021-02-30' is not an ISO date"),
     (("issue", "--as-of", "yesterday"), "'yesterday' is not an ISO date"),
-    (("issue", "--as-of", "2021-02-01T10:00"), "'2021-02-01T10:00' is not an ISO date"),
+    (("issue", "--as-of", "2021-02-01T10:00"), "'2021-02-01T10:00' has no UTC offset"),
+    (("due", "--as-of", "2021-02-01T25:00Z"), "'2021-02-01T25:00Z' is not an ISO date"),
     (("pay", "G-x", "ten", "--payment-id", "p"), "invalid int value: 'ten'"),
     (
         ("pay", "G-x", str(10**30), "--payment-id", "p"),

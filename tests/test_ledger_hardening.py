@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
@@ -67,6 +67,7 @@ def _as_version_1(target: str) -> None:
     with Ledger.open(target) as ledger, ledger.db.write():
         db = ledger.db
         db.execute("ALTER TABLE purchases DROP COLUMN created_us")
+        db.execute("DROP TABLE synced")
         db.execute("UPDATE schema_version SET version = 1")
         if db.name == "sqlite":
             db.execute("DROP TABLE payments")
@@ -411,6 +412,36 @@ def test_an_aware_as_of_is_read_in_the_customers_zone(ledger: Ledger) -> None:
     assert issued.id == due.id
 
 
+def test_one_instant_is_another_day_for_customers_in_other_zones(ledger: Ledger) -> None:
+    from _records import nordmann_record
+
+    helsinki = nordmann_record(
+        "FI1", "2021-01-05T10:00:00+02:00", 4000, currency="EUR", country="FI",
+        organization_number="0112038-9", business_name="Virtanen Oy", postal_code="00100",
+    )  # fmt: skip
+    ledger.record([*JANUARY, helsinki])  # both invoices are issued on Monday 1 February
+    instant = datetime(2021, 1, 31, 22, 30, tzinfo=UTC)  # 23:30 in Oslo, 00:30 in Helsinki
+    (due,) = ledger.due(instant)
+    assert (due.customer.country.value, due.transaction_ids) == ("FI", ("FI1",))
+    # The same instant written in another zone is the same answer.
+    assert ledger.due(instant.astimezone(timezone(timedelta(hours=-5)))) == (due,)
+    (issued,) = ledger.issue(instant)
+    assert issued.id == due.id
+    (norway,) = ledger.issue(instant + timedelta(hours=1))  # 00:30 in Oslo
+    assert norway.transaction_ids == ("T1", "T2")
+
+
+def test_a_naive_as_of_is_refused_everywhere_never_an_empty_answer(ledger: Ledger) -> None:
+    ledger.record(JANUARY)
+    naive = datetime(2021, 2, 1, 12)  # a day with invoices due: a guess would hide them
+    for operation in (ledger.due, ledger.issue):
+        with pytest.raises(NaiveDatetimeError, match="has no time zone"):
+            operation(naive)
+    with pytest.raises(NaiveDatetimeError, match="has no time zone"):
+        ledger.customer_invoices("NO", "923609016", as_of=naive)
+    assert len(ledger.issue(date(2021, 2, 1))) == 1  # nothing was issued by the refusals
+
+
 @pytest.mark.parametrize(
     ("as_of", "error"),
     [
@@ -531,6 +562,7 @@ def test_a_ledger_of_schema_2_is_fingerprinted_by_instant(tmp_path: Any) -> None
         ).hexdigest()  # fmt: skip
         with ledger.db.write():
             ledger.db.execute("UPDATE purchases SET fingerprint = ?", (old,))
+            ledger.db.execute("DROP TABLE synced")  # migration 4's
             ledger.db.execute("UPDATE schema_version SET version = 2")
     with Ledger.open(path) as ledger:  # migration 3
         assert ledger.record([{**first, "created_at": "2021-01-05T11:00:00Z"}]) == (0, 1)

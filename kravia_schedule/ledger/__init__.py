@@ -7,6 +7,7 @@ service replicas share one ledger.
 
 from kravia_schedule.ledger.backends import LedgerBusy, LedgerUnavailable
 from kravia_schedule.ledger.ledger import (
+    HeldTransaction,
     HistoryEntry,
     Ledger,
     LedgerInvoice,
@@ -15,15 +16,26 @@ from kravia_schedule.ledger.ledger import (
     TransactionView,
 )
 from kravia_schedule.ledger.schema import SCHEMA_VERSION
+from kravia_schedule.ledger.sync import (
+    CopyConflict,
+    ImpossibleUpdate,
+    SyncReport,
+    UnknownTransaction,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CopyConflict",
+    "HeldTransaction",
     "HistoryEntry",
+    "ImpossibleUpdate",
     "Ledger",
     "LedgerBusy",
     "LedgerInvoice",
     "LedgerUnavailable",
     "Payment",
     "RecordReport",
+    "SyncReport",
     "TransactionView",
+    "UnknownTransaction",
 ]

@@ -17,13 +17,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from kravia_schedule import rules
 from kravia_schedule.address import BillingAddress, validate_billing_address
-from kravia_schedule.calendar import BusinessCalendar
+from kravia_schedule.calendar import BusinessCalendar, SkippedDay
 from kravia_schedule.config import KraviaConfig, ProductType, parse_configuration
 from kravia_schedule.countries import Country, parse_country
 from kravia_schedule.customers import CustomerKey, customer_key
@@ -43,6 +44,7 @@ from kravia_schedule.errors import (
     LedgerError,
     UnknownId,
 )
+from kravia_schedule.invoices import Invoice, InvoiceItem, InvoiceLine, total_vat
 from kravia_schedule.ledger.backends import (
     DEFAULT_LOCK_TIMEOUT,
     Backend,
@@ -52,20 +54,32 @@ from kravia_schedule.ledger.backends import (
     redacted,
 )
 from kravia_schedule.ledger.schema import fingerprint, instant, migrate
+from kravia_schedule.ledger.sync import (
+    HELD_OUTSIDE,
+    Copy,
+    CopyConflict,
+    ImpossibleUpdate,
+    Step,
+    SyncReport,
+    UnknownTransaction,
+    kravia_product,
+    read_copy,
+    steps,
+)
 from kravia_schedule.lifecycle import (
-    TRANSITIONS,
     Action,
     AllocationMethod,
-    ProductKind,
     TransactionBalance,
     apply,
     pay_invoice,
-    register,
 )
 from kravia_schedule.periods import BillingPeriod, billing_period
-from kravia_schedule.purchases import Purchase, RecordReader, TransactionStatus
+from kravia_schedule.purchases import ForeignRow, Purchase, RecordReader, TransactionStatus
+from kravia_schedule.rules import InvoiceState
+from kravia_schedule.statutory import deadline_or_none
 
 __all__ = [
+    "HeldTransaction",
     "HistoryEntry",
     "Ledger",
     "LedgerInvoice",
@@ -82,26 +96,44 @@ _BALANCE = "id, product_type, status, issued, purchased, authorized, captured, v
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerInvoice:
-    """An invoice as the ledger holds it (issued) or would issue it (``due``)."""
+class LedgerInvoice(Invoice):
+    """An invoice as the ledger holds it (issued) or would issue it (``due``): a plan's
+    :class:`~kravia_schedule.invoices.Invoice` (lines with their order lines, VAT per
+    rate, payment reference, last on-time payment date, state, ``to_dict``), and what
+    was ``paid`` on it and whether it is ``issued``."""
 
-    id: str
-    product_type: ProductType
-    customer: CustomerKey
-    billing_address: BillingAddress
-    currency: str
-    period: str | None
-    issue_date: date
-    due_date: date
-    amount: int
-    vat_amount: int
-    paid: int
-    transaction_ids: tuple[str, ...]
-    issued: bool
+    paid: int = 0
+    issued: bool = False
 
     @property
     def outstanding(self) -> int:
         return self.amount - self.paid
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`Invoice.to_dict`'s form, with ``paid``, ``outstanding`` and ``issued``."""
+        return {
+            **Invoice.to_dict(self),
+            "paid": self.paid,
+            "outstanding": self.outstanding,
+            "issued": self.issued,
+        }
+
+
+def _line(transaction_id: str, record_json: str, amount: int, vat: int | None) -> InvoiceLine:
+    """A purchase's invoice line, from its stored record (which keeps its order lines)."""
+    record = json.loads(record_json)
+    items = tuple(
+        InvoiceItem(
+            item.get("line_id"), item.get("description"), item["amount"],
+            None if item.get("vat") is None else Decimal(str(item["vat"])),
+            item.get("vat_amount"),
+        )
+        for item in record.get("items", ())
+    )  # fmt: skip
+    created = datetime.fromisoformat(record["created_at"])
+    return InvoiceLine(
+        created, transaction_id, amount, vat, record.get("merchant_reference"), items
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +161,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True, slots=True)
 class TransactionView:
-    """A transaction's balance, where it is billed, and its history."""
+    """A transaction's balance, where it is billed, its history, and why it is on no
+    invoice (``None`` when it is on one, or will be)."""
 
     balance: TransactionBalance
     period: str | None
@@ -137,6 +170,21 @@ class TransactionView:
     late: bool
     invoice_id: str | None
     history: tuple[HistoryEntry, ...]
+    why_not_invoiced: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldTransaction:
+    """A transaction as Dintero last reported it to :meth:`Ledger.sync`:
+    ``in_lifecycle`` when the ledger follows its balance (:meth:`Ledger.transaction`),
+    ``why_not_invoiced`` when it is on no invoice."""
+
+    id: str
+    payment_product_type: str | None
+    status: TransactionStatus
+    settlement_status: str | None
+    in_lifecycle: bool
+    why_not_invoiced: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +258,25 @@ def _local_days(as_of: object) -> dict[str, date]:
     raise LedgerError(
         f"as_of must be a date or an aware datetime, got {type(as_of).__name__} {as_of!r}"
     )
+
+
+def _check_same_transaction(held: TransactionBalance, copy: Copy) -> None:
+    """A copy of a held transaction names its product type and amount as held, or is a
+    :class:`CopyConflict` (another transaction under a known id)."""
+    product = copy.payment_product_type
+    amount = None if copy.record is None else copy.record.get("amount")
+    if product is not None and product != held.product_type.value:
+        raise CopyConflict(
+            held.transaction_id,
+            f"held as {held.product_type.value}, this copy says {product}",
+            "payment_product_type",
+        )
+    if amount is not None and amount != held.purchased:
+        raise CopyConflict(
+            held.transaction_id,
+            f"held with amount {held.purchased}, this copy says {amount}",
+            "amount",
+        )
 
 
 def _invalid_date(purchase_id: str, error: KraviaScheduleError) -> InvalidPurchaseError:
@@ -366,7 +433,7 @@ class Ledger:
             totals = self._pending_totals(new)
             for purchase, fingerprint, day, dates in new:
                 try:
-                    row, event, invoice = self._rows(
+                    row, events, invoice = self._rows(
                         purchase, fingerprint, day, dates, seq + 1, issued
                     )
                     self._add_to_total(purchase, row, totals)
@@ -375,13 +442,205 @@ class Ledger:
                     continue
                 seq += 1
                 rows.append(row)
-                history.append(event)
+                history.extend(events)
                 if invoice is not None:
                     invoices.append(invoice)
             self.db.executemany(_INSERT_PURCHASE, rows)
             self.db.executemany(_INSERT_HISTORY, history)
             self.db.executemany(_INSERT_INVOICE, invoices)
         return RecordReport(len(rows), unchanged, tuple(skipped))
+
+    # -- following Dintero -----------------------------------------------------------
+
+    def sync(self, transactions: Iterable[object]) -> SyncReport:
+        """Bring the ledger to Dintero's view of ``transactions``: each a Dintero
+        transaction at any point of its life (as ``GET /v1/transactions`` or a callback
+        gives it), a checkout webhook envelope's status update of a known transaction, or
+        a record in the library's flat shape.
+
+        Idempotent, and the same in any order of arrival: an older copy (by
+        ``updated_at``, then by its number of events) changes nothing, money moves come
+        from the events (each applied once), and every change is an allowed lifecycle
+        step (rules: :mod:`kravia_schedule.ledger.sync`). Every transaction reported is
+        held, a failed, declined or card one too, with why it is on no invoice. A record
+        that cannot be read or followed is refused (in the report, with its error) and
+        changes nothing; the others are applied. One database transaction.
+        """
+        copies: list[Copy] = []
+        refused: list[KraviaScheduleError] = []
+        for record in transactions:
+            if isinstance(record, InvalidPurchaseError):  # a line the reader could not read
+                refused.append(record)
+                continue
+            try:
+                copies.append(read_copy(record))
+            except InvalidPurchaseError as error:
+                refused.append(error)
+        seen: dict[str, str] = {}
+        why: dict[str, str] = {}
+        with self.db.write():
+            for copy in copies:
+                self.db.execute("SAVEPOINT sync_copy")
+                try:
+                    result, reason = self._follow(copy)
+                except (LedgerError, InvalidPurchaseError) as error:
+                    self.db.execute("ROLLBACK TO SAVEPOINT sync_copy")
+                    refused.append(error)
+                    continue
+                finally:
+                    self.db.execute("RELEASE SAVEPOINT sync_copy")
+                tid = copy.transaction_id
+                # A transaction added by this call stays "added" whatever follows it.
+                prior = seen.setdefault(tid, result)
+                if prior == "unchanged" and result != "unchanged":
+                    seen[tid] = "changed"
+                if reason is None:
+                    why.pop(tid, None)
+                else:
+                    why[tid] = reason
+
+        def ids(kind: str) -> tuple[str, ...]:
+            return tuple(tid for tid, result in seen.items() if result == kind)
+
+        return SyncReport(
+            ids("added"), ids("changed"), ids("unchanged"), tuple(refused),
+            tuple((tid, text) for tid, text in why.items() if seen[tid] != "unchanged"),
+        )  # fmt: skip
+
+    def _follow(self, copy: Copy) -> tuple[str, str | None]:
+        """Apply one copy: ("added" | "changed" | "unchanged", why on no invoice)."""
+        tid = copy.transaction_id
+        rows = self.db.execute(
+            "SELECT payment_product_type, status, settlement_status, moment_us, event_count, "
+            "record FROM synced WHERE id = ?",
+            (tid,),
+        )
+        held = self.db.execute(f"SELECT {_BALANCE} FROM purchases WHERE id = ?", (tid,))
+        current = _balance(held[0]) if held else None
+        if copy.record is None and not rows and current is None:
+            raise UnknownTransaction(tid)
+        stored = rows[0] if rows else None
+        if stored is not None and not self._newer(copy, stored):
+            return "unchanged", None
+        product_text = copy.payment_product_type
+        record = copy.record
+        if stored is not None:
+            product_text = product_text or stored[0]
+            if record is None and stored[5] is not None:
+                record = {**json.loads(stored[5]), "status": copy.status.value}
+        elif current is not None:
+            product_text = product_text or current.product_type.value
+        settlement = copy.settlement_status or (stored[2] if stored is not None else None)
+        product_type = kravia_product(product_text)
+        reason: str | None = None
+        if current is not None:
+            _check_same_transaction(current, copy)
+            path = steps(current, copy, current.product_type, current.purchased)
+            for before, after, action, amount, ref in path:
+                self._store(before, after, action, amount, ref)
+            if path:  # an invoice's paid is the money captured on it
+                self.db.execute(
+                    "UPDATE invoices SET paid = (SELECT COALESCE(SUM(captured), 0) FROM "
+                    "purchases WHERE purchases.invoice_id = invoices.id) WHERE id = "
+                    "(SELECT invoice_id FROM purchases WHERE id = ?)",
+                    (tid,),
+                )
+            final = path[-1][1].status if path else current.status
+            reason = self._why_not_invoiced(current.product_type, final)
+        else:
+            reason = self._hold_new(copy, product_type, record)
+        # A status update carries no events: the count of the last full copy stands.
+        events = (
+            copy.event_count
+            if copy.event_count is not None
+            else (stored[4] if stored is not None else None)
+        )
+        self._remember(copy, product_text, settlement, record, reason, events)
+        return ("changed" if stored is not None or current is not None else "added"), reason
+
+    @staticmethod
+    def _newer(copy: Copy, stored: Sequence[Any]) -> bool:
+        """Whether ``copy`` is newer than the stored one; a copy of the same moment that
+        disagrees with it is a :class:`LedgerConflict`."""
+        status, settlement, moment_us, event_count = stored[1], stored[2], stored[3], stored[4]
+        fresh = copy.freshness
+        if fresh is None or moment_us is None:  # a flat copy: no moment to compare
+            return fresh is not None or copy.status.value != status
+        if copy.event_count is None:  # a webhook: it says nothing of the events
+            fresh, known = (fresh[0], 0), (moment_us, 0)
+        else:
+            known = (moment_us, event_count or 0)
+        if fresh != known:
+            return fresh > known
+        same = copy.status.value == status and copy.settlement_status in (None, settlement)
+        if not same:
+            raise CopyConflict(
+                copy.transaction_id,
+                f"two copies of the same moment disagree: {status} and {copy.status.value}",
+            )
+        return False
+
+    def _why_not_invoiced(
+        self, product_type: ProductType | None, status: TransactionStatus
+    ) -> str | None:
+        enabled = product_type is not None and self.config.product(product_type).enabled
+        result = rules.outcome(product_type, status, enabled=enabled)
+        return None if result.invoiced else result.detail
+
+    def _hold_new(
+        self, copy: Copy, product_type: ProductType | None, record: Mapping[str, Any] | None
+    ) -> str | None:
+        """Enter a transaction the lifecycle does not hold yet, when Kravia registered it
+        and it can be invoiced; otherwise say why it stays outside."""
+        why = self._why_not_invoiced(product_type, copy.status)
+        if product_type is None or copy.status in HELD_OUTSIDE or record is None:
+            return why
+        if not self.config.product(product_type).enabled:
+            return why
+        try:
+            purchase = self._purchase({**record, "status": copy.status.value})
+            day, dates = self._own_dates(purchase)
+            too_large = rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
+            if too_large:
+                raise InvalidPurchaseError(purchase.id, too_large)
+        except InvalidPurchaseError as error:
+            return f"cannot be invoiced: {error}"
+        path = steps(None, copy, product_type, purchase.amount)
+        # Kept as it entered the lifecycle, whichever copy brought it: the same ledger
+        # whatever order the copies came in.
+        purchase = replace(purchase, status=path[0][1].status)
+        seq = int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM purchases")[0][0]) + 1
+        row, history, invoice = self._rows(
+            purchase, _fingerprint(purchase), day, dates, seq, {}, path
+        )
+        totals = self._pending_totals([(purchase, row[2], day, dates)])
+        self._add_to_total(purchase, row, totals)
+        self.db.execute(_INSERT_PURCHASE, row)
+        self.db.executemany(_INSERT_HISTORY, history)
+        if invoice is not None:
+            self.db.execute(_INSERT_INVOICE, invoice)
+        return self._why_not_invoiced(product_type, path[-1][1].status)
+
+    def _remember(
+        self,
+        copy: Copy,
+        product_text: str | None,
+        settlement: str | None,
+        record: Mapping[str, Any] | None,
+        reason: str | None,
+        event_count: int | None,
+    ) -> None:
+        fresh = copy.freshness
+        moment = None if fresh is None else fresh[0]
+        self.db.execute("DELETE FROM synced WHERE id = ?", (copy.transaction_id,))
+        self.db.execute(
+            "INSERT INTO synced (id, payment_product_type, status, settlement_status, "
+            "moment_us, event_count, record, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                copy.transaction_id, product_text, copy.status.value, settlement, moment,
+                event_count, None if record is None else json.dumps(record), reason,
+            ),
+        )  # fmt: skip
 
     def _pending_totals(self, new: Sequence[_New]) -> dict[tuple[str, str, str], int]:
         """What the not yet issued invoices of these grouped purchases' customers hold,
@@ -408,8 +667,8 @@ class Ledger:
         """Count a grouped purchase into its invoice's total, or refuse it when the total
         would pass :data:`~kravia_schedule.rules.MAX_INVOICE_TOTAL` (no store could hold
         that invoice, and issuing it would fail for ever)."""
-        if row[_PERIOD] is None:
-            return
+        if row[_PERIOD] is None or row[_STATUS] != TransactionStatus.AUTHORIZED.value:
+            return  # on no pending invoice
         group = (row[_CUSTOMER], purchase.currency, row[_PERIOD])
         total = totals.get(group, 0) + purchase.amount
         if total > rules.MAX_INVOICE_TOTAL:
@@ -466,33 +725,60 @@ class Ledger:
         """:meth:`check`, with the purchase's local date and its own invoice's dates."""
         if isinstance(record, InvalidPurchaseError):
             raise record
-        purchase = record if isinstance(record, Purchase) else Purchase(*self._read(record))
+        purchase = record if isinstance(record, Purchase) else self._purchase(record)
         return (purchase, *self._check_new(purchase))
+
+    def _purchase(self, record: Mapping[str, Any]) -> Purchase:
+        """A record read as a Kravia purchase; another payment product's transaction is
+        refused naming ``payment_product_type`` (:meth:`sync` holds it instead)."""
+        row = self._read(record)
+        if isinstance(row, ForeignRow):
+            problem = FieldProblem(
+                "payment_product_type",
+                f"{row.payment_product_type!r} is not a Kravia payment: it goes on no "
+                "invoice (sync holds such transactions, with that reason)",
+            )
+            raise InvalidPurchaseError(row.id, [problem])
+        return Purchase(*row)
 
     def _check_new(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         product = self.config.product(purchase.product_type)
-        # The state the lifecycle registers a purchase of its kind in.
-        expected = TRANSITIONS[
-            ProductKind.of(purchase.product_type), TransactionStatus.INITIATED, Action.REGISTER
-        ]
-        assert isinstance(expected, TransactionStatus), "registering has one outcome"
         problems = []
         if not product.enabled:
             problems.append(
                 FieldProblem("payment_product_type", "is not enabled in the ledger's configuration")
             )
-        if purchase.status is not expected:
-            problems.append(
-                FieldProblem(
-                    "status",
-                    f"a new {purchase.product_type.value} purchase is {expected.value}, got "
-                    f"{purchase.status.value}; void, pay and refund change it later",
-                )
-            )
+        else:
+            try:
+                self._entry_path(purchase)
+            except InvalidPurchaseError as error:
+                problems += error.problems
         problems += rules.check_amount_bound(purchase.amount, "amount", rules.MAX_AMOUNT)
         if problems:
             raise InvalidPurchaseError(purchase.id, problems)
         return self._own_dates(purchase)
+
+    @staticmethod
+    def _entry_path(purchase: Purchase, copy: Copy | None = None) -> tuple[Step, ...]:
+        """The lifecycle steps by which a new purchase reached its status (``copy``:
+        Dintero's view of it, with its events), or InvalidPurchaseError naming ``status``
+        (a state no allowed steps reach without the events that say how much)."""
+        status = purchase.status
+        if copy is None:
+            copy = Copy(purchase.id, purchase.product_type.value, status, None, None, 0, (), None)
+        why = None
+        if status in HELD_OUTSIDE:
+            why = "Kravia has not registered it (sync holds it until a copy says so)"
+        else:
+            try:
+                return steps(None, copy, purchase.product_type, purchase.amount)
+            except ImpossibleUpdate as error:
+                why = error.reason
+        problem = FieldProblem(
+            "status",
+            f"a new {purchase.product_type.value} purchase cannot be {status.value}: {why}",
+        )
+        raise InvalidPurchaseError(purchase.id, [problem])
 
     def _own_dates(self, purchase: Purchase) -> tuple[date, InvoiceDates]:
         """The dates of the invoice a new purchase lands on (before any late move), or
@@ -518,15 +804,18 @@ class Ledger:
         dates: InvoiceDates,
         seq: int,
         issued: dict[str, bool],
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]:
-        """The purchase row, its first history row and (standard) its invoice row, from
-        the purchase's local ``day`` and the ``dates`` of its own invoice."""
+        path: Sequence[Step] | None = None,
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[Any, ...] | None]:
+        """The purchase row, its history rows and (standard, registered) its invoice row,
+        from the purchase's local ``day``, the ``dates`` of its own invoice and the
+        lifecycle ``path`` it came by (default: :meth:`_entry_path`)."""
         address = purchase.billing_address
         country = address.country
         calendar = self._calendars[country]
         product = self.config.product(purchase.product_type)
         key = _customer_key(address)
-        balance = register(purchase.id, purchase.product_type, purchase.amount)
+        path = self._entry_path(purchase) if path is None else path
+        balance = path[-1][1]
         period_label: str | None = None
         late = False
         invoice: tuple[Any, ...] | None = None
@@ -545,6 +834,8 @@ class Ledger:
                 raise _invalid_date(purchase.id, CalendarRangeError(str(error))) from None
             period_label = period.label
             invoice_id = None
+        elif path[0][2] is Action.FAIL:  # never registered: no invoice
+            invoice_id = None
         else:
             invoice_id = rules.standard_invoice_id(purchase.product_type, purchase.id)
             # A standard invoice is registered, and captured, together with its purchase.
@@ -560,7 +851,7 @@ class Ledger:
                 dates.due_date.isoformat(),
                 purchase.amount,
                 purchase.vat_amount,
-                purchase.amount,
+                balance.captured,
                 dates.issue_date.isoformat(),
             )  # fmt: skip
         row = (
@@ -571,16 +862,19 @@ class Ledger:
             _customer_text(key), purchase.created_at.isoformat(), period_label,
             dates.issue_date.isoformat(), int(late), invoice_id, instant(purchase.created_at),
         )  # fmt: skip
-        event = (
-            purchase.id,
-            1,
-            Action.REGISTER.value,
-            "INITIATED",
-            balance.status.value,
-            None,
-            None,
-        )
-        return row, event, invoice
+        events = [
+            (
+                purchase.id,
+                number,
+                action.value,
+                before.status.value,
+                after.status.value,
+                amount,
+                ref,
+            )
+            for number, (before, after, action, amount, ref) in enumerate(path, 1)
+        ]
+        return row, events, invoice
 
     def _history(
         self,
@@ -659,8 +953,10 @@ class Ledger:
 
     # -- issuing ---------------------------------------------------------------------
 
-    def _pending(self, days: Mapping[str, date]) -> list[LedgerInvoice]:
-        """The invoices due on ``days`` (the local date of as_of per country code)."""
+    def _pending(self, days: Mapping[str, date], *, dated: bool = True) -> list[LedgerInvoice]:
+        """The invoices due on ``days`` (the local date of as_of per country code), in
+        their state on those days (``dated``; else without a state, as a plan without
+        ``as_of``)."""
         statuses = sorted(s.value for s in rules.GROUPED_INVOICED)
         rows = self.db.execute(
             "SELECT id, customer, currency, country, period, issue_date, record, authorized, "
@@ -687,9 +983,11 @@ class Ledger:
             invoices.append(
                 LedgerInvoice(
                     rules.grouped_invoice_id(key, currency, period), _GROUPED, key, _address(members[0][6]),
-                    currency, label, dates.issue_date, dates.due_date,
-                    sum(r[7] for r in members), sum(r[8] for r in members), 0,
-                    tuple(r[0] for r in members), False,
+                    currency, period, dates.issue_date, dates.due_date,
+                    tuple(_line(r[0], r[6], r[7], r[8]) for r in members),
+                    sum(r[7] for r in members), total_vat(r[8] for r in members),
+                    rules.invoice_state(dates, days[key.country.value]) if dated else None,
+                    dates.issue_skipped, deadline_or_none(dates.due_date, key.country),
                 )
             )  # fmt: skip
         invoices.sort(key=lambda i: (i.issue_date, i.id))
@@ -731,7 +1029,7 @@ class Ledger:
                         json.dumps(invoice.billing_address.to_dict()),
                         invoice.currency,
                         invoice.customer.country.value,
-                        invoice.period,
+                        None if invoice.period is None else invoice.period.label,
                         invoice.issue_date.isoformat(),
                         invoice.due_date.isoformat(),
                         invoice.amount,
@@ -866,16 +1164,31 @@ class Ledger:
             return self._invoice(rows[0])
 
     def _invoice(self, row: Sequence[Any]) -> LedgerInvoice:
-        (invoice_id, product_type, customer, address, currency, period, issue_date, due_date,
+        (invoice_id, product_type, customer, address, currency, label, issue_date, due_date,
          amount, vat_amount, paid) = row  # fmt: skip
-        ids = self.db.execute(
-            "SELECT id FROM purchases WHERE invoice_id = ? ORDER BY created_us, id", (invoice_id,)
+        members = self.db.execute(
+            "SELECT id, record, purchased, vat_amount FROM purchases WHERE invoice_id = ? "
+            "ORDER BY created_us, id",
+            (invoice_id,),
         )
         billing = validate_billing_address(json.loads(address), product_type)
+        key = _customer(customer)
+        due = date.fromisoformat(due_date)
+        period = None if label is None else BillingPeriod.parse(label)
+        issue = date.fromisoformat(issue_date)
+        skipped: tuple[SkippedDay, ...] = ()
+        if period is not None:  # the non-business days its issue date was moved past
+            product = self.config.product(_GROUPED)
+            if period.interval is not product.interval:
+                period = BillingPeriod(period.start, period.end, product.interval)
+            dates = period_invoice_dates(
+                period, self._calendars[key.country], product.days_until_due
+            )
+            skipped = dates.issue_skipped if dates.issue_date == issue else ()
         return LedgerInvoice(
-            invoice_id, ProductType(product_type), _customer(customer), billing, currency,
-            period, date.fromisoformat(issue_date), date.fromisoformat(due_date), amount,
-            vat_amount, paid, tuple(r[0] for r in ids), True,
+            invoice_id, ProductType(product_type), key, billing, currency, period, issue, due,
+            tuple(_line(*member) for member in members), amount, vat_amount,
+            InvoiceState.READY, skipped, deadline_or_none(due, key.country), paid, True,
         )  # fmt: skip
 
     def customer_invoices(
@@ -917,7 +1230,7 @@ class Ledger:
             )
             upcoming = tuple(
                 invoice
-                for invoice in self._pending(horizon)
+                for invoice in self._pending(horizon, dated=as_of is not None)
                 if invoice.customer.country is country
                 and invoice.customer.organization_number == org
             )
@@ -939,6 +1252,25 @@ class Ledger:
         return TransactionView(
             balance, period, date.fromisoformat(issue_date), bool(late), invoice_id,
             tuple(HistoryEntry(*row) for row in history),
+            self._why_not_invoiced(balance.product_type, balance.status),
+        )  # fmt: skip
+
+    def held(self, transaction_id: str) -> HeldTransaction:
+        """Dintero's latest view of a transaction :meth:`sync` was given (a card, failed
+        or declined one too), and why it is on no invoice."""
+        with self.db.read():
+            rows = self.db.execute(
+                "SELECT payment_product_type, status, settlement_status, reason, "
+                "(SELECT COUNT(*) FROM purchases WHERE purchases.id = synced.id) "
+                "FROM synced WHERE id = ?",
+                (transaction_id,),
+            )
+        if not rows:
+            raise UnknownId(f"no transaction {transaction_id!r} synced from Dintero")
+        product, status, settlement, reason, in_lifecycle = rows[0]
+        return HeldTransaction(
+            transaction_id, product, TransactionStatus(status), settlement,
+            bool(in_lifecycle), reason,
         )  # fmt: skip
 
 
@@ -955,8 +1287,8 @@ _INSERT_PURCHASE = (
     "customer, created_at, period, issue_date, late, invoice_id, created_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-#: Where a purchase row (``_INSERT_PURCHASE``) holds its customer and its period.
-_CUSTOMER, _PERIOD = 15, 17
+#: Where a purchase row (``_INSERT_PURCHASE``) holds its status, customer and period.
+_STATUS, _CUSTOMER, _PERIOD = 5, 15, 17
 #: A new purchase being recorded: with its fingerprint, local date and own invoice dates.
 _New = tuple[Purchase, str, date, InvoiceDates]
 _INSERT_HISTORY = (

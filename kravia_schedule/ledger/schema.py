@@ -61,6 +61,23 @@ def _refingerprint(db: Backend) -> None:
     )
 
 
+def _nullable_vat(db: Backend) -> None:
+    """SQLite: ``vat_amount`` of purchases and invoices without NOT NULL (the steps of
+    https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes")."""
+    if db.name != "sqlite":
+        return
+    version = int(db.execute("PRAGMA schema_version")[0][0])
+    db.execute(
+        "UPDATE sqlite_schema SET sql = replace(sql, 'vat_amount BIGINT NOT NULL', "
+        "'vat_amount BIGINT') WHERE type = 'table' AND name IN ('purchases', 'invoices')"
+    )
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    problems = db.execute("PRAGMA integrity_check")
+    if problems != [("ok",)]:
+        raise LedgerUnavailable(f"the ledger failed its integrity check: {problems}")
+
+
 def _fill_instants(db: Backend) -> None:
     """Give every purchase recorded before migration 2 its instant."""
     rows = db.execute("SELECT id, created_at FROM purchases")
@@ -184,6 +201,30 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     # A purchase's fingerprint reads its created_at as an instant (see fingerprint).
     (_refingerprint,),
+    (
+        # Dintero's latest view of every transaction it reported (Ledger.sync), a card
+        # payment or a declined one too: ``reason`` says why one is outside the lifecycle.
+        """CREATE TABLE synced (
+            id TEXT PRIMARY KEY,
+            payment_product_type TEXT,
+            status TEXT NOT NULL,
+            settlement_status TEXT,
+            moment_us BIGINT,
+            event_count INTEGER,
+            record TEXT,
+            reason TEXT
+        )""",
+        # Unknown VAT is NULL, never 0. SQLite drops a NOT NULL by editing the table's
+        # definition in place (its documented way for a change of no stored data).
+        {
+            "sqlite": ("PRAGMA writable_schema = ON",),
+            "postgresql": (
+                "ALTER TABLE purchases ALTER COLUMN vat_amount DROP NOT NULL",
+                "ALTER TABLE invoices ALTER COLUMN vat_amount DROP NOT NULL",
+            ),
+        },
+        _nullable_vat,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

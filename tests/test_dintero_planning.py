@@ -237,3 +237,25 @@ def test_the_command_line_plans_dinteros_files_as_they_come(
         r.transaction_id for r in expected.rejected
     ]
     assert status == 0
+
+
+@pytest.mark.parametrize("first", ["dintero", "flat"])
+def test_a_json_lines_file_of_dinteros_transactions_plans_as_the_core_in_the_columnar_engine(
+    tmp_path: Path, first: str
+) -> None:
+    pytest.importorskip("polars", reason="the columnar engine needs the [columnar] extra")
+    from kravia_schedule.columnar import plan_frames
+    from kravia_schedule.dintero.generate import generate_transactions
+
+    records: list[dict[str, Any]] = list(generate_transactions(60, seed=7))
+    if first == "flat":  # a file that starts flat is read in columns, Dintero's rows after
+        kravia = next(r for r in records if read_transaction(r).is_kravia)
+        records.insert(0, {**to_flat(read_transaction(kravia)), "id": "flat-first"})
+    path = tmp_path / "transactions.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    expected = plan_invoices(records)
+    assert expected.invoices
+    frames = plan_frames(path)
+    assert frames.to_plan() == expected
+    assert frames.invoices.height == len(expected.invoices)
+    assert plan_frames(path, lines=False).invoices.height == len(expected.invoices)

@@ -20,10 +20,11 @@ from kravia_schedule.columnar import placing
 from kravia_schedule.columnar.grouping import group_into_invoices
 from kravia_schedule.columnar.lookups import Lookups
 from kravia_schedule.columnar.marking import mark
-from kravia_schedule.columnar.reading import source_of
+from kravia_schedule.columnar.reading import dintero_lines, source_of
 from kravia_schedule.columnar.result import FramePlan, StoredResidue
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.invoices import InvoicePlan, PlanProvenance
+from kravia_schedule.io import read_records
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
 
@@ -45,6 +46,15 @@ def plan_frames(
     options = PlanOptions.of(options, **changes)
     config = config if config is not None else KraviaConfig.all_enabled()
     provenance = plan_invoices([], config, options=options).provenance
+    if isinstance(data, str | os.PathLike) and dintero_lines(data):
+        # Every row would be the core's: stream the file through it rather than hold
+        # the records and a frame of them.
+        residue = plan_invoices(read_records(os.fspath(data)), config, options=options)
+        with cyclic_gc_paused():
+            lookups = Lookups(config, provenance)
+            rows = placing.residue_rows(residue, lookups)
+            invoices, details = group(rows, lookups, lines=lines)
+            return frame_plan(provenance, lookups, invoices, details, residue, None)
     # The collector paused as in plan_invoices: many small objects, no cycles.
     with cyclic_gc_paused(), ThreadPoolExecutor(1) as pool:
         frame, records = source_of(data)

@@ -50,6 +50,33 @@ class _Input(NamedTuple):
     records: Records
 
 
+def dintero_lines(data: object) -> bool:
+    """Whether ``data`` is a JSON Lines file whose first record is in Dintero's own shape
+    (``items``, ``events``, ...: :data:`~kravia_schedule.dintero.DINTERO_MEMBERS`).
+
+    Such a file is read record by record by the core's reader in any case (nested order
+    lines and events are no columns of the flat shape); told apart from its first line,
+    it can be streamed through the core instead of held in memory as records and a frame
+    of them.
+    """
+    if not isinstance(data, str | os.PathLike):
+        return False
+    path = Path(os.fspath(data))
+    if path.suffix.lower() not in {".jsonl", ".ndjson"} or not path.is_file():
+        return False
+    with path.open("rb") as stream:
+        for raw in stream:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                first = json.loads(line)
+            except ValueError:
+                return False
+            return isinstance(first, dict) and read_as_dintero(first)
+    return False
+
+
 def source_of(data: object) -> _Input:
     if isinstance(data, str | os.PathLike):
         path = os.fspath(data)

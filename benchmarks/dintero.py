@@ -64,7 +64,15 @@ from kravia_schedule import KraviaConfig
 from kravia_schedule.config import ProductType
 from kravia_schedule.rules import GROUPED_INVOICED, STANDARD_INVOICED
 
-__all__ = ["JOBS", "main", "run_job", "summary_of", "write_jsonl"]
+__all__ = [
+    "JOBS",
+    "calibration_peaks",
+    "extrapolate",
+    "main",
+    "run_job",
+    "summary_of",
+    "write_jsonl",
+]
 
 JOBS = ("core", "columnar", "pandas", "polars")
 DEFAULT_SIZES = (10_000, 100_000)
@@ -155,7 +163,7 @@ def _pandas_chunk(records: list[dict[str, Any]]) -> Any:
     return flat.join(vat, on="id")
 
 
-def pandas_job(path: Path, chunk: int = 100_000) -> tuple[Any, Any]:
+def pandas_job(path: Path, chunk: int = 50_000) -> tuple[Any, Any]:
     """(grouped invoices, standard invoices) as two DataFrames."""
     import pandas as pd
 
@@ -289,7 +297,7 @@ def _hwm_kib() -> int | None:
     return None
 
 
-def run_job(job: str, path: Path, warm_up: Path | None = None, pandas_chunk: int = 100_000) -> dict[str, Any]:  # fmt: skip
+def run_job(job: str, path: Path, warm_up: Path | None = None, pandas_chunk: int = 50_000) -> dict[str, Any]:  # fmt: skip
     """Time ``job`` on the file ``path`` in this process: its figures (the child's row)."""
     function = job_function(job, pandas_chunk)
     if warm_up is not None:  # imports, holiday tables and zones load here, untimed
@@ -473,14 +481,17 @@ def run(
     return out
 
 
-def _calibration(path: Path | None) -> dict[str, list[tuple[int, int]]]:
-    if path is None:
-        return {}
+def calibration_peaks(paths: Sequence[Path], pandas_chunk: int) -> dict[str, list[tuple[int, int]]]:
+    """The peaks of earlier runs (their ``--json``) per job; pandas' only from runs with the
+    same chunk size (its peak is that of a chunk, plus what the chunks keep)."""
     found: dict[str, list[tuple[int, int]]] = {}
-    for n, rows in json.loads(path.read_text())["sizes"].items():
-        for job, row in rows.items():
-            if "peak_kib" in row:
-                found.setdefault(job, []).append((int(n), row["peak_kib"]))
+    for path in paths:
+        results = json.loads(path.read_text())
+        chunk = results.get("options", {}).get("pandas_chunk")
+        for n, rows in results["sizes"].items():
+            for job, row in rows.items():
+                if "peak_kib" in row and (job != "pandas" or chunk == str(pandas_chunk)):
+                    found.setdefault(job, []).append((int(n), row["peak_kib"]))
     return found
 
 
@@ -500,9 +511,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--max-rss-gib", type=float, default=10.0,
                         help="skip a job whose extrapolated peak is above this; kill one that passes it")  # fmt: skip
-    parser.add_argument("--pandas-chunk", type=int, default=100_000, help="lines per pandas chunk")
+    parser.add_argument("--pandas-chunk", type=int, default=50_000, help="lines per pandas chunk")
     parser.add_argument(
-        "--calibration", type=Path, help="a previous run's --json: peaks to extrapolate from"
+        "--calibration",
+        type=Path,
+        action="append",
+        default=[],
+        help="a previous run's --json: peaks to extrapolate from (may be repeated)",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     # Internal: one job in this process (the parent runs each so).
@@ -529,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _directory(args.data_dir) as directory:
         results = run(args.sizes, jobs, seed=args.seed, data_dir=directory,
                       limit_gib=args.max_rss_gib, pandas_chunk=args.pandas_chunk,
-                      calibration=_calibration(args.calibration), say=say)  # fmt: skip
+                      calibration=calibration_peaks(args.calibration, args.pandas_chunk), say=say)  # fmt: skip
     results.update(started=started.isoformat(), finished=datetime.now(UTC).isoformat(),
                    machine=machine_info(), options={k: str(v) for k, v in vars(args).items()})  # fmt: skip
     if args.json:

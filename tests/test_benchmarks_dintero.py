@@ -98,3 +98,15 @@ def test_extrapolation_is_linear_through_the_two_largest_sizes():
     assert dintero.extrapolate([(10, 100)], 5) == 100
     assert dintero.extrapolate([(1, 7), (10, 100), (20, 150)], 40) == 250
     assert dintero.extrapolate([(10, 100), (20, 90)], 40) == 90  # never below a measured peak
+
+
+def test_calibration_takes_pandas_peaks_only_from_runs_with_the_same_chunk(tmp_path):
+    rows = {"pandas": {"peak_kib": 5}, "core": {"peak_kib": 7}}
+    paths = []
+    for chunk in (50_000, 100_000):
+        path = tmp_path / f"{chunk}.json"
+        results = {"options": {"pandas_chunk": str(chunk)}, "sizes": {str(chunk): rows}}
+        path.write_text(json.dumps(results))
+        paths.append(path)
+    peaks = dintero.calibration_peaks(paths, 50_000)
+    assert peaks == {"pandas": [(50_000, 5)], "core": [(50_000, 7), (100_000, 7)]}

@@ -42,6 +42,7 @@ def test_every_job_gives_the_core_plans_figures(jsonl, job):
     row = dintero.run_job(job, jsonl, warm_up=jsonl, pandas_chunk=40)
     assert row["summary"] == expected
     assert row["seconds"] > 0
+    assert row["cpu_s"] > 0
     assert row["peak_kib"] > 0
 
 
@@ -67,9 +68,12 @@ def test_a_run_prints_the_jobs_agreement_and_ratios(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "core, columnar, pandas, polars agree on invoices" in printed
     for pair in ("core / pandas", "core / polars", "columnar / pandas", "columnar / polars"):
-        assert pair in printed
+        assert f"{pair}: " in printed
+    assert "x CPU time" in printed
     results = json.loads(out.read_text())
-    assert set(results["sizes"]["120"]) == set(dintero.JOBS)
+    rows = results["sizes"]["120"]
+    assert set(rows) == set(dintero.JOBS)
+    assert all(dintero.cpu_seconds(row) > 0 for row in rows.values())
     # The second size's data file was written beside the first and is reused.
     assert dintero.data_file(tmp_path, 120, 1).exists()
 

@@ -407,14 +407,26 @@ def in_child(job: str, path: Path, warm_up: Path, limit_kib: int, pandas_chunk: 
 
 
 def extrapolate(points: Sequence[tuple[int, int]], n: int) -> int | None:
-    """A job's peak KiB at ``n`` from its peaks at other sizes: linear through the two
-    largest (``None`` without any)."""
-    known = sorted(points)
+    """A job's peak KiB at ``n`` from its peaks at other sizes (``None`` without any):
+    linear between the sizes either side of ``n``, else through the two largest (never
+    below the largest's peak; below every size, the smallest's); of a size measured
+    twice, the higher peak."""
+    highest: dict[int, int] = {}
+    for size, peak in points:
+        highest[size] = max(peak, highest.get(size, peak))
+    known = sorted(highest.items())
     if not known:
         return None
+    below = [point for point in known if point[0] <= n]
+    above = [point for point in known if point[0] > n]
+    if not below:  # smaller than every size measured
+        return known[0][1]
+    if above:
+        (n1, p1), (n2, p2) = below[-1], above[0]
+        return round(p1 + (p2 - p1) * (n - n1) / (n2 - n1))
     if len(known) == 1:
         n1, p1 = known[0]
-        return p1 * n // n1 if n > n1 else p1
+        return p1 * n // n1
     (n1, p1), (n2, p2) = known[-2:]
     slope = (p2 - p1) / (n2 - n1)
     return max(p2, round(p2 + slope * (n - n2)))

@@ -104,6 +104,19 @@ def test_extrapolation_is_linear_through_the_two_largest_sizes():
     assert dintero.extrapolate([(10, 100), (20, 90)], 40) == 90  # never below a measured peak
 
 
+def test_a_size_between_two_measured_ones_is_interpolated():
+    points = [(10, 100), (20, 150), (100, 900)]
+    assert dintero.extrapolate(points, 15) == 125
+    assert dintero.extrapolate(points, 60) == 525
+    assert dintero.extrapolate(points, 20) == 150
+    assert dintero.extrapolate(points, 5) == 100  # below every size: the smallest's peak
+
+
+def test_a_size_measured_twice_counts_with_its_higher_peak():
+    assert dintero.extrapolate([(10, 100), (20, 150), (20, 170)], 40) == 310
+    assert dintero.extrapolate([(20, 150), (20, 170)], 40) == 340
+
+
 def test_calibration_takes_pandas_peaks_only_from_runs_with_the_same_chunk(tmp_path):
     rows = {"pandas": {"peak_kib": 5}, "core": {"peak_kib": 7}}
     paths = []

@@ -33,10 +33,11 @@ must agree on the number of invoices (grouped and standard), the invoiced amount
 **Memory.** Each job's peak is its process's own ``VmHWM`` (peak RSS since it started;
 the ``ru_maxrss`` of ``os.wait4`` is in the JSON too). The parent watches every job's RSS
 and kills one that passes ``--max-rss-gib``. Before each size, a job's peak there is
-extrapolated (linearly, from the two largest sizes it ran at before in this run or in
-``--calibration``, a previous run's ``--json``): a job whose extrapolated peak, plus
-10 %, is above the limit or above ``MemAvailable`` is skipped, with the figures that
-show it.
+estimated (:func:`extrapolate`, from the sizes it ran at before in this run or in
+``--calibration``, a previous run's ``--json``): a job whose estimated peak, plus 10 %,
+is above the limit or above ``MemAvailable`` is skipped, with the figures that show it.
+Each job's CPU time (``time.process_time()``, all its threads) is printed beside its wall
+time: on a shared machine the CPU ratios are the steadier ones.
 """
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["generate_transactions", "realistic_transaction"]
+__all__ = ["business_customers", "generate_transactions", "realistic_transaction"]
 
 _MARKETS = (
     # country, currency, standard VAT rate, reduced rates, postal code digits, places
@@ -106,9 +106,15 @@ def _address(rng: random.Random, market: tuple[Any, ...], business: bool) -> dic
     return {k: v for k, v in address.items() if v is not None}
 
 
-def realistic_transaction(rng: random.Random, index: int, start: datetime) -> dict[str, Any]:
+def realistic_transaction(
+    rng: random.Random,
+    index: int,
+    start: datetime,
+    customers: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """One transaction made from ``rng``; ``index`` makes its ids unique, ``start`` is the
-    earliest creation time (aware)."""
+    earliest creation time (aware). A business buyer is one of ``customers`` of its
+    country (billing addresses, see :func:`business_customers`) when given, else made up."""
     market = rng.choice(_MARKETS)
     _, currency, standard, reduced, _, _ = market
     card = rng.random() < 0.15
@@ -189,7 +195,11 @@ def realistic_transaction(rng: random.Random, index: int, start: datetime) -> di
                 "request_id": uuid.UUID(int=rng.getrandbits(128)).hex,
             }
         )
-    billing = _address(rng, market, business=product_type != "kravia.invoice_b2c" and not card)
+    business = product_type != "kravia.invoice_b2c" and not card
+    if business and customers:
+        billing = dict(rng.choice(customers[market[0]]))  # a copy: callers may change it
+    else:
+        billing = _address(rng, market, business=business)
     return {
         "id": f"T{index:08d}.{request[:22]}",
         "created_at": _stamp(created),
@@ -223,5 +233,17 @@ def generate_transactions(
     of ``start`` (default 2026-01-01T00:00Z)."""
     rng = random.Random(seed)
     first = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC)
+    customers = business_customers(random.Random(f"customers-{seed}"), max(1, count // 100))
     for index in range(count):
-        yield realistic_transaction(rng, index, first)
+        yield realistic_transaction(rng, index, first, customers)
+
+
+def business_customers(rng: random.Random, per_country: int) -> dict[str, list[dict[str, Any]]]:
+    """``per_country`` business billing addresses in each market: the customers of a
+    run, each buying again and again, so that grouped purchases share invoices
+    (:func:`generate_transactions` makes one per 100 transactions in each country: about
+    19 business purchases a customer over its 90 days, 3 grouped ones a month)."""
+    return {
+        market[0]: [_address(rng, market, business=True) for _ in range(per_country)]
+        for market in _MARKETS
+    }

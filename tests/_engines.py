@@ -11,6 +11,8 @@ for that engine, never silently passes.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -39,6 +41,17 @@ def _mappings(records: Iterable[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _rows(records: list[Any]) -> list[dict[str, Any]]:
+    """Each record with ``billing_address.<field>`` keys for its address's fields."""
+    rows = []
+    for record in records:
+        row = {k: v for k, v in record.items() if k != "billing_address"}
+        for k, v in record.get("billing_address", {}).items():
+            row[f"billing_address.{k}"] = v
+        rows.append(row)
+    return rows
+
+
 def flatten(records: list[Any]) -> Any:
     """A DataFrame of ``records`` with ``billing_address.<field>`` columns.
 
@@ -48,12 +61,7 @@ def flatten(records: list[Any]) -> Any:
     """
     import polars as pl
 
-    rows = []
-    for record in records:
-        row = {k: v for k, v in record.items() if k != "billing_address"}
-        for k, v in record.get("billing_address", {}).items():
-            row[f"billing_address.{k}"] = v
-        rows.append(row)
+    rows = _rows(records)
     names = list(dict.fromkeys(name for row in rows for name in row))
     columns = []
     for name in names:
@@ -105,6 +113,71 @@ def parquet(records: Iterable[Any], config: Any = None, **options: Any) -> Invoi
         return plan_parquet(path, config, batch_rows=3, **options).to_plan()
 
 
+def spark_session() -> Any:
+    """The one local Spark session of the test run (``local[2]``, no UI), made on first
+    use; conftest.py's ``spark`` fixture stops it at the end of the session. Skips when
+    Spark cannot start here (no Java 17+), saying why."""
+    from kravia_schedule.spark import java_problem
+
+    problem = java_problem()
+    if problem is not None:
+        pytest.skip(f"Spark tests skipped: {problem}")
+    from pyspark.sql import SparkSession
+
+    # The workers run this interpreter, so they import this checkout's kravia_schedule.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("kravia-schedule-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        # Tiny inputs: re-planning each stage at run time costs more than it saves.
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_table(records: Iterable[Any]) -> Any:
+    """An Arrow table of ``records`` with ``billing_address.<field>`` columns, each of the
+    one type its values have; skips the case when a column mixes types or holds an
+    integer beyond 64 bits (no Spark column holds those as they are)."""
+    import pyarrow as pa
+
+    rows = _rows(_mappings(records))
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        kinds = {type(v) for v in values if v is not None}
+        if len(kinds) > 1:
+            pytest.skip(f"column {name!r} mixes {sorted(k.__name__ for k in kinds)}")
+        if kinds == {int} and not all(v is None or -(2**63) <= v < 2**63 for v in values):
+            pytest.skip(f"column {name!r} holds an integer beyond 64 bits")
+        columns[name] = pa.array(values, None if kinds else pa.string())
+    return pa.table(columns) if columns else pa.table({"id": pa.array([], pa.string())})
+
+
+def spark(
+    records: Iterable[Any], config: Any = None, *, partitions: int = 7, **options: Any
+) -> InvoicePlan:
+    """plan_spark of ``records`` on the shared session, in ``partitions`` partitions per
+    shuffle (the input in the session's two, in its order), collected back."""
+    from kravia_schedule.spark import plan_spark
+
+    frame = spark_session().createDataFrame(spark_table(records))
+    result = plan_spark(frame, config, partitions=partitions, **options)
+    try:
+        return result.to_plan()
+    finally:
+        result.unpersist()
+
+
 def _part(record: Any, parts: int) -> int:
     """The part a record goes to: by its id, so every copy of an id meets in one part
     (merge_plans refuses an id planned in two)."""
@@ -139,3 +212,6 @@ ENGINES: dict[str, Engine] = {
 }
 #: The engines that need the ``columnar`` extra.
 COLUMNAR = {"frame", "frames", "parquet"}
+#: plan_spark, which needs the ``spark`` extra, Java and the ``spark`` fixture's session;
+#: its properties are in test_spark_engine.py, at Spark's own example count.
+SPARK: dict[str, Engine] = {"spark": spark}

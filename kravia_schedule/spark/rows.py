@@ -91,10 +91,11 @@ SKIPPED = pa.struct(
      ("status", _S), ("currency", _S), ("amount", _I), ("vat_amount", _I)]
 )  # fmt: skip
 
-#: One rejection: the transaction id (null when unreadable) and every problem, in order.
+#: One rejection: the transaction id (null when unreadable), every problem, in order, and
+#: ``index``, where the record is in the input (see :func:`rejection_structs`).
 REJECTION = pa.struct(
     [("transaction_id", _S),
-     ("problems", pa.list_(pa.struct([("path", _S), ("message", _S)])))]
+     ("problems", pa.list_(pa.struct([("path", _S), ("message", _S)]))), ("index", _I)]
 )  # fmt: skip
 
 
@@ -288,22 +289,32 @@ def skipped_of(structs: pa.StructArray | pa.ChunkedArray) -> list[SkippedPurchas
     ]  # fmt: skip
 
 
-def rejection_structs(rejected: Sequence[Rejection]) -> pa.StructArray:
-    """The rows (:data:`REJECTION`) of ``rejected`` (``index``, a position in one
-    partition's input, is left out: it would say nothing about the whole input)."""
+def rejection_structs(
+    rejected: Sequence[Rejection], rows: Sequence[int] | None = None
+) -> pa.StructArray:
+    """The rows (:data:`REJECTION`) of ``rejected``.
+
+    A rejection's ``index`` is its record's position in the input it was planned from;
+    with ``rows`` (one value per record of that input) it is ``rows[index]`` instead: a
+    partition's positions say nothing about the whole input, the rows' own numbers do.
+    """
+    indices = [r.index for r in rejected]
+    if rows is not None:
+        indices = [None if i is None else rows[i] for i in indices]
     return _struct(
         REJECTION,
         [
             [r.transaction_id for r in rejected],
             [[{"path": p.path, "message": p.message} for p in r.problems] for r in rejected],
+            indices,
         ],
     )
 
 
 def rejections_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Rejection]:
-    """The rejections of rows (:data:`REJECTION`), without an ``index``."""
-    ids, problems = _columns(structs, REJECTION)
+    """The rejections of rows (:data:`REJECTION`)."""
+    ids, problems, indices = _columns(structs, REJECTION)
     return [
-        Rejection(tid, tuple(FieldProblem(p["path"], p["message"]) for p in found))
-        for tid, found in zip(ids, problems, strict=True)
+        Rejection(tid, tuple(FieldProblem(p["path"], p["message"]) for p in found), index)
+        for tid, found, index in zip(ids, problems, indices, strict=True)
     ]

@@ -10,7 +10,7 @@ merges them with :func:`~kravia_schedule.planning.merge_plans`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,9 +52,11 @@ def plan_part(
     part: int,
     config: KraviaConfig,
     options: PlanOptions,
+    rows: Sequence[int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The plan of the records in ``batches`` (one partition, numbered ``part``), as rows
-    of :data:`PLANNED`.
+    of :data:`PLANNED`; a rejection's ``index`` is ``rows[i]`` for the partition's
+    ``i``-th record when ``rows`` is given (see :func:`rejection_structs`).
 
     Every record of one transaction id must be in the same partition: the core settles
     repeats among the records it is given.
@@ -76,7 +78,8 @@ def plan_part(
     if plan.skipped:
         yield _planned(SKIPPED_KIND, len(plan.skipped), skipped=skipped_structs(plan.skipped))
     if plan.rejected:
-        yield _planned(REJECTED_KIND, len(plan.rejected), rejected=rejection_structs(plan.rejected))
+        rejected = rejection_structs(plan.rejected, rows)
+        yield _planned(REJECTED_KIND, len(plan.rejected), rejected=rejected)
 
 
 def _planned(kind: str, count: int, **columns: pa.Array) -> pa.RecordBatch:

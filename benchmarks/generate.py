@@ -199,7 +199,7 @@ def load_cache(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 #: :func:`typed` fills (``None`` otherwise: every purchase then goes through the
 #: constructor). Setting slots directly skips the frozen dataclass's ``__init__``.
 _FIELDS = ("id", "created_at", "amount", "vat_amount", "currency", "status", "product_type",
-           "billing_address", "merchant_reference")  # fmt: skip
+           "billing_address", "merchant_reference", "items")  # fmt: skip
 _SETTERS: tuple[Any, ...] | None = (
     tuple(vars(Purchase)[name].__set__ for name in _FIELDS)
     if tuple(f.name for f in fields(Purchase)) == _FIELDS
@@ -259,7 +259,7 @@ def _typed(records: Iterable[Mapping[str, Any]]) -> list[Purchase]:
         ):
             purchase = new(Purchase)
             values = (pid, created_at, amount, vat, currency, status, product, address,
-                      record.get("merchant_reference"))  # fmt: skip
+                      record.get("merchant_reference"), ())  # fmt: skip
             for set_slot, value in zip(_SETTERS, values, strict=True):
                 set_slot(purchase, value)
             out.append(purchase)

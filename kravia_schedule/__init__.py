@@ -38,7 +38,6 @@ from kravia_schedule.dintero import (
     EventAmounts,
     EventKind,
     KraviaFacts,
-    RateTotal,
     SettlementStatus,
     VatBreakdown,
     WebhookUpdate,
@@ -69,6 +68,7 @@ from kravia_schedule.errors import (
 )
 from kravia_schedule.invoices import (
     Invoice,
+    InvoiceItem,
     InvoiceLine,
     InvoiceLines,
     InvoicePlan,
@@ -83,12 +83,14 @@ from kravia_schedule.periods import BillingPeriod, Interval, billing_period, per
 from kravia_schedule.planning import merge_plans, plan_invoices
 from kravia_schedule.purchases import Purchase, TransactionStatus, parse_purchase
 from kravia_schedule.reconcile import Discrepancy, Finding, Reconciliation, reconcile
+from kravia_schedule.report import json_default
 from kravia_schedule.statutory import (
     PAYMENT_RULES,
     PaymentDeadline,
     PaymentRule,
     last_on_time_payment_date,
 )
+from kravia_schedule.vat import RateTotal, vat_breakdown
 
 __all__ = [
     "PAYMENT_RULES",
@@ -114,6 +116,7 @@ __all__ = [
     "InvalidPurchaseError",
     "Invoice",
     "InvoiceDates",
+    "InvoiceItem",
     "InvoiceLine",
     "InvoiceLines",
     "InvoicePlan",
@@ -142,6 +145,7 @@ __all__ = [
     "billing_period",
     "grouped_invoice_dates",
     "holiday_data_years",
+    "json_default",
     "last_on_time_payment_date",
     "local_date",
     "merge_plans",
@@ -154,6 +158,7 @@ __all__ = [
     "rules",
     "standard_invoice_dates",
     "validate_billing_address",
+    "vat_breakdown",
 ]
 
 # Dintero's own shapes (kravia_schedule.dintero), kept as one block.

@@ -187,7 +187,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--strict",
         action="store_true",
-        help="exit with status 1 when any record is rejected or the input holds no records",
+        help="reject a transaction whose VAT nothing gives (otherwise planned with its VAT "
+        "unknown), and exit with status 1 when any record is rejected or the input holds "
+        "no records",
     )
     plan.add_argument(
         "--check-digits", action="store_true", help="also verify organization-number check digits"
@@ -338,6 +340,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         "weekends_only": args.weekends_only,
         "due_date_rule": args.due_date_rule,
         "calendar_kind": args.calendar,
+        "require_vat": args.strict,
     }
     try:
         if args.engine == "columnar":

@@ -27,17 +27,23 @@ from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.references import Scheme, reference_for
 from kravia_schedule.rules import InvoiceState, SkipReason
 from kravia_schedule.statutory import PaymentDeadline
+from kravia_schedule.text import printable
+from kravia_schedule.vat import InvoiceItem, RateTotal, vat_breakdown
 
 __all__ = [
     "Invoice",
+    "InvoiceItem",
     "InvoiceLine",
     "InvoiceLines",
     "InvoicePlan",
     "InvoiceState",
     "PlanProvenance",
+    "RateTotal",
     "Rejection",
     "SkipReason",
     "SkippedPurchase",
+    "total_vat",
+    "vat_breakdown",
 ]
 
 
@@ -52,12 +58,49 @@ class InvoiceLine(NamedTuple):
     created_at: datetime
     transaction_id: str
     amount: int
-    vat_amount: int
+    #: ``None`` when nothing gives the purchase's VAT (never read as zero).
+    vat_amount: int | None
     merchant_reference: str | None = None
+    #: The purchase's order lines (descriptions, rates); empty for the flat shape.
+    items: tuple[InvoiceItem, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.transaction_id,
+            "created_at": self.created_at.isoformat(),
+            "amount": self.amount,
+            "vat_amount": self.vat_amount,
+            "merchant_reference": self.merchant_reference,
+            "items": [_item_dict(item) for item in self.items],
+        }
+
+
+def _item_dict(item: InvoiceItem) -> dict[str, Any]:
+    rate = None if item.vat_rate is None else RateTotal(item.vat_rate, None, None, 0)
+    return {
+        "line_id": item.line_id,
+        "description": item.description,
+        "amount": item.amount,
+        "vat_rate": None if rate is None else rate.to_dict()["rate"],
+        "vat_amount": item.vat_amount,
+    }
+
+
+def total_vat(vats: Iterable[int | None]) -> int | None:
+    """The sum of VAT amounts; ``None`` when any is unknown (a sum of the known ones
+    would read the unknown as zero).
+
+    >>> total_vat([100, 25]), total_vat([100, None])
+    (125, None)
+    """
+    try:
+        return sum(vats)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 #: A line as a plan keeps it: the fields of :class:`InvoiceLine` in a plain tuple.
-LineTuple = tuple[datetime, str, int, int, str | None]
+LineTuple = tuple[datetime, str, int, int | None, str | None, tuple[InvoiceItem, ...]]
 _as_line: Callable[[Any], InvoiceLine] = partial(tuple.__new__, InvoiceLine)
 _LINE_ID = itemgetter(1)  # InvoiceLine.transaction_id
 
@@ -119,6 +162,10 @@ class InvoiceLines(tuple[InvoiceLine, ...]):
         return repr(tuple(self))
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class Invoice:
     """One invoice: for a grouped invoice, all its customer's purchases of one period.
@@ -138,7 +185,8 @@ class Invoice:
     #: An :class:`InvoiceLines` (a tuple given here is made one).
     lines: tuple[InvoiceLine, ...]
     amount: int
-    vat_amount: int
+    #: ``None`` when a line's VAT is unknown.
+    vat_amount: int | None
     state: InvoiceState | None = None
     #: The non-business days the issue date was moved past (grouped invoices).
     issue_skipped: tuple[SkippedDay, ...] = ()
@@ -169,6 +217,45 @@ class Invoice:
         return tuple(map(_LINE_ID, tuple.__iter__(self.lines)))
 
     @property
+    def vat_breakdown(self) -> tuple[RateTotal, ...]:
+        """Net, VAT and gross per rate, as a Nordic invoice shows them: they add up to
+        ``amount`` (and to ``vat_amount`` when known) to the minor unit. See
+        :mod:`kravia_schedule.vat` for how a line is split over rates."""
+        return vat_breakdown(self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The invoice as JSON-ready data (the form of ``plan --format json``)."""
+        address = self.billing_address
+        deadline = self.payment_deadline
+        return {
+            "id": self.id,
+            "product_type": self.product_type.value,
+            "customer": {
+                "business_name": address.business_name,
+                "organization_number": self.customer.organization_number or None,
+                "country": self.customer.country.value,
+                "customer_reference": address.customer_reference,
+                "name": f"{address.first_name} {address.last_name}",
+                "email": address.email,
+            },
+            "currency": self.currency,
+            "payment_reference": self.payment_reference,
+            "period": self.period.label if self.period else None,
+            "issue_date": self.issue_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "last_on_time_payment_date": _iso(self.last_on_time_payment_date),
+            "payment_rule": deadline.rule.law if deadline else None,
+            "issue_date_moved_past": [
+                {"date": d.day.isoformat(), "reason": d.reason} for d in self.issue_skipped
+            ],
+            "state": self.state.value if self.state else None,
+            "amount": self.amount,
+            "vat_amount": self.vat_amount,
+            "vat_breakdown": [total.to_dict() for total in self.vat_breakdown],
+            "transactions": [line.to_dict() for line in self.lines],
+        }
+
+    @property
     def line_dates(self) -> tuple[date, ...]:
         """Each line's purchase date in the customer's time zone: the date its billing
         period was taken from (``created_at`` keeps the offset it was given in)."""
@@ -195,6 +282,18 @@ class SkippedPurchase:
     #: ``None`` when nothing gives it (never read as zero).
     vat_amount: int | None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "transaction_id": self.transaction_id,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "status": self.status.value,
+            "payment_product_type": self.product_type.value if self.product_type else None,
+            "amount": self.amount,
+            "vat_amount": self.vat_amount,
+            "currency": self.currency,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
@@ -216,6 +315,17 @@ class Rejection:
     @property
     def reason(self) -> str:
         return "; ".join(str(p) for p in self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; text that is not valid Unicode (why it was rejected) is escaped."""
+        tid = self.transaction_id
+        return {
+            "transaction_id": None if tid is None else printable(tid),
+            "record_index": self.index,
+            "problems": [
+                {"field": printable(p.path), "reason": printable(p.message)} for p in self.problems
+            ],
+        }
 
     def sort_key(self) -> tuple[str, tuple[tuple[str, str], ...], int]:
         problems = tuple((p.path, p.message) for p in self.problems)
@@ -256,6 +366,10 @@ class PlanProvenance:
     def calendar_kind(self) -> CalendarKind:
         return self.options.calendar_kind
 
+    @property
+    def require_vat(self) -> bool:
+        return self.options.require_vat
+
     def to_dict(self) -> dict[str, Any]:
         options = self.options.to_dict()
         return {
@@ -290,6 +404,24 @@ class InvoicePlan:
             if transaction_id in invoice.transaction_ids:
                 return invoice
         return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole plan as JSON-ready data, with its provenance."""
+        return {
+            "computed_with": self.provenance.to_dict(),
+            "warnings": [
+                {"field": printable(w.path), "warning": printable(w.message)} for w in self.warnings
+            ],
+            "summary": {
+                "invoices": len(self.invoices),
+                "skipped": len(self.skipped),
+                "rejected": len(self.rejected),
+                "invoiced_by_currency": self.totals(),
+            },
+            "invoices": [invoice.to_dict() for invoice in self.invoices],
+            "skipped": [skipped.to_dict() for skipped in self.skipped],
+            "rejected": [rejection.to_dict() for rejection in self.rejected],
+        }
 
     def totals(self) -> dict[str, int]:
         """Invoiced amount per currency."""

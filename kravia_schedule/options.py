@@ -1,7 +1,7 @@
 """The options of a plan, declared once and shared by every entry point.
 
 :func:`~kravia_schedule.plan_invoices`, the columnar ``plan_frame``/``plan_frames``/
-``plan_parquet`` and the Spark engine take the same six options, either as keywords or
+``plan_parquet`` and the Spark engine take the same seven options, either as keywords or
 as one :class:`PlanOptions`; the plan records them in its provenance.
 
 >>> from datetime import date
@@ -40,6 +40,7 @@ class PlanOptionsArgs(TypedDict, total=False):
     closed_days: ClosedDays | None
     due_date_rule: DateRoll | str
     calendar_kind: CalendarKind | str
+    require_vat: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ class PlanOptions:
     * ``due_date_rule``: ``unadjusted`` (calendar days after issue) or ``following``.
     * ``calendar_kind``: issue on ``public`` business days, ``bank`` days or ``payment``
       days.
+    * ``require_vat``: reject a purchase whose VAT nothing gives (by default it is
+      planned, its VAT unknown: ``None``, never zero).
 
     Build one with :meth:`of`, which checks and normalizes each option.
     """
@@ -65,6 +68,7 @@ class PlanOptions:
     closed_days: tuple[tuple[Country, date, str], ...] = ()
     due_date_rule: DateRoll = DateRoll.UNADJUSTED
     calendar_kind: CalendarKind = CalendarKind.PUBLIC
+    require_vat: bool = False
 
     @classmethod
     def of(
@@ -82,6 +86,7 @@ class PlanOptions:
             "closed_days": _by_country(base.closed_days),
             "due_date_rule": base.due_date_rule,
             "calendar_kind": base.calendar_kind,
+            "require_vat": base.require_vat,
             **changes,
         }
         unknown = set(changes) - set(PlanOptionsArgs.__annotations__)
@@ -99,6 +104,7 @@ class PlanOptions:
             tuple((c, d, r) for c in Country for d, r in calendars[c].closed_days.items()),
             check_due_date_rule(given["due_date_rule"]),
             kind,
+            given["require_vat"],
         )
 
     def calendars(self) -> dict[Country, BusinessCalendar]:
@@ -114,6 +120,7 @@ class PlanOptions:
             "due_date_rule": self.due_date_rule.value,
             "closed_days": [[c.value, d.isoformat(), r] for c, d, r in self.closed_days],
             "calendar_kind": self.calendar_kind.value,
+            "require_vat": self.require_vat,
         }
 
 
@@ -145,7 +152,7 @@ def _problems(given: Mapping[str, Any]) -> list[FieldProblem]:
             local_date(as_of, Country.NO)
         except TypeError as error:
             problems.append(FieldProblem("as_of", str(error)))
-    for name in ("strict", "weekends_only"):
+    for name in ("strict", "weekends_only", "require_vat"):
         if not isinstance(given[name], bool):
             problems.append(FieldProblem(name, f"must be true or false, got {given[name]!r}"))
     try:

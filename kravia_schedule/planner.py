@@ -45,6 +45,7 @@ from kravia_schedule.invoices import (
     PlanProvenance,
     Rejection,
     SkippedPurchase,
+    total_vat,
 )
 from kravia_schedule.periods import BillingPeriod, Interval, billing_period
 from kravia_schedule.purchases import ForeignRow, Purchase, PurchaseRow, RecordReader
@@ -63,7 +64,7 @@ def _skipped(row: PurchaseRow | Purchase | ForeignRow, enabled: bool) -> Skipped
 
 
 def _line(row: PurchaseRow | Purchase) -> LineTuple:
-    return (row.created_at, row.id, row.amount, row.vat_amount, row.merchant_reference)
+    return (row.created_at, row.id, row.amount, row.vat_amount, row.merchant_reference, row.items)
 
 
 #: ``collect_young`` runs once per this many records (a power of two, less one).
@@ -183,7 +184,7 @@ def _content(row: _Row) -> tuple[Any, ...]:
     """Everything of a record but its id: two records of one id are the same purchase
     exactly when these are equal."""
     return (row.created_at, row.amount, row.vat_amount, row.currency, row.status,
-            row.product_type, row.billing_address, row.merchant_reference)  # fmt: skip
+            row.product_type, row.billing_address, row.merchant_reference, row.items)  # fmt: skip
 
 
 def _out_of_range(when: datetime, zone: str) -> CalendarRangeError:
@@ -310,13 +311,15 @@ class Planner:
         strict: bool,
         as_of: date | datetime | None,
         collect_young: Callable[[], object] = lambda: None,
+        *,
+        require_vat: bool = False,
     ) -> None:
         self.products = {p: config.product(p) for p in ProductType}
         self.calendars = calendars
         self.rule = rule
         self.as_of = as_of
         self.collect_young = collect_young
-        self.read = RecordReader(strict=strict)
+        self.read = RecordReader(strict=strict, require_vat=require_vat)
         # A grouped line keeps its status implicit (one per plan): its place, key and
         # this give back the whole purchase when repeats are settled.
         invoiced = rules.GROUPED_INVOICED
@@ -402,7 +405,8 @@ class Planner:
             except CalendarRangeError as error:
                 self.placement_rejected.append((row, index, error))
                 continue
-            line = (created, purchase_id, row.amount, row.vat_amount, row.merchant_reference)
+            line = (created, purchase_id, row.amount, row.vat_amount, row.merchant_reference,
+                    row.items)  # fmt: skip
             if row.currency == place.currency:
                 group = place.by_start.get(start)
                 if group is not None:
@@ -477,9 +481,9 @@ class Planner:
         or rejected for its date."""
         for place in self.places.values():
             for currency, _, lines in place.groups():
-                for created_at, transaction_id, amount, vat_amount, reference in lines:
+                for created_at, transaction_id, amount, vat_amount, reference, items in lines:
                     content = (created_at, amount, vat_amount, currency, self.grouped_status, _GROUPED,
-                               place.address, reference)  # fmt: skip
+                               place.address, reference, items)  # fmt: skip
                     yield transaction_id, content
         rows = chain((row for row, _ in self.standard), self.skipped,
                      (row for row, _, _ in self.placement_rejected))  # fmt: skip
@@ -650,5 +654,5 @@ def make_invoice(
     return _new_invoice(
         invoice_id, product_type, key, address, currency, dates.period, dates.issue_date,
         dates.due_date, tuple.__new__(InvoiceLines, lines), sum(map(_AMOUNT, lines)),
-        sum(map(_VAT, lines)), state, dates.issue_skipped, dates.payment_deadline,
+        total_vat(map(_VAT, lines)), state, dates.issue_skipped, dates.payment_deadline,
     )  # fmt: skip

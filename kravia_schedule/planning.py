@@ -31,6 +31,7 @@ from kravia_schedule.invoices import (
     InvoicePlan,
     PlanProvenance,
     Rejection,
+    total_vat,
 )
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planner import Planner
@@ -70,7 +71,7 @@ def plan_invoices(
     with cyclic_gc_paused() as collect_young:
         planner = Planner(
             config, calendars, options.due_date_rule, options.strict, options.as_of,
-            collect_young,
+            collect_young, require_vat=options.require_vat,
         )  # fmt: skip
         planner.run(purchases)
         plan = planner.finish(provenance)
@@ -91,6 +92,10 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
     """
     if not plans:
         raise InvalidArgument("merge_plans needs at least one plan")
+    for plan in plans:
+        if not isinstance(plan, InvoicePlan):
+            kind = type(plan).__name__
+            raise InvalidArgument(f"merge_plans takes plans (merge_plans(*plans)), got a {kind}")
     provenance = plans[0].provenance
     for plan in plans[1:]:
         if plan.provenance != provenance:
@@ -117,7 +122,7 @@ def merge_plans(*plans: InvoicePlan) -> InvoicePlan:
                 first,
                 lines=lines,
                 amount=other.amount + invoice.amount,
-                vat_amount=other.vat_amount + invoice.vat_amount,
+                vat_amount=total_vat((other.vat_amount, invoice.vat_amount)),
             )
     return InvoicePlan(
         tuple(sorted(merged.values(), key=rules.invoice_order)),

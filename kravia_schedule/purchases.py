@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -26,12 +27,14 @@ from kravia_schedule import rules
 from kravia_schedule._frozen import builder
 from kravia_schedule.address import BillingAddress, validate_billing_address
 from kravia_schedule.config import ProductType
-from kravia_schedule.dintero.schema import read_as_dintero
+from kravia_schedule.dintero.schema import DINTERO_ONLY, read_as_dintero
 from kravia_schedule.dintero.transaction import read_transaction, to_flat
+from kravia_schedule.dintero.vat import VatBreakdown, check_vat_rate
 from kravia_schedule.errors import FieldProblem, InvalidBillingAddress, InvalidPurchaseError
 from kravia_schedule.rules import CURRENCY_FORM, check_money
 from kravia_schedule.statuses import TransactionStatus
 from kravia_schedule.text import text_problem
+from kravia_schedule.vat import InvoiceItem
 
 __all__ = [
     "ForeignRow",
@@ -39,11 +42,48 @@ __all__ = [
     "PurchaseRow",
     "RecordReader",
     "TransactionStatus",
+    "item_to_dict",
+    "items_of",
     "parse_purchase",
     "row_of",
 ]
 
 _CURRENCY = re.compile(CURRENCY_FORM)
+
+
+def _item_problems(items: object) -> list[FieldProblem]:
+    """Why ``items`` are not a purchase's order lines (as :func:`items_of` gives them)."""
+    if not isinstance(items, tuple):
+        return [
+            FieldProblem("items", f"must be a tuple of InvoiceItem, got {type(items).__name__}")
+        ]
+    problems = []
+    for index, item in enumerate(items):
+        path = f"items[{index}]"
+        if not isinstance(item, InvoiceItem):
+            problems.append(
+                FieldProblem(path, f"must be an InvoiceItem, got {type(item).__name__}")
+            )
+            continue
+        for name in ("amount", "vat_amount"):
+            value = getattr(item, name)
+            if (value is not None or name == "amount") and (
+                type(value) is not int or abs(value) > rules.MAX_AMOUNT
+            ):
+                problems.append(
+                    FieldProblem(f"{path}.{name}", f"must be integer minor units, got {value!r}")
+                )
+        rate = item.vat_rate
+        why = (
+            None
+            if rate is None
+            else check_vat_rate(rate)
+            if isinstance(rate, Decimal) and rate.is_finite()
+            else f"must be a Decimal percent, got {rate!r}"
+        )
+        if why is not None:
+            problems.append(FieldProblem(f"{path}.vat_rate", why))
+    return problems
 
 
 def _text_problems(**texts: object) -> list[FieldProblem]:
@@ -68,18 +108,22 @@ class Purchase:
     id: str
     created_at: datetime
     amount: int
-    vat_amount: int
+    #: ``None`` when nothing gives the purchase's VAT (never read as zero).
+    vat_amount: int | None
     currency: str
     status: TransactionStatus
     product_type: ProductType
     billing_address: BillingAddress
     merchant_reference: str | None = None
+    #: The transaction's order lines (Dintero's ``items[]``); empty for the flat shape.
+    items: tuple[InvoiceItem, ...] = ()
 
     def __post_init__(self) -> None:
         # Normalized as a mapping's fields are, so one transaction sent both ways is one.
         if isinstance(self.id, str):
             object.__setattr__(self, "id", self.id.strip())
-        problems = check_money(self.amount, self.vat_amount)
+        problems = check_money(self.amount, self.vat_amount, vat_known=False)
+        problems += _item_problems(self.items)
         if not isinstance(self.id, str) or not self.id:
             problems.append(FieldProblem("id", "must be a non-empty string"))
         else:
@@ -117,15 +161,35 @@ class Purchase:
             "id": self.id,
             "created_at": self.created_at.isoformat(),
             "amount": self.amount,
-            "vat_amount": self.vat_amount,
             "currency": self.currency,
             "status": self.status.value,
             "payment_product_type": self.product_type.value,
             "billing_address": self.billing_address.to_dict(),
         }
+        if self.vat_amount is not None:
+            out["vat_amount"] = self.vat_amount
         if self.merchant_reference is not None:
             out["merchant_reference"] = self.merchant_reference
+        if self.items:
+            out["items"] = [item_to_dict(item) for item in self.items]
         return out
+
+
+def item_to_dict(item: InvoiceItem) -> dict[str, Any]:
+    """``item`` as a Dintero ``OrderItem`` (the members that are set)."""
+    out: dict[str, Any] = {"amount": item.amount}
+    if item.line_id is not None:
+        out["line_id"] = item.line_id
+    if item.description is not None:
+        out["description"] = item.description
+    if item.vat_rate is not None:
+        # A JSON number; the reader takes it back as the decimal written (fields.decimal_of).
+        out["vat"] = (
+            int(item.vat_rate) if item.vat_rate == int(item.vat_rate) else float(item.vat_rate)
+        )
+    if item.vat_amount is not None:
+        out["vat_amount"] = item.vat_amount
+    return out
 
 
 @lru_cache(maxsize=1 << 16)
@@ -180,20 +244,41 @@ def _enum_value(
         return None, FieldProblem(name, f"unknown value {value!r} (expected one of {choices})")
 
 
-def parse_purchase(record: Mapping[str, Any], *, strict: bool = False) -> Purchase:
-    """Validate a Dintero-shaped transaction and return it as a :class:`Purchase`.
+def parse_purchase(
+    record: Mapping[str, Any], *, strict: bool = False, require_vat: bool = False
+) -> Purchase:
+    """Validate a transaction and return it as a :class:`Purchase`.
 
-    Raises :class:`InvalidPurchaseError` naming the transaction id and listing every
-    problem with its field path. ``strict`` also verifies organization-number check digits.
+    ``record`` is in the flat shape (a top-level ``vat_amount``) or Dintero's own (VAT
+    from its ``items[]``, which the purchase keeps). Raises :class:`InvalidPurchaseError`
+    naming the transaction id and listing every problem with its field path. ``strict``
+    also verifies organization-number check digits; ``require_vat`` refuses a purchase
+    whose VAT nothing gives (otherwise its ``vat_amount`` is ``None``).
     """
+    reader = RecordReader(strict=strict, require_vat=require_vat)
+    row = reader(record) if read_as_dintero(record) else None
+    if isinstance(row, ForeignRow):
+        problem = FieldProblem(
+            "payment_product_type",
+            f"{row.payment_product_type!r} is not a Kravia payment: it goes on no invoice",
+        )
+        raise InvalidPurchaseError(row.id, [problem])
+    if row is not None:
+        return _new_purchase(*row)
     return _parse(record, partial(validate_billing_address, strict=strict))
 
 
 def _parse(
-    record: Mapping[str, Any], billing: Callable[[Any, ProductType], BillingAddress]
+    record: Mapping[str, Any],
+    billing: Callable[[Any, ProductType], BillingAddress],
+    items: tuple[InvoiceItem, ...] = (),
+    *,
+    vat_known: bool = True,
 ) -> Purchase:
-    """:func:`parse_purchase`, the billing address checked by ``billing`` (which raises
-    :class:`InvalidBillingAddress` as :func:`validate_billing_address` does)."""
+    """:func:`parse_purchase` of a flat record, the billing address checked by ``billing``
+    (which raises :class:`InvalidBillingAddress` as :func:`validate_billing_address`
+    does). ``items`` and ``vat_known=False`` are for a record read from Dintero's shape,
+    whose VAT may be unknown (absent)."""
     if not isinstance(record, Mapping):
         raise InvalidPurchaseError(None, [FieldProblem("$", "a purchase must be a JSON object")])
     problems: list[FieldProblem] = []
@@ -208,7 +293,7 @@ def _parse(
             FieldProblem("created_at", why if "created_at" in record else "is required")
         )
     amount, vat_amount = record.get("amount"), record.get("vat_amount")
-    problems.extend(check_money(amount, vat_amount))
+    problems.extend(check_money(amount, vat_amount, vat_known=vat_known))
     currency = record.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         problems.append(
@@ -250,7 +335,7 @@ def _parse(
     # Every field is checked: built without checking them again.
     return _new_purchase(
         purchase_id, created_at, amount, vat_amount, currency, status, product_type, address,
-        merchant_reference,
+        merchant_reference, items,
     )  # fmt: skip
 
 
@@ -268,12 +353,13 @@ class PurchaseRow(NamedTuple):
     id: str
     created_at: datetime
     amount: int
-    vat_amount: int
+    vat_amount: int | None
     currency: str
     status: TransactionStatus
     product_type: ProductType
     billing_address: BillingAddress
     merchant_reference: str | None
+    items: tuple[InvoiceItem, ...] = ()
 
 
 class ForeignRow(NamedTuple):
@@ -293,14 +379,26 @@ class ForeignRow(NamedTuple):
     merchant_reference: None
     payment_product_type: str
 
+    @property
+    def items(self) -> tuple[InvoiceItem, ...]:
+        return ()
+
 
 def row_of(purchase: Purchase) -> PurchaseRow:
     """The :class:`PurchaseRow` of an already validated :class:`Purchase`."""
     return PurchaseRow(
         purchase.id, purchase.created_at, purchase.amount, purchase.vat_amount,
         purchase.currency, purchase.status, purchase.product_type, purchase.billing_address,
-        purchase.merchant_reference,
+        purchase.merchant_reference, purchase.items,
     )  # fmt: skip
+
+
+def items_of(vat: VatBreakdown) -> tuple[InvoiceItem, ...]:
+    """The order lines of a Dintero transaction (its items and shipping) as invoice items."""
+    return tuple(
+        InvoiceItem(line.line_id, line.description, line.gross, line.rate, line.vat)
+        for line in vat.lines
+    )
 
 
 _STATUSES = {s.value: s for s in TransactionStatus}
@@ -318,8 +416,9 @@ class RecordReader:
     those of :func:`parse_purchase`.
     """
 
-    def __init__(self, *, strict: bool = False) -> None:
+    def __init__(self, *, strict: bool = False, require_vat: bool = False) -> None:
         self.strict = strict
+        self.require_vat = require_vat
         self._addresses: dict[
             tuple[Any, ...], dict[ProductType, BillingAddress | tuple[FieldProblem, ...]]
         ] = {}
@@ -347,17 +446,20 @@ class RecordReader:
                 transaction.payment_product_type,
             )  # fmt: skip
         flat = to_flat(transaction)
-        if "vat_amount" not in flat:
+        if "vat_amount" not in flat and self.require_vat:
             problem = FieldProblem(
                 "items",
                 "VAT is unknown: no item gives its vat or vat_amount and there is no "
                 "session.order.vat_amount",
             )
             raise InvalidPurchaseError(transaction.id, [problem])
-        return row_of(_parse(flat, self._billing))
+        return row_of(_parse(flat, self._billing, items_of(transaction.vat), vat_known=False))
 
     def _fast(self, record: dict[str, Any]) -> PurchaseRow | None:
         """The row of a plainly valid record, or ``None`` to let the full parser decide."""
+        for key in DINTERO_ONLY:  # Dintero's shape: its VAT is its items', not vat_amount
+            if key in record:
+                return None
         try:
             pid, created, amount, vat, currency, status, product, address = _fields(record)
             status = _STATUSES[status]

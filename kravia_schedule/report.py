@@ -14,16 +14,21 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
+from enum import Enum
 from typing import Any, TextIO
 
 from kravia_schedule import rules
 from kravia_schedule._gc import cyclic_gc_paused
 from kravia_schedule.calendar import describe_skipped
+from kravia_schedule.errors import InvalidArgument
 from kravia_schedule.invoices import Invoice, InvoicePlan, InvoiceState, Rejection
 from kravia_schedule.text import printable
+from kravia_schedule.vat import canonical_rate
 
 __all__ = [
     "format_money",
+    "json_default",
     "plan_to_csv",
     "plan_to_dict",
     "plan_to_json",
@@ -63,86 +68,52 @@ def _rejected_id(rejection: Rejection) -> str | None:
     return None if rejection.transaction_id is None else printable(rejection.transaction_id)
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+def _money_or_unknown(minor: int | None, currency: str) -> str:
+    return "unknown" if minor is None else format_money(minor, currency)
 
 
-def _invoice_dict(invoice: Invoice) -> dict[str, Any]:
-    address = invoice.billing_address
-    return {
-        "id": invoice.id,
-        "product_type": invoice.product_type.value,
-        "customer": {
-            "business_name": address.business_name,
-            "organization_number": invoice.customer.organization_number or None,
-            "country": invoice.customer.country.value,
-            "customer_reference": address.customer_reference,
-            "name": f"{address.first_name} {address.last_name}",
-            "email": address.email,
-        },
-        "currency": invoice.currency,
-        "payment_reference": invoice.payment_reference,
-        "period": invoice.period.label if invoice.period else None,
-        "issue_date": invoice.issue_date.isoformat(),
-        "due_date": invoice.due_date.isoformat(),
-        "last_on_time_payment_date": _iso(invoice.last_on_time_payment_date),
-        "payment_rule": invoice.payment_deadline.rule.law if invoice.payment_deadline else None,
-        "issue_date_moved_past": [
-            {"date": d.day.isoformat(), "reason": d.reason} for d in invoice.issue_skipped
-        ],
-        "state": invoice.state.value if invoice.state else None,
-        "amount": invoice.amount,
-        "vat_amount": invoice.vat_amount,
-        "transactions": [
-            {
-                "id": line.transaction_id,
-                "created_at": line.created_at.isoformat(),
-                "amount": line.amount,
-                "vat_amount": line.vat_amount,
-                "merchant_reference": line.merchant_reference,
-            }
-            for line in invoice.lines
-        ],
-    }
+def _vat_rates(invoice: Invoice) -> Iterator[str]:
+    """The VAT per rate, when the lines give any rate (the flat shape gives none)."""
+    totals = invoice.vat_breakdown
+    if all(total.rate is None for total in totals):
+        return
+    for total in totals:
+        rate = "rate not given" if total.rate is None else f"{total.to_dict()['rate']} %"
+        yield (
+            f"        VAT {rate}: net {_money_or_unknown(total.net, invoice.currency)},"
+            f" VAT {_money_or_unknown(total.vat, invoice.currency)},"
+            f" gross {format_money(total.gross, invoice.currency)}"
+        )
 
 
 def plan_to_dict(plan: InvoicePlan) -> dict[str, Any]:
-    """The whole plan as plain JSON-ready data, with its provenance."""
-    return {
-        "computed_with": plan.provenance.to_dict(),
-        "warnings": [
-            {"field": printable(w.path), "warning": printable(w.message)} for w in plan.warnings
-        ],
-        "summary": {
-            "invoices": len(plan.invoices),
-            "skipped": len(plan.skipped),
-            "rejected": len(plan.rejected),
-            "invoiced_by_currency": plan.totals(),
-        },
-        "invoices": [_invoice_dict(invoice) for invoice in plan.invoices],
-        "skipped": [
-            {
-                "transaction_id": s.transaction_id,
-                "reason": s.reason.value,
-                "detail": s.detail,
-                "status": s.status.value,
-                "payment_product_type": s.product_type.value if s.product_type else None,
-                "amount": s.amount,
-                "currency": s.currency,
-            }
-            for s in plan.skipped
-        ],
-        "rejected": [
-            {
-                "transaction_id": _rejected_id(r),
-                "record_index": r.index,
-                "problems": [
-                    {"field": printable(p.path), "reason": printable(p.message)} for p in r.problems
-                ],
-            }
-            for r in plan.rejected
-        ],
-    }
+    """The whole plan as plain JSON-ready data, with its provenance (:meth:`InvoicePlan.to_dict`)."""
+    return plan.to_dict()
+
+
+def json_default(value: object) -> Any:
+    """The JSON form of the library's values, for ``json.dumps(x, default=json_default)``:
+    a plan, an invoice (of a plan or a ledger), anything else with ``to_dict()``, a date
+    (ISO 8601), a :class:`~decimal.Decimal` rate (its text, exact) and an enum (its value).
+
+    >>> json.dumps({"rate": Decimal("25.5"), "on": date(2026, 1, 2)}, default=json_default)
+    '{"rate": "25.5", "on": "2026-01-02"}'
+    >>> json.dumps(object(), default=json_default)
+    Traceback (most recent call last):
+    ...
+    kravia_schedule.errors.InvalidArgument: Object of type object is not JSON serializable
+    """
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{canonical_rate(value):f}" if value.is_finite() else str(value)
+    if isinstance(value, Enum):
+        return value.value
+    # InvalidArgument is a TypeError, which is what json.dumps expects of ``default``.
+    raise InvalidArgument(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def plan_to_json(plan: InvoicePlan) -> str:
@@ -278,10 +249,14 @@ def table_lines(plan: InvoicePlan) -> Iterator[str]:
                 f"      {line.transaction_id:<14} {local} {zone.key:<17}"
                 f"{format_money(line.amount, invoice.currency):>16}{ref_text}"
             )
+            for item in line.items:
+                described = printable(item.description or item.line_id or "(no description)")
+                yield f"        {described:<47}{format_money(item.amount, invoice.currency):>16}"
         yield (
             f"      total {format_money(invoice.amount, invoice.currency)}"
-            f" (VAT {format_money(invoice.vat_amount, invoice.currency)})"
+            f" (VAT {_money_or_unknown(invoice.vat_amount, invoice.currency)})"
         )
+        yield from _vat_rates(invoice)
         yield ("")
     yield from _totals(plan)
     if plan.skipped:

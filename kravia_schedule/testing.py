@@ -504,6 +504,7 @@ def _breaks(purchase: Purchase, record: Mapping[str, Any]) -> list[tuple[str, An
     what is wrong depends on them (a B2C record's organization number is not read)."""
     country = purchase.billing_address.country
     amount, vat = purchase.amount, purchase.vat_amount
+    assert vat is not None, "a flat record always gives its VAT"
     breaks: list[tuple[str, Any]] = [
         ("id", ""),
         ("id", "   "),
@@ -854,7 +855,7 @@ def check_plan(plan: InvoicePlan, purchases: Iterable[Purchase | Mapping[str, An
     * skipped purchases really are not invoiceable; states agree with ``as_of``.
     """
     checker = _Checker(plan)
-    reader = RecordReader(strict=plan.provenance.strict)
+    reader = RecordReader(strict=plan.provenance.strict, require_vat=plan.provenance.require_vat)
     inputs = [_read(i, r, reader) for i, r in enumerate(purchases)]
     groups: dict[str | None, list[_Input]] = defaultdict(list)
     for record in inputs:
@@ -967,10 +968,25 @@ def _check_invoice(
             f"{name}: lines expected in (created_at, id) order "
             f"{[line.transaction_id for line in order]}, got {list(invoice.transaction_ids)}"
         )
-    for total, field in ((invoice.amount, "amount"), (invoice.vat_amount, "vat_amount")):
-        expected_total = sum(getattr(line, field) for line in lines)
+    vats = [line.vat_amount for line in lines]
+    unknown = None in vats
+    expected_vat = None if unknown else sum(v for v in vats if v is not None)
+    for total, field, expected_total in (
+        (invoice.amount, "amount", sum(line.amount for line in lines)),
+        (invoice.vat_amount, "vat_amount", expected_vat),
+    ):
         if total != expected_total:
-            _fail(f"{name}: {field} expected {expected_total} (the sum of its lines), got {total}")
+            why = "unknown: a line's is" if expected_total is None else "the sum of its lines"
+            _fail(f"{name}: {field} expected {expected_total} ({why}), got {total}")
+    rates = invoice.vat_breakdown
+    gross = sum(t.gross for t in rates)
+    if gross != invoice.amount:
+        _fail(f"{name}: VAT breakdown expected to add up to {invoice.amount}, got {gross}")
+    rate_vats = [t.vat for t in rates]
+    if (None in rate_vats) != unknown or (
+        not unknown and sum(v for v in rate_vats if v is not None) != invoice.vat_amount
+    ):
+        _fail(f"{name}: VAT breakdown {rate_vats} expected to add up to {invoice.vat_amount}")
     product = checker.config.product(invoice.product_type)
     if not product.enabled:
         _fail(f"{name}: expected no invoice of the disabled {invoice.product_type.value}, got one")
@@ -985,7 +1001,7 @@ def _check_invoice(
         who = f"{name}: line {key!r}"
         if line.transaction_id != key:
             _fail(f"{who}: id expected {key!r} (trimmed), got {line.transaction_id!r}")
-        names = ("created_at", "amount", "vat_amount", "merchant_reference")
+        names = ("created_at", "amount", "vat_amount", "merchant_reference", "items")
         expected_values = [getattr(purchase, n) for n in names]
         got_values = [getattr(line, n) for n in names]
         if expected_values != got_values:

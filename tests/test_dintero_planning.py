@@ -6,13 +6,24 @@ tests/fixtures/dintero/README.md)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kravia_schedule import SkipReason, TransactionStatus, plan_invoices, rules
+from kravia_schedule import (
+    InvoicePlan,
+    RateTotal,
+    SkipReason,
+    TransactionStatus,
+    json_default,
+    plan_invoices,
+    rules,
+)
 from kravia_schedule.dintero import classify, read_transaction, to_flat
+from kravia_schedule.purchases import items_of
+from kravia_schedule.report import plan_to_table
 from kravia_schedule.testing import check_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dintero"
@@ -42,10 +53,29 @@ def test_every_engine_plans_dinteros_transactions_as_the_core(engine) -> None:
     check_plan(plan, records)
 
 
-def test_a_dintero_transaction_plans_as_its_flat_form() -> None:
+def without_items(plan: InvoicePlan) -> InvoicePlan:
+    invoices = tuple(
+        replace(invoice, lines=[line._replace(items=()) for line in invoice.lines])
+        for invoice in plan.invoices
+    )
+    return replace(plan, invoices=invoices)
+
+
+def test_a_dintero_transaction_plans_as_its_flat_form_and_keeps_its_order_lines() -> None:
     records = [r for r in transactions(*ALL) if read_transaction(r).is_kravia]
     flat = [to_flat(read_transaction(r)) for r in records]
-    assert plan_invoices(records) == plan_invoices(flat)
+    plan = plan_invoices(records)
+    assert without_items(plan) == plan_invoices(flat)
+    by_id = {r["id"]: read_transaction(r) for r in records}
+    lines = [line for invoice in plan.invoices for line in invoice.lines]
+    assert any(line.items for line in lines)
+    for line in lines:
+        assert line.items == items_of(by_id[line.transaction_id].vat)
+        described = [item.description for item in line.items]
+        given = [
+            item.get("description") for item in records_by_id(records)[line.transaction_id]["items"]
+        ]
+        assert described[: len(given)] == given
 
 
 def test_the_vat_of_an_invoice_line_comes_from_the_items() -> None:
@@ -107,12 +137,76 @@ def test_what_is_not_a_transaction_is_said_for_what_it_is(engine, name, words) -
     assert words in rejection.reason
 
 
-def test_a_transaction_whose_vat_nothing_gives_is_rejected_with_why() -> None:
+def records_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in records}
+
+
+def test_a_transaction_whose_vat_nothing_gives_is_planned_with_its_vat_unknown(engine) -> None:
     records = transactions("vat_missing.json")
-    plan = plan_invoices(records)
+    plan = engine(records, None)
+    assert plan.rejected == ()
+    [invoice] = plan.invoices
+    [line] = invoice.lines
+    assert line.vat_amount is None  # unknown, never zero
+    assert invoice.vat_amount is None
+    assert invoice.vat_breakdown == (RateTotal(None, None, None, 66400),)
+    assert [item.description for item in line.items] == [
+        "Kontorstol ergonomisk",
+        "Kaffebønner 1 kg, økologisk",
+        "Bring Servicepakke",  # the shipping option, which the amount includes
+    ]
+    check_plan(plan, records)
+
+
+def test_strict_rejects_a_transaction_whose_vat_nothing_gives(engine) -> None:
+    plan = engine(transactions("vat_missing.json"), None, require_vat=True)
+    assert plan.invoices == ()
     [rejection] = plan.rejected
     assert rejection.field == "items"
     assert "VAT is unknown" in rejection.reason
+
+
+def test_an_invoice_with_a_line_of_unknown_vat_says_so_in_every_form() -> None:
+    record = transactions("vat_missing.json")[0]
+    known = transactions("vat_from_session.json")[0]
+    known["id"] = "T00000034.VatSession00000000000b"
+    plan = plan_invoices([record, known])
+    [invoice] = plan.invoices  # one customer, one month: one grouped invoice
+    assert invoice.vat_amount is None
+    assert invoice.amount == 2 * 66400
+    assert invoice.vat_breakdown == (RateTotal(None, None, None, 2 * 66400),)
+    table = plan_to_table(plan)
+    assert "(VAT unknown)" in table
+    data = json.loads(json.dumps(plan, default=json_default))
+    assert data["invoices"][0]["vat_amount"] is None
+    assert data["invoices"][0]["vat_breakdown"] == [
+        {"rate": None, "net": None, "vat": None, "gross": 2 * 66400}
+    ]
+
+
+# Hand-computed (VAT = gross·r/(100+r), half away from zero):
+#   25 %: 10001·25/125 = 2000.2 -> 2000;  15 %: 1199·15/115 = 156.39 -> 156;
+#   12 %: 42·12/112 = 4.5 -> 5.
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("vat_given.json", [("25", 28000, 7000, 35000)]),
+        (
+            "vat_computed.json",
+            [("25", 8001, 2000, 10001), ("15", 1043, 156, 1199), ("12", 37, 5, 42)],
+        ),
+        # The items give no VAT and do not add up to the amount: one share at no rate,
+        # its VAT the session's.
+        ("vat_from_session.json", [(None, 66400 - 12410, 12410, 66400)]),
+    ],
+)
+def test_the_vat_breakdown_of_an_invoice_by_hand(engine, name, expected) -> None:
+    plan = engine(transactions(name), None)
+    [invoice] = plan.invoices
+    got = [(t.to_dict()["rate"], t.net, t.vat, t.gross) for t in invoice.vat_breakdown]
+    assert got == expected
+    assert sum(t.gross for t in invoice.vat_breakdown) == invoice.amount
+    assert sum(t.vat or 0 for t in invoice.vat_breakdown) == invoice.vat_amount
 
 
 def test_a_dintero_problem_is_named_by_dinteros_path(engine) -> None:

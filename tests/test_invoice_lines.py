@@ -12,6 +12,7 @@ import gc
 import pickle
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from _records import nordmann_record
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from kravia_schedule import (
     Invoice,
+    InvoiceItem,
     InvoiceLine,
     InvoiceLines,
     KraviaConfig,
@@ -35,6 +37,17 @@ lines = st.lists(
         st.integers(1, 10**9),
         st.integers(0, 10**8),
         st.none() | st.text(max_size=4),
+        st.lists(
+            st.builds(
+                InvoiceItem,
+                st.none(),
+                st.none() | st.text(max_size=3),
+                st.integers(-100, 100),
+                st.sampled_from([None, Decimal(25), Decimal("25.5")]),
+                st.none() | st.integers(-20, 20),
+            ),
+            max_size=2,
+        ).map(tuple),
     ),
     max_size=6,
     unique_by=lambda line: line.transaction_id,
@@ -106,7 +119,7 @@ def test_lines_keep_plain_tuples_and_refuse_a_malformed_line():
     got = InvoiceLines([line, tuple(line)])
     assert [type(item) for item in _raw(got)] == [tuple, tuple]
     assert InvoiceLines() == ()
-    with pytest.raises(TypeError, match="5 fields"):
+    with pytest.raises(TypeError, match="6 fields"):
         InvoiceLines([("T1", 100)])
 
 

@@ -130,3 +130,26 @@ def test_the_table_shows_what_a_billing_person_needs() -> None:
     repeats = table.split("Repeated (identical copies of a planned record, counted once):")[1]
     assert repeats.strip().splitlines()[0] == "A-1 (record 4)"
     assert "Rejected (invalid input)" not in table
+
+
+def test_the_table_shows_each_order_line_and_the_vat_per_rate() -> None:
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "dintero" / "vat_computed.json"
+    record = json.loads(fixture.read_text(encoding="utf-8"))
+    table = plan_to_table(plan_invoices([record]))
+    for description in ("Skrivebordslampe", "Sjokolade", "Busstur (persontransport)"):
+        assert description in table
+    # By hand: 10001 øre at 25 % hold 2000.2 -> 2000 øre of VAT; 1199 at 15 %, 156.39 -> 156;
+    # 42 at 12 %, 4.5 -> 5 (a half rounds away from zero).
+    assert "total 112.42 NOK (VAT 21.61 NOK)" in table
+    assert "VAT 25 %: net 80.01 NOK, VAT 20.00 NOK, gross 100.01 NOK" in table
+    assert "VAT 15 %: net 10.43 NOK, VAT 1.56 NOK, gross 11.99 NOK" in table
+    assert "VAT 12 %: net 0.37 NOK, VAT 0.05 NOK, gross 0.42 NOK" in table
+
+
+def test_the_flat_shape_gives_no_rates_to_show() -> None:
+    table = plan_to_table(plan_invoices([nordmann_record("T1", "2025-03-03T10:00:00+01:00", 500)]))
+    assert "(VAT " in table
+    assert "VAT 25 %" not in table
+    assert "rate not given" not in table

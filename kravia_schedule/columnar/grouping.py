@@ -117,7 +117,10 @@ def group_into_invoices(
             .agg(
                 pl.col("id").alias("transaction_ids"),
                 pl.col("amount").cast(pl.Int128).sum(),
-                pl.col("vat_amount").cast(pl.Int128).sum(),
+                # Unknown when any line's is (invoices.total_vat): never the known part's sum.
+                pl.when(pl.col("vat_amount").null_count() == 0)
+                .then(pl.col("vat_amount").cast(pl.Int128).sum())
+                .alias("vat_amount"),
                 pl.len().alias("purchases"),
             )
             .drop("run")

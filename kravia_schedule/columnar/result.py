@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -133,6 +134,7 @@ class FramePlan:
                 lines["amount"].to_list(),
                 lines["vat_amount"].to_list(),
                 lines["merchant_reference"].to_list(),
+                repeat((), lines.height),  # the flat shape has no order lines
                 strict=True,
             )
             built = list(rows)  # plain tuples: what an invoice keeps (see InvoiceLines)

@@ -31,6 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kravia_schedule.errors import FieldProblem, InvalidArgument
+from kravia_schedule.vat import RateTotal, canonical_rate, rate_totals
 
 __all__ = [
     "RateTotal",
@@ -69,14 +70,6 @@ def check_vat_rate(rate: Decimal) -> str | None:
     if rate != rate.quantize(Decimal("0.01")):
         return f"{rate} has more than 2 decimals"
     return None
-
-
-def canonical_rate(rate: Decimal) -> Decimal:
-    """``rate`` without trailing zeros or exponent: ``25.50`` → ``25.5``, ``10.0`` → ``10``
-    (``Decimal.normalize`` alone would give ``1E+1``), so that equal rates print alike."""
-    normal = rate.normalize()
-    exponent = normal.as_tuple().exponent
-    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
 
 
 def vat_from_gross(gross: int, rate: Decimal) -> int:
@@ -143,17 +136,6 @@ class VatLine:
 
 
 @dataclass(frozen=True, slots=True)
-class RateTotal:
-    """The lines of one rate summed: ``net + vat == gross`` (both ``None`` when a line of
-    this rate has no known VAT). ``rate`` ``None`` gathers lines that give no percent."""
-
-    rate: Decimal | None
-    net: int | None
-    vat: int | None
-    gross: int
-
-
-@dataclass(frozen=True, slots=True)
 class VatBreakdown:
     """A transaction's VAT: its lines, their totals per rate, and the total VAT.
 
@@ -184,15 +166,7 @@ class VatBreakdown:
         return {
             "vat_amount": self.vat_amount,
             "source": self.source.value,
-            "rates": [
-                {
-                    "rate": None if t.rate is None else f"{canonical_rate(t.rate):f}",
-                    "net": t.net,
-                    "vat": t.vat,
-                    "gross": t.gross,
-                }
-                for t in self.rates
-            ],
+            "rates": [t.to_dict() for t in self.rates],
             "lines": [
                 {
                     "line_id": line.line_id,
@@ -205,28 +179,6 @@ class VatBreakdown:
                 for line in self.lines
             ],
         }
-
-
-def _rate_totals(lines: Iterable[VatLine]) -> tuple[RateTotal, ...]:
-    gross: dict[Decimal | None, int] = {}
-    vat: dict[Decimal | None, int | None] = {}
-    for line in lines:
-        # Decimal("25") == Decimal("25.00") and they hash alike: one key per rate.
-        key = None if line.rate is None else canonical_rate(line.rate)
-        gross[key] = gross.get(key, 0) + line.gross
-        so_far = vat.get(key, 0)
-        vat[key] = None if so_far is None or line.vat is None else so_far + line.vat
-    order = sorted((k for k in gross if k is not None), reverse=True)
-    keys = [*order, None] if None in gross else order
-    return tuple(
-        RateTotal(
-            key,
-            None if vat[key] is None else gross[key] - vat[key],  # type: ignore[operator]
-            vat[key],
-            gross[key],
-        )
-        for key in keys
-    )
 
 
 def breakdown(
@@ -269,4 +221,5 @@ def breakdown(
         total, source = flat_vat_amount, VatSource.FLAT
     else:
         total, source = None, VatSource.UNKNOWN
-    return VatBreakdown(lines, _rate_totals(lines), total, source, tuple(problems))
+    rates = rate_totals((line.rate, line.vat, line.gross) for line in lines)
+    return VatBreakdown(lines, rates, total, source, tuple(problems))

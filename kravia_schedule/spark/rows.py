@@ -251,7 +251,7 @@ def invoices_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Invoice]:
             Invoice(
                 ids[i], product_of[products[i]], customer, shown, currencies[i], period,
                 issues[i], dues[i],
-                InvoiceLines((parse(c), t, a, v, r) for c, t, a, v, r in lines[i]),
+                InvoiceLines((parse(c), t, a, v, r, ()) for c, t, a, v, r in lines[i]),
                 amounts[i], vats[i], state_of[states[i]],
                 tuple(SkippedDay(*day) for day in skipped_days[i]),
                 deadline_or_none(dues[i], country),

@@ -410,6 +410,39 @@ def test_positions_count_the_partitions_before():
     assert positions(rows_, counts) == [0, 2, 4, 9, None]
 
 
+def test_dinteros_transactions_from_json_lines_carry_their_order_lines_and_vat_per_rate(
+    spark, tmp_path
+):
+    import json
+
+    from pyspark.sql import functions as F
+
+    from kravia_schedule.dintero.generate import generate_transactions
+
+    records = list(generate_transactions(60, seed=5))
+    path = tmp_path / "transactions.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    result = plan_spark(spark.read.json(str(path)), partitions=3)
+    core = plan_invoices(records)
+    assert result.to_plan() == core
+    assert sum(len(invoice.vat_breakdown) for invoice in core.invoices) > len(core.invoices)
+    breakdowns = {
+        r["id"]: [tuple(total) for total in r["vat_breakdown"]]
+        for r in result.invoices.select("id", "vat_breakdown").collect()
+    }
+    assert breakdowns == {
+        invoice.id: [tuple(total.to_dict().values()) for total in invoice.vat_breakdown]
+        for invoice in core.invoices
+    }
+    described = rows(result.lines.select("transaction_id", F.col("items.description")))
+    assert described == sorted(
+        ((line.transaction_id, [item.description for item in line.items])
+         for invoice in core.invoices for line in invoice.lines), key=repr
+    )  # fmt: skip
+    assert any(descriptions for _, descriptions in described)
+    result.unpersist()
+
+
 def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark):
     records = [{"id": 7, "created_at": "2021-01-05T10:00:00+01:00"}, {"amount": 5}]
     result = plan_spark(spark.createDataFrame(table(records)), partitions=2)

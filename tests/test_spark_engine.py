@@ -108,4 +108,10 @@ def test_a_column_no_spark_column_holds_skips_the_case() -> None:
         spark_table([{"amount": 1}, {"amount": 1.5}])
     with pytest.raises(pytest.skip.Exception, match="beyond 64 bits"):
         spark_table([{"amount": 2**63}])
+    with pytest.raises(pytest.skip.Exception, match="nested values"):
+        spark_table([{"items": [{"vat": 1}]}, {"items": [{"vat": 1.5}]}])
+    with pytest.raises(pytest.skip.Exception, match="nested values"):
+        spark_table([{"items": [{"vat": 1}]}, {"items": [{"vat": "25"}]}])
+    nested = [{"items": [{"vat": 1, "note": "a"}]}, {"items": [{"vat": 2}]}]
+    assert spark_table(nested)["items"].to_pylist()[1] == [{"vat": 2, "note": None}]
     assert spark_table([]).column_names == ["id"]

@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{engine}: failed: {why}")
                 return 1
             rows[engine] = figures
+            print(f"{engine}: {figures}", flush=True)  # kept should a later engine fail
     print(f"{args.n:,} purchases from Parquet; Spark: {args.partitions} partitions per shuffle")
     print(f"{'engine':<14}{'cores':>6}{'seconds':>9}{'µs/purchase/core':>18}"
           f"{'driver MiB':>12}{'JVM MiB':>9}{'worker MiB':>12}{'workers MiB':>13}"

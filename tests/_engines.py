@@ -11,6 +11,7 @@ for that engine, never silently passes.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -143,10 +144,16 @@ def spark_session() -> Any:
     return session
 
 
+#: The column-name prefix spark_table gives a column it writes as JSON text.
+JSON = "json:"
+
+
 def spark_table(records: Iterable[Any]) -> Any:
     """An Arrow table of ``records`` with ``billing_address.<field>`` columns, each of the
-    one type its values have; skips the case when a column mixes types or holds an
-    integer beyond 64 bits (no Spark column holds those as they are)."""
+    one type its values have. A column no typed column holds as it is (values of mixed
+    types, at any depth; an integer beyond 64 bits) is written as the JSON text of each
+    value, named ``json:<name>``: :func:`spark_frame` makes it a VARIANT. Skips the case
+    when a value has no JSON text that reads back as itself."""
     import pyarrow as pa
 
     rows = _rows(_mappings(records))
@@ -155,19 +162,45 @@ def spark_table(records: Iterable[Any]) -> Any:
     for name in names:
         values = [row.get(name) for row in rows]
         kinds = {type(v) for v in values if v is not None}
-        if len(kinds) > 1:
-            pytest.skip(f"column {name!r} mixes {sorted(k.__name__ for k in kinds)}")
-        if kinds == {int} and not all(v is None or -(2**63) <= v < 2**63 for v in values):
-            pytest.skip(f"column {name!r} holds an integer beyond 64 bits")
         try:
             column = pa.array(values, None if kinds else pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             column = None
-        # Arrow makes one type of a column's nested values too (1 and 1.5 both doubles).
-        if column is None or not _same(column.to_pylist(), values):
-            pytest.skip(f"column {name!r} mixes types in its nested values")
-        columns[name] = column
+        # Arrow makes one type of a column's values, nested ones too (1 and 1.5 doubles).
+        if column is not None and _same(column.to_pylist(), values):
+            columns[name] = column
+            continue
+        try:
+            texts = [None if v is None else json.dumps(v, allow_nan=False) for v in values]
+        except (TypeError, ValueError):  # no JSON value (NaN, an object)
+            texts = []
+        back = [None if t is None else json.loads(t) for t in texts]
+        if not _same(back, values) or _too_long(values):
+            pytest.skip(f"column {name!r} holds a value JSON does not give back")
+        columns[JSON + name] = pa.array(texts, pa.string())
     return pa.table(columns) if columns else pa.table({"id": pa.array([], pa.string())})
+
+
+def _too_long(value: Any) -> bool:
+    """Whether ``value`` holds an integer of more than 38 digits (at any depth), more than
+    a VARIANT's decimals hold."""
+    if isinstance(value, dict):
+        return any(_too_long(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_long(v) for v in value)
+    return type(value) is int and abs(value) >= 10**38
+
+
+def spark_frame(records: Iterable[Any]) -> Any:
+    """A Spark DataFrame of ``records`` on the shared session (:func:`spark_table`, its
+    JSON columns parsed into VARIANTs), in the session's two partitions, in order."""
+    from pyspark.sql import functions as F
+
+    frame = spark_session().createDataFrame(spark_table(records))
+    return frame.select(
+        *(F.parse_json(F.col(f"`{c}`")).alias(c[len(JSON) :]) if c.startswith(JSON)
+          else F.col(f"`{c}`") for c in frame.columns)
+    )  # fmt: skip
 
 
 def _same(read: Any, given: Any) -> bool:
@@ -195,8 +228,7 @@ def spark(
     shuffle (the input in the session's two, in its order), collected back."""
     from kravia_schedule.spark import plan_spark
 
-    frame = spark_session().createDataFrame(spark_table(records))
-    result = plan_spark(frame, config, partitions=partitions, **options)
+    result = plan_spark(spark_frame(records), config, partitions=partitions, **options)
     try:
         return result.to_plan()
     finally:

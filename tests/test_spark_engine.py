@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -101,17 +102,40 @@ def test_every_status_and_product_type_has_the_rules_outcome(spark: Any) -> None
             assert (got.reason, got.detail) == (outcome.reason, outcome.detail)
 
 
-def test_a_column_no_spark_column_holds_skips_the_case() -> None:
+def test_a_column_of_mixed_types_goes_to_spark_as_json() -> None:
     # test_engines' tightened-rule test has no Spark twin: its monkeypatch changes the
     # rules in this process, not in Spark's Python workers, which import their own.
-    with pytest.raises(pytest.skip.Exception, match="column 'amount' mixes"):
-        spark_table([{"amount": 1}, {"amount": 1.5}])
-    with pytest.raises(pytest.skip.Exception, match="beyond 64 bits"):
-        spark_table([{"amount": 2**63}])
-    with pytest.raises(pytest.skip.Exception, match="nested values"):
-        spark_table([{"items": [{"vat": 1}]}, {"items": [{"vat": 1.5}]}])
-    with pytest.raises(pytest.skip.Exception, match="nested values"):
-        spark_table([{"items": [{"vat": 1}]}, {"items": [{"vat": "25"}]}])
+    table = spark_table([{"amount": 1, "items": [{"vat": 1}]}, {"amount": None, "items": None}])
+    assert table.column_names == ["amount", "items"]  # one type each: Arrow's columns
+    assert spark_table([{"amount": 1}, {"amount": 1.5}]).column_names == ["json:amount"]
+    mixed = [{"amount": 1, "items": [{"vat": 1}]}, {"amount": "1", "items": [{"vat": 1.5}]}]
+    table = spark_table(mixed)
+    assert table.column_names == ["json:amount", "json:items"]
+    assert table["json:items"].to_pylist() == ['[{"vat": 1}]', '[{"vat": 1.5}]']
     nested = [{"items": [{"vat": 1, "note": "a"}]}, {"items": [{"vat": 2}]}]
     assert spark_table(nested)["items"].to_pylist()[1] == [{"vat": 2, "note": None}]
     assert spark_table([]).column_names == ["id"]
+    for bad in (float("nan"), 10**40, object()):
+        with pytest.raises(pytest.skip.Exception, match="JSON does not give back"):
+            spark_table([{"amount": 1}, {"amount": bad}])
+
+
+def test_a_variant_column_plans_as_the_core_reads_json(spark: Any) -> None:
+    from _engines import spark as plan_on_spark
+
+    from kravia_schedule.spark.tasks import json_value
+
+    records = [
+        nordmann_record("V1", "2021-01-05T10:00:00+01:00", 10_000),
+        nordmann_record("V2", "2021-01-05T10:00:00+01:00", 1.5, vat_amount=0),
+        nordmann_record("V3", "2021-01-05T10:00:00+01:00", "100", vat_amount=0),
+        nordmann_record("V4", "2021-01-05T10:00:00+01:00", 100.0, vat_amount=0),
+        nordmann_record("V5", "2021-01-05T10:00:00+01:00", True, vat_amount=0),
+        nordmann_record(7, "2021-01-05T10:00:00+01:00"),
+        nordmann_record(" V1 ", "2021-01-05T10:00:00+01:00", 10_000),
+    ]
+    core = plan_invoices(records)
+    assert [i.transaction_ids for i in core.invoices] == [("V1",)]
+    assert len(core.rejected) == 6  # V2 to V5, the id 7, the copy of V1
+    assert plan_on_spark(records, None, partitions=3) == core
+    assert json_value({"a": [Decimal("1.50"), Decimal("12"), "x"]}) == {"a": [1.5, 12, "x"]}

@@ -35,7 +35,7 @@ from pyspark import StorageLevel, TaskContext
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
-from pyspark.sql.types import StringType
+from pyspark.sql.types import StringType, VariantType
 
 from kravia_schedule.columnar.reading import wanted_columns
 from kravia_schedule.config import KraviaConfig
@@ -91,13 +91,25 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
     """Equal for every record of one transaction id as the core reads it.
 
     A record without a usable id (null, blank, not text) is rejected on its own, with
-    no bearing on any other: it is spread by a hash of the values read.
+    no bearing on any other: it is spread by a hash of the values read (a VARIANT, which
+    Spark cannot hash, by its JSON text).
     """
-    read = [F.col(f"`{name}`") for name in columns]
+    types = {field.name: field.dataType for field in df.schema.fields}
+    read = [
+        F.to_json(F.col(f"`{name}`")) if isinstance(types[name], VariantType)
+        else F.col(f"`{name}`")
+        for name in columns
+    ]  # fmt: skip
     everything = F.xxhash64(*read).cast("string") if read else F.lit("")
-    if "id" not in columns or not isinstance(df.schema["id"].dataType, StringType):
+    given = types.get("id") if "id" in columns else None
+    if isinstance(given, StringType):
+        text = F.col("id")
+    elif isinstance(given, VariantType):  # text only when the value is a JSON string
+        is_text = F.schema_of_variant(F.col("id")) == F.lit("STRING")
+        text = F.when(is_text, F.variant_get(F.col("id"), "$", "string"))
+    else:
         return everything
-    stripped = F.regexp_replace(F.col("id"), id_strip_pattern(), "")
+    stripped = F.regexp_replace(text, id_strip_pattern(), "")
     return F.when(F.length(stripped) > 0, F.concat(F.lit("="), stripped)).otherwise(everything)
 
 
@@ -162,13 +174,14 @@ class SparkPlan:
     """The plan of a Spark DataFrame of purchases, as Spark DataFrames.
 
     ``invoices``: one row per invoice, the fields of :data:`~kravia_schedule.spark.rows.
-    INVOICE` but ``lines``, and ``transaction_ids`` in line order. ``lines``: one row per
-    invoice line: ``invoice_id, line`` (1, 2, … in line order) and the line's fields.
-    ``skipped`` and ``rejected``: one row per skipped purchase and rejection (its
-    ``index``: the record's position in the input DataFrame, see
-    :mod:`~kravia_schedule.spark.job`). No order
-    is promised (sort by the columns you need); the rows are the same whatever the
-    partitioning or the input's order.
+    INVOICE` but ``lines`` (its ``vat_breakdown`` the totals per VAT rate), and
+    ``transaction_ids`` in line order. ``lines``: one row per invoice line: ``invoice_id,
+    line`` (1, 2, … in line order) and the line's fields (its ``items`` the purchase's
+    order lines with their descriptions). ``skipped`` and ``rejected``: one row per
+    skipped purchase and rejection (a rejection's ``index``: its record's position in
+    the input DataFrame, see :mod:`~kravia_schedule.spark.job`). No order is promised
+    (sort by the columns you need); the rows are the same whatever the partitioning,
+    and but for ``index`` whatever the input's order.
     """
 
     invoices: DataFrame
@@ -199,7 +212,8 @@ class SparkPlan:
 
     def to_plan(self) -> InvoicePlan:
         """The whole :class:`InvoicePlan`, collected to the driver (for tests and small
-        inputs): equal to ``plan_invoices`` on the same records."""
+        inputs): equal to ``plan_invoices`` on the same records, taken in the order of
+        ``df.collect()`` (that order gives the rejections' ``index``)."""
         invoices = invoices_of(self.merged.toArrow()["invoice"])
         # The skipped and the rejected in one job, the rejections positioned here.
         others = self.planned.filter(F.col("kind") != INVOICE_KIND).toArrow()
@@ -233,7 +247,10 @@ def plan_spark(
     created_at, amount, vat_amount, currency, status, payment_product_type,
     merchant_reference``, the billing address as a struct column ``billing_address`` or
     as ``billing_address.<field>`` columns; others are ignored), e.g. read from Parquet
-    or a table. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
+    or a table. A VARIANT column (raw JSON whose values differ in type from record to
+    record, e.g. ``parse_json`` of the text) is read value by value as the core reads
+    JSON: an amount of ``1.5`` among integers is rejected as the core rejects it, where
+    a typed column would have made every amount a double. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
     partitions each shuffle makes; the options are those of ``plan_invoices``.
     ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
     """

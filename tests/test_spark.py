@@ -443,6 +443,23 @@ def test_dinteros_transactions_from_json_lines_carry_their_order_lines_and_vat_p
     result.unpersist()
 
 
+def test_variant_columns_become_the_python_values_json_gives(spark):
+    from kravia_schedule.spark.tasks import python_values
+
+    rows_ = spark.sql(
+        "select parse_json(a) as amount, id from values "
+        "('10000', 'T1'), ('1.5', 'T2'), ('\"100\"', 'T3'), ('null', 'T4'), ('[1, 2.50]', 'T5') "
+        "as t(a, id)"
+    ).toArrow()
+    assert python_values(rows_.select(["id"])).equals(rows_.select(["id"]))  # no VARIANT
+    read = python_values(rows_)
+    assert read.columns == ["amount", "id"]
+    assert read["amount"].to_list() == [10000, 1.5, "100", None, [1, 2.5]]
+    assert [type(v) for v in read["amount"].to_list()[:2]] == [int, float]
+    only = python_values(rows_.select(["amount"]))
+    assert only.shape == (5, 1)
+
+
 def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark):
     records = [{"id": 7, "created_at": "2021-01-05T10:00:00+01:00"}, {"amount": 5}]
     result = plan_spark(spark.createDataFrame(table(records)), partitions=2)

@@ -127,6 +127,8 @@ def spark_session(cores: int, partitions: int) -> Any:
         .config("spark.sql.adaptive.enabled", "false")  # the partitions as asked
         .config("spark.sql.files.maxPartitionBytes", "8m")
         .config("spark.driver.memory", "4g")
+        # Shuffle files in a folder of the run's own: /tmp is shared and cleaned by others.
+        .config("spark.local.dir", tempfile.mkdtemp(prefix="kravia-spark-bench-local-"))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()

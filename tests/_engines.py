@@ -195,8 +195,12 @@ def spark_frame(records: Iterable[Any]) -> Any:
     """A Spark DataFrame of ``records`` on the shared session (:func:`spark_table`, its
     JSON columns parsed into VARIANTs), in the session's two partitions, in order."""
     from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
 
-    frame = spark_session().createDataFrame(spark_table(records))
+    table = spark_table(records)
+    # A naive datetime stays naive (TIMESTAMP_NTZ), as the core reads it: not in UTC.
+    schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
+    frame = spark_session().createDataFrame(table, schema=schema)
     return frame.select(
         *(F.parse_json(F.col(f"`{c}`")).alias(c[len(JSON) :]) if c.startswith(JSON)
           else F.col(f"`{c}`") for c in frame.columns)

@@ -127,6 +127,8 @@ def spark_session(cores: int, partitions: int) -> Any:
         .config("spark.sql.adaptive.enabled", "false")  # the partitions as asked
         .config("spark.sql.files.maxPartitionBytes", "8m")
         .config("spark.driver.memory", "4g")
+        # Shuffle files in a folder of the run's own: /tmp is shared and cleaned by others.
+        .config("spark.local.dir", tempfile.mkdtemp(prefix="kravia-spark-bench-local-"))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
@@ -239,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{engine}: failed: {why}")
                 return 1
             rows[engine] = figures
+            print(f"{engine}: {figures}", flush=True)  # kept should a later engine fail
     print(f"{args.n:,} purchases from Parquet; Spark: {args.partitions} partitions per shuffle")
     print(f"{'engine':<14}{'cores':>6}{'seconds':>9}{'µs/purchase/core':>18}"
           f"{'driver MiB':>12}{'JVM MiB':>9}{'worker MiB':>12}{'workers MiB':>13}"

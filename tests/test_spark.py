@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import sys
@@ -27,7 +26,12 @@ from kravia_schedule.columnar.reading import wanted_columns  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
 from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
-from kravia_schedule.spark.job import id_strip_pattern, plan_task  # noqa: E402
+from kravia_schedule.spark.job import (  # noqa: E402
+    POSITION_BITS,
+    id_strip_pattern,
+    plan_task,
+    positions,
+)
 from kravia_schedule.spark.rows import (  # noqa: E402
     invoice_structs,
     invoices_of,
@@ -110,7 +114,11 @@ def test_rows_give_back_the_plan(batch, as_of):
     assert invoices_of(invoice_structs(plan.invoices)) == list(plan.invoices)
     assert skipped_of(skipped_structs(plan.skipped)) == list(plan.skipped)
     assert rejections_of(rejection_structs(plan.rejected)) == list(plan.rejected)
-    assert all(r.index is None for r in rejections_of(rejection_structs(plan.rejected)))
+    back = rejections_of(rejection_structs(plan.rejected))
+    assert [r.index for r in back] == [r.index for r in plan.rejected]
+    numbers = [1000 + 3 * i for i in range(len(batch.records))]
+    renumbered = rejections_of(rejection_structs(plan.rejected, numbers))
+    assert [r.index for r in renumbered] == [numbers[r.index] for r in plan.rejected]
     chunked = pa.chunked_array([], invoice_structs(()).type)
     assert invoices_of(chunked) == []
 
@@ -206,15 +214,17 @@ def test_empty_partitions_give_no_rows():
     assert list(merge_part([], plan_invoices([]).provenance)) == []
 
 
-def test_a_task_gives_the_columns_back_their_names():
-    records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000)]
+def test_a_task_gives_the_columns_back_their_names_and_numbers_the_rejections():
+    records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000), {"id": "X"}]
     given = table(records)
     names = given.column_names
     by_position = given.rename_columns([f"c{i}" for i in range(len(names))])
+    numbered = by_position.append_column("row", pa.array([40, 41], pa.int64()))
     config = plan_invoices([]).provenance.config
-    (batch,) = plan_task(names, config, PlanOptions(), by_position.to_batches())
-    assert batch.column("part").to_pylist() == [0]  # outside a Spark task
-    assert invoices_of(batch.column("invoice")) == list(plan_invoices(records).invoices)
+    planned, rejected = plan_task(names, config, PlanOptions(), numbered.to_batches(1))
+    assert planned.column("part").to_pylist() == [0]  # outside a Spark task
+    assert invoices_of(planned.column("invoice")) == list(plan_invoices(records).invoices)
+    assert [r.index for r in rejections_of(rejected.column("rejected"))] == [41]
 
 
 def test_the_strip_pattern_holds_every_character_python_strips():
@@ -246,32 +256,7 @@ def test_the_columns_read():
     assert wanted_columns(columns) == ["id", "billing_address", "billing_address.country", "amount"]
 
 
-# -- the job on a local Spark session ---------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def spark() -> Any:
-    problem = java_problem()
-    if problem is not None:
-        pytest.skip(f"Spark tests skipped: {problem}")
-    from pyspark.sql import SparkSession
-
-    # The workers run this interpreter, so they import this checkout's kravia_schedule.
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("kravia-schedule-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+# -- the job on the test run's local Spark session (the ``spark`` fixture, conftest.py) ---
 
 
 def frame(spark: Any, records: list[dict[str, Any]], slices: int = 2, **kw: Any) -> Any:
@@ -370,8 +355,10 @@ def test_the_same_rows_whatever_the_order_and_partitioning(spark):
         shuffled = records[:]
         random.Random(seed).shuffle(shuffled)
         result = plan_spark(frame(spark, shuffled, slices), config, partitions=partitions)
+        # A rejection's index is where its record is in this input, so it is left out.
+        rejected = result.rejected.drop("index")
         outputs.append([rows(df) for df in (result.invoices, result.lines, result.skipped,
-                                            result.rejected)])  # fmt: skip
+                                            rejected)])  # fmt: skip
         result.unpersist()
     assert outputs[0] == outputs[1] == outputs[2]
     invoices, lines, skipped, rejected = outputs[0]
@@ -393,6 +380,84 @@ def test_from_a_parquet_directory_partitioned_by_day(spark, tmp_path):
     result = plan_spark(spark.read.parquet(path), partitions=3)
     assert result.to_plan() == plan_invoices(records)
     result.unpersist()
+
+
+def test_a_rejection_is_at_its_records_position_in_the_input(spark):
+    from pyspark.sql import functions as F
+
+    records = [nordmann_record(f"T{i:02d}", "2021-01-05T10:00:00+01:00") for i in range(30)]
+    for i in (0, 7, 8, 22, 29):  # in each of the input's partitions, at its ends
+        records[i] = dict(records[i], currency="kr")
+    records[15] = records[14]  # a repeat: the second copy is the one rejected
+    # Three partitions in the records' order (a range, as a read of files in order).
+    df = spark.createDataFrame(table(records)).repartitionByRange(3, F.col("id"))
+    ordered = sorted(records, key=lambda r: r["id"])
+    core = plan_invoices(ordered)
+    want = sorted((r.transaction_id, r.index) for r in core.rejected)
+    assert [i for _, i in want] == [0, 7, 8, 15, 22, 29]
+    assert rows(df.select(F.spark_partition_id()).distinct()) == [(0,), (1,), (2,)]
+    for partitions in (1, 4):
+        result = plan_spark(df, partitions=partitions)
+        assert rows(result.rejected.select("transaction_id", "index")) == want
+        assert sorted((r.transaction_id, r.index) for r in result.to_plan().rejected) == want
+        result.unpersist()
+
+
+def test_positions_count_the_partitions_before():
+    counts = {0: 3, 2: 5, 1: 2}  # no order promised; a partition without rows is absent
+    bits = POSITION_BITS
+    rows_ = [0, 2, (1 << bits) + 1, (2 << bits) + 4, None]
+    assert positions(rows_, counts) == [0, 2, 4, 9, None]
+
+
+def test_dinteros_transactions_from_json_lines_carry_their_order_lines_and_vat_per_rate(
+    spark, tmp_path
+):
+    import json
+
+    from pyspark.sql import functions as F
+
+    from kravia_schedule.dintero.generate import generate_transactions
+
+    records = list(generate_transactions(60, seed=5))
+    path = tmp_path / "transactions.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    result = plan_spark(spark.read.json(str(path)), partitions=3)
+    core = plan_invoices(records)
+    assert result.to_plan() == core
+    assert sum(len(invoice.vat_breakdown) for invoice in core.invoices) > len(core.invoices)
+    breakdowns = {
+        r["id"]: [tuple(total) for total in r["vat_breakdown"]]
+        for r in result.invoices.select("id", "vat_breakdown").collect()
+    }
+    assert breakdowns == {
+        invoice.id: [tuple(total.to_dict().values()) for total in invoice.vat_breakdown]
+        for invoice in core.invoices
+    }
+    described = rows(result.lines.select("transaction_id", F.col("items.description")))
+    assert described == sorted(
+        ((line.transaction_id, [item.description for item in line.items])
+         for invoice in core.invoices for line in invoice.lines), key=repr
+    )  # fmt: skip
+    assert any(descriptions for _, descriptions in described)
+    result.unpersist()
+
+
+def test_variant_columns_become_the_python_values_json_gives(spark):
+    from kravia_schedule.spark.tasks import python_values
+
+    rows_ = spark.sql(
+        "select parse_json(a) as amount, id from values "
+        "('10000', 'T1'), ('1.5', 'T2'), ('\"100\"', 'T3'), ('null', 'T4'), ('[1, 2.50]', 'T5') "
+        "as t(a, id)"
+    ).toArrow()
+    assert python_values(rows_.select(["id"])).equals(rows_.select(["id"]))  # no VARIANT
+    read = python_values(rows_)
+    assert read.columns == ["amount", "id"]
+    assert read["amount"].to_list() == [10000, 1.5, "100", None, [1, 2.5]]
+    assert [type(v) for v in read["amount"].to_list()[:2]] == [int, float]
+    only = python_values(rows_.select(["amount"]))
+    assert only.shape == (5, 1)
 
 
 def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark):

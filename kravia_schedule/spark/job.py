@@ -12,6 +12,11 @@ in the Python workers (:mod:`kravia_schedule.spark.tasks`). The job:
    currency and period, or product type and transaction id) and merges the parts of one
    invoice planned in several partitions with :func:`~kravia_schedule.merge_plans`.
 
+A rejection's ``index`` is its record's position in ``df`` (the order of ``df.collect()``):
+each record carries Spark's row number (``monotonically_increasing_id``: its partition
+and its place there) through the job, and the rejections' numbers are turned into
+positions with the count of each of ``df``'s partitions (a second, column-less read).
+
 Both stages' rows are persisted (``MEMORY_AND_DISK``): the four result frames read them,
 and without it every action would plan the input again.
 """
@@ -19,24 +24,30 @@ and without it every action would plan the input again.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache, partial
 from typing import Unpack
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark import StorageLevel, TaskContext
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
-from pyspark.sql.types import StringType
+from pyspark.sql.types import StringType, VariantType
 
 from kravia_schedule.columnar.reading import wanted_columns
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.invoices import InvoicePlan, PlanProvenance
 from kravia_schedule.options import PlanOptions, PlanOptionsArgs
 from kravia_schedule.planning import merge_plans, plan_invoices
-from kravia_schedule.spark.rows import INVOICE, invoices_of, rejections_of, skipped_of
+from kravia_schedule.spark.rows import (
+    INVOICE,
+    invoices_of,
+    rejections_of,
+    skipped_of,
+)
 from kravia_schedule.spark.tasks import (
     INVOICE_KIND,
     MERGED,
@@ -48,16 +59,21 @@ from kravia_schedule.spark.tasks import (
 )
 
 __all__ = [
+    "POSITION_BITS",
     "SparkPlan",
     "id_strip_pattern",
+    "partition_counts",
     "plan_spark",
     "plan_task",
+    "positions",
 ]
 
 
+@cache
 def id_strip_pattern() -> str:
     """A Java regular expression for the characters ``str.strip()`` takes off an id's
-    ends (Python's whitespace, read from Python itself), at either end."""
+    ends (Python's whitespace, read from Python itself), at either end (made once: it
+    reads every code point)."""
     spaces = [c for c in range(sys.maxunicode + 1) if chr(c).isspace()]
     ranges: list[list[int]] = []
     for c in spaces:
@@ -75,14 +91,31 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
     """Equal for every record of one transaction id as the core reads it.
 
     A record without a usable id (null, blank, not text) is rejected on its own, with
-    no bearing on any other: it is spread by a hash of the values read.
+    no bearing on any other: it is spread by a hash of the values read (a VARIANT, which
+    Spark cannot hash, by its JSON text).
     """
-    read = [F.col(f"`{name}`") for name in columns]
+    types = {field.name: field.dataType for field in df.schema.fields}
+    read = [
+        F.to_json(F.col(f"`{name}`")) if isinstance(types[name], VariantType)
+        else F.col(f"`{name}`")
+        for name in columns
+    ]  # fmt: skip
     everything = F.xxhash64(*read).cast("string") if read else F.lit("")
-    if "id" not in columns or not isinstance(df.schema["id"].dataType, StringType):
+    given = types.get("id") if "id" in columns else None
+    if isinstance(given, StringType):
+        text = F.col("id")
+    elif isinstance(given, VariantType):  # text only when the value is a JSON string
+        is_text = F.schema_of_variant(F.col("id")) == F.lit("STRING")
+        text = F.when(is_text, F.variant_get(F.col("id"), "$", "string"))
+    else:
         return everything
-    stripped = F.regexp_replace(F.col("id"), id_strip_pattern(), "")
+    stripped = F.regexp_replace(text, id_strip_pattern(), "")
     return F.when(F.length(stripped) > 0, F.concat(F.lit("="), stripped)).otherwise(everything)
+
+
+#: Spark's row numbers (``monotonically_increasing_id``) hold the row's place in its
+#: partition in their low 33 bits, the partition above.
+POSITION_BITS = 33
 
 
 def plan_task(
@@ -92,12 +125,48 @@ def plan_task(
     batches: Iterable[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
     """:func:`plan_part` of a Spark task's batches, whose columns come by position and
-    are given back ``names``; the part is the task's partition (0 outside a task)."""
+    are given back ``names``, followed by one more: each record's row number; the part
+    is the task's partition (0 outside a task)."""
     context = TaskContext.get()
     part = context.partitionId() if context is not None else 0
+    given = list(batches)
+    rows = [row for batch in given for row in batch.column(len(names)).to_pylist()]
     # The columns' own names back (see plan_spark: pyspark cannot pass dotted ones).
-    named = (pa.RecordBatch.from_arrays(batch.columns, names=names) for batch in batches)
-    return plan_part(named, part, config, options)
+    named = [pa.RecordBatch.from_arrays(batch.columns[: len(names)], names=names)
+             for batch in given]  # fmt: skip
+    return plan_part(named, part, config, options, rows)
+
+
+def partition_counts(df: DataFrame) -> DataFrame:
+    """``p, count``: how many rows each partition of ``df`` holds (one row per partition
+    that holds any: a read of ``df`` without its columns)."""
+    return df.select(F.spark_partition_id().alias("p")).groupBy("p").count()
+
+
+def positions(rows: Sequence[int | None], counts: Mapping[int, int]) -> list[int | None]:
+    """Spark's row numbers (see :data:`POSITION_BITS`) as positions in the whole input:
+    the rows of the partitions before the row's own, plus its place in its own. ``counts``
+    is each partition's row count (:func:`partition_counts`)."""
+    before, seen = {}, 0
+    for p in sorted(counts):
+        before[p], seen = seen, seen + counts[p]
+    mask = (1 << POSITION_BITS) - 1
+    return [None if r is None else before[r >> POSITION_BITS] + (r & mask) for r in rows]
+
+
+def _positioned(counts: DataFrame, rejected: DataFrame) -> DataFrame:
+    """``rejected`` with each ``index`` (a row number) turned into a position, as
+    :func:`positions` does, in Spark."""
+    window = Window.orderBy("p").rowsBetween(Window.unboundedPreceding, -1)
+    # One row per partition of the input: a window over them all is cheap.
+    before = counts.select("p", F.coalesce(F.sum("count").over(window), F.lit(0)).alias("at"))
+    mask = (1 << POSITION_BITS) - 1
+    return (
+        rejected.withColumn("p", F.shiftright("index", POSITION_BITS).cast("int"))
+        .join(F.broadcast(before), "p", "left")
+        .select("transaction_id", "problems",
+                (F.col("at") + F.col("index").bitwiseAND(F.lit(mask))).alias("index"))
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,11 +174,14 @@ class SparkPlan:
     """The plan of a Spark DataFrame of purchases, as Spark DataFrames.
 
     ``invoices``: one row per invoice, the fields of :data:`~kravia_schedule.spark.rows.
-    INVOICE` but ``lines``, and ``transaction_ids`` in line order. ``lines``: one row per
-    invoice line: ``invoice_id, line`` (1, 2, … in line order) and the line's fields.
-    ``skipped`` and ``rejected``: one row per skipped purchase and rejection. No order
-    is promised (sort by the columns you need); the rows are the same whatever the
-    partitioning or the input's order.
+    INVOICE` but ``lines`` (its ``vat_breakdown`` the totals per VAT rate), and
+    ``transaction_ids`` in line order. ``lines``: one row per invoice line: ``invoice_id,
+    line`` (1, 2, … in line order) and the line's fields (its ``items`` the purchase's
+    order lines with their descriptions). ``skipped`` and ``rejected``: one row per
+    skipped purchase and rejection (a rejection's ``index``: its record's position in
+    the input DataFrame, see :mod:`~kravia_schedule.spark.job`). No order is promised
+    (sort by the columns you need); the rows are the same whatever the partitioning,
+    and but for ``index`` whatever the input's order.
     """
 
     invoices: DataFrame
@@ -120,6 +192,8 @@ class SparkPlan:
     #: Both stages' rows, persisted (see :meth:`unpersist`).
     planned: DataFrame
     merged: DataFrame
+    #: The input's rows per partition (:func:`partition_counts`): a rejection's position.
+    input_counts: DataFrame
 
     def counts(self) -> dict[str, int]:
         """How many invoices, lines, skipped purchases and rejections (the only figures
@@ -138,12 +212,16 @@ class SparkPlan:
 
     def to_plan(self) -> InvoicePlan:
         """The whole :class:`InvoicePlan`, collected to the driver (for tests and small
-        inputs): equal to ``plan_invoices`` on the same records."""
+        inputs): equal to ``plan_invoices`` on the same records, taken in the order of
+        ``df.collect()`` (that order gives the rejections' ``index``)."""
         invoices = invoices_of(self.merged.toArrow()["invoice"])
-        skipped = skipped_of(self.planned.filter(F.col("kind") == SKIPPED_KIND)
-                             .select("skipped").toArrow()["skipped"])  # fmt: skip
-        rejected = rejections_of(self.planned.filter(F.col("kind") == REJECTED_KIND)
-                                 .select("rejected").toArrow()["rejected"])  # fmt: skip
+        # The skipped and the rejected in one job, the rejections positioned here.
+        others = self.planned.filter(F.col("kind") != INVOICE_KIND).toArrow()
+        kinds = others["kind"]
+        skipped = skipped_of(others.filter(pc.equal(kinds, SKIPPED_KIND))["skipped"])
+        numbered = rejections_of(others.filter(pc.equal(kinds, REJECTED_KIND))["rejected"])
+        where = positions([r.index for r in numbered], dict(self.input_counts.collect()))
+        rejected = [replace(r, index=i) for r, i in zip(numbered, where, strict=True)]
         # One plan through merge_plans: the core's order of invoices, skipped, rejected.
         return merge_plans(
             InvoicePlan(tuple(invoices), tuple(skipped), tuple(rejected), self.provenance)
@@ -169,7 +247,10 @@ def plan_spark(
     created_at, amount, vat_amount, currency, status, payment_product_type,
     merchant_reference``, the billing address as a struct column ``billing_address`` or
     as ``billing_address.<field>`` columns; others are ignored), e.g. read from Parquet
-    or a table. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
+    or a table. A VARIANT column (raw JSON whose values differ in type from record to
+    record, e.g. ``parse_json`` of the text) is read value by value as the core reads
+    JSON: an amount of ``1.5`` among integers is rejected as the core rejects it, where
+    a typed column would have made every amount a double. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
     partitions each shuffle makes; the options are those of ``plan_invoices``.
     ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
     """
@@ -184,8 +265,9 @@ def plan_spark(
     # the columns go by position and the task gives them back their names.
     names = wanted_columns(df.columns)  # what the columnar engine reads, in their order
     columns = [F.col(f"`{name}`").alias(f"c{i}") for i, name in enumerate(names)]
+    row = F.monotonically_increasing_id().alias(f"c{len(names)}")
     planned = (
-        df.select(*columns, _partition_key(df, names).alias("key"))
+        df.select(*columns, row, _partition_key(df, names).alias("key"))
         .repartition(partitions, "key")
         .drop("key")
         .mapInArrow(partial(plan_task, names, config, options), from_arrow_schema(PLANNED))
@@ -207,5 +289,8 @@ def plan_spark(
         F.col("invoice.id").alias("invoice_id"), F.posexplode("invoice.lines")
     ).select("invoice_id", (F.col("pos") + 1).alias("line"), "col.*")
     skipped = planned.filter(F.col("kind") == SKIPPED_KIND).select("skipped.*")
-    rejected = planned.filter(F.col("kind") == REJECTED_KIND).select("rejected.*")
-    return SparkPlan(invoices, lines, skipped, rejected, provenance, planned, merged)
+    counts = partition_counts(df)
+    rejected = _positioned(
+        counts, planned.filter(F.col("kind") == REJECTED_KIND).select("rejected.*")
+    )
+    return SparkPlan(invoices, lines, skipped, rejected, provenance, planned, merged, counts)

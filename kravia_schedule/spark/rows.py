@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from decimal import Decimal
 from itertools import accumulate, pairwise
 from typing import Any
 
@@ -35,16 +36,20 @@ from kravia_schedule.invoices import (
 from kravia_schedule.periods import BillingPeriod, Interval
 from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.statutory import deadline_or_none
+from kravia_schedule.vat import InvoiceItem
 
 __all__ = [
     "ADDRESS_FIELDS",
     "INVOICE",
+    "ITEM",
     "LINE",
+    "RATE_TOTAL",
     "REJECTION",
     "SKIPPED",
     "AmountOverflowError",
     "invoice_structs",
     "invoices_of",
+    "items_of",
     "rejection_structs",
     "rejections_of",
     "skipped_of",
@@ -61,17 +66,33 @@ ADDRESS_FIELDS = tuple(f.name for f in fields(BillingAddress) if f.init)
 
 _S, _D, _I = pa.string(), pa.date32(), pa.int64()
 
-#: One line of an invoice: ``created_at`` is the instant's ISO-8601 text with its offset.
+#: One order line of a purchase (:class:`~kravia_schedule.vat.InvoiceItem`); ``vat_rate``
+#: is the percent as text, exactly as given (``"25.50"`` stays ``"25.50"``).
+ITEM = pa.struct(
+    [("line_id", _S), ("description", _S), ("amount", _I), ("vat_rate", _S),
+     ("vat_amount", _I)]
+)  # fmt: skip
+
+#: One line of an invoice: ``created_at`` is the instant's ISO-8601 text with its offset;
+#: ``vat_amount`` null when unknown; ``items`` the purchase's order lines (none for the
+#: flat shape).
 LINE = pa.struct(
     [("created_at", _S), ("transaction_id", _S), ("amount", _I), ("vat_amount", _I),
-     ("merchant_reference", _S)]
+     ("merchant_reference", _S), ("items", pa.list_(ITEM))]
 )  # fmt: skip
+
+#: The totals of one VAT rate (:class:`~kravia_schedule.vat.RateTotal`): ``rate`` the
+#: percent as text without trailing zeros (null: money that gives no rate); ``net`` and
+#: ``vat`` null when a line's VAT at that rate is unknown.
+RATE_TOTAL = pa.struct([("rate", _S), ("net", _I), ("vat", _I), ("gross", _I)])
 _SKIPPED_DAY = pa.struct([("day", _D), ("weekend", pa.bool_()), ("holiday", _S), ("closed", _S)])
 
 #: One invoice. ``country`` … ``customer_reference`` are the normalized customer key;
 #: ``billing_address`` the address shown (the earliest purchase's, as validated);
 #: ``period`` the label, ``interval``/``period_start``/``period_end`` (null for a standard
-#: invoice); ``state`` null without ``as_of``; ``lines`` in line order (instant, then id).
+#: invoice); ``state`` null without ``as_of``; ``vat_breakdown`` the totals per rate, as
+#: :attr:`Invoice.vat_breakdown` (highest rate first); ``lines`` in line order (instant,
+#: then id).
 INVOICE = pa.struct(
     [
         ("id", _S), ("product_type", _S), ("country", _S), ("organization_number", _S),
@@ -81,7 +102,7 @@ INVOICE = pa.struct(
         ("period_end", _D), ("issue_date", _D), ("due_date", _D),
         ("last_on_time_payment_date", _D), ("amount", _I), ("vat_amount", _I),
         ("purchases", _I), ("state", _S), ("issue_skipped", pa.list_(_SKIPPED_DAY)),
-        ("lines", pa.list_(LINE)),
+        ("vat_breakdown", pa.list_(RATE_TOTAL)), ("lines", pa.list_(LINE)),
     ]
 )  # fmt: skip
 
@@ -91,10 +112,11 @@ SKIPPED = pa.struct(
      ("status", _S), ("currency", _S), ("amount", _I), ("vat_amount", _I)]
 )  # fmt: skip
 
-#: One rejection: the transaction id (null when unreadable) and every problem, in order.
+#: One rejection: the transaction id (null when unreadable), every problem, in order, and
+#: ``index``, where the record is in the input (see :func:`rejection_structs`).
 REJECTION = pa.struct(
     [("transaction_id", _S),
-     ("problems", pa.list_(pa.struct([("path", _S), ("message", _S)])))]
+     ("problems", pa.list_(pa.struct([("path", _S), ("message", _S)]))), ("index", _I)]
 )  # fmt: skip
 
 
@@ -118,6 +140,46 @@ def _struct(fields: pa.StructType, columns: Sequence[pa.Array | list[Any]]) -> p
     return pa.StructArray.from_arrays(arrays, fields=list(fields))
 
 
+def _items(items: Sequence[tuple[InvoiceItem, ...]], line_id: Sequence[str]) -> pa.ListArray:
+    """Each line's order lines (:data:`ITEM`), a list per line."""
+    offsets = pa.array([0, *accumulate(map(len, items))], pa.int32())
+    owner = [line_id[i] for i, part in enumerate(items) for _ in part]
+    flat = [item for part in items for item in part]
+    rows = _struct(
+        ITEM,
+        [
+            [item.line_id for item in flat],
+            [item.description for item in flat],
+            _money([item.amount for item in flat], lambda i: f"transaction {owner[i]!r} item"),
+            [None if item.vat_rate is None else str(item.vat_rate) for item in flat],
+            _money([item.vat_amount for item in flat], lambda i: f"transaction {owner[i]!r} item"),
+        ],
+    )
+    return pa.ListArray.from_arrays(offsets, rows)
+
+
+def _breakdowns(invoices: Sequence[Invoice], ids: Sequence[str]) -> pa.ListArray:
+    """Each invoice's totals per rate (:data:`RATE_TOTAL`), a list per invoice."""
+    totals = [invoice.vat_breakdown for invoice in invoices]
+    offsets = pa.array([0, *accumulate(map(len, totals))], pa.int32())
+    owner = [ids[i] for i, part in enumerate(totals) for _ in part]
+    flat = [total for part in totals for total in part]
+
+    def named(i: int) -> str:
+        return f"invoice {owner[i]!r} VAT breakdown"
+
+    rows = _struct(
+        RATE_TOTAL,
+        [
+            [None if t.rate is None else t.to_dict()["rate"] for t in flat],
+            _money([t.net for t in flat], named),
+            _money([t.vat for t in flat], named),
+            _money([t.gross for t in flat], named),
+        ],
+    )
+    return pa.ListArray.from_arrays(offsets, rows)
+
+
 def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     """The rows (:data:`INVOICE`) of ``invoices``."""
     lines = [tuple.__iter__(invoice.lines) for invoice in invoices]
@@ -131,6 +193,7 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
             _money([line[2] for line in flat], lambda i: f"transaction {line_id[i]!r} amount"),
             _money([line[3] for line in flat], lambda i: f"transaction {line_id[i]!r} vat_amount"),
             [line[4] for line in flat],
+            _items([line[5] for line in flat], line_id),
         ],
     )
     offsets = pa.array([0, *accumulate(len(invoice.lines) for invoice in invoices)], pa.int32())
@@ -176,6 +239,7 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
             [len(invoice.lines) for invoice in invoices],
             [i.state.value if i.state is not None else None for i in invoices],
             pa.ListArray.from_arrays(day_offsets, day_rows),
+            _breakdowns(invoices, ids),
             pa.ListArray.from_arrays(offsets, line_rows),
         ],
     )
@@ -202,6 +266,18 @@ def _nested(values: pa.ListArray) -> list[list[tuple[Any, ...]]]:
     offsets = values.offsets.to_pylist()
     base = offsets[0] if offsets else 0
     return [flat[a - base : b - base] for a, b in pairwise(offsets)]
+
+
+def items_of(rows: list[dict[str, Any]] | None) -> tuple[InvoiceItem, ...]:
+    """The order lines of a line's ``items`` (:data:`ITEM` rows, as Python values)."""
+    if not rows:
+        return ()
+    return tuple(
+        InvoiceItem(item["line_id"], item["description"], item["amount"],
+                    None if item["vat_rate"] is None else Decimal(item["vat_rate"]),
+                    item["vat_amount"])
+        for item in rows
+    )  # fmt: skip
 
 
 def invoices_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Invoice]:
@@ -250,7 +326,7 @@ def invoices_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Invoice]:
             Invoice(
                 ids[i], product_of[products[i]], customer, shown, currencies[i], period,
                 issues[i], dues[i],
-                InvoiceLines((parse(c), t, a, v, r, ()) for c, t, a, v, r in lines[i]),
+                InvoiceLines((parse(c), t, a, v, r, items_of(k)) for c, t, a, v, r, k in lines[i]),
                 amounts[i], vats[i], state_of[states[i]],
                 tuple(SkippedDay(*day) for day in skipped_days[i]),
                 deadline_or_none(dues[i], country),
@@ -288,22 +364,32 @@ def skipped_of(structs: pa.StructArray | pa.ChunkedArray) -> list[SkippedPurchas
     ]  # fmt: skip
 
 
-def rejection_structs(rejected: Sequence[Rejection]) -> pa.StructArray:
-    """The rows (:data:`REJECTION`) of ``rejected`` (``index``, a position in one
-    partition's input, is left out: it would say nothing about the whole input)."""
+def rejection_structs(
+    rejected: Sequence[Rejection], rows: Sequence[int] | None = None
+) -> pa.StructArray:
+    """The rows (:data:`REJECTION`) of ``rejected``.
+
+    A rejection's ``index`` is its record's position in the input it was planned from;
+    with ``rows`` (one value per record of that input) it is ``rows[index]`` instead: a
+    partition's positions say nothing about the whole input, the rows' own numbers do.
+    """
+    indices = [r.index for r in rejected]
+    if rows is not None:
+        indices = [None if i is None else rows[i] for i in indices]
     return _struct(
         REJECTION,
         [
             [r.transaction_id for r in rejected],
             [[{"path": p.path, "message": p.message} for p in r.problems] for r in rejected],
+            indices,
         ],
     )
 
 
 def rejections_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Rejection]:
-    """The rejections of rows (:data:`REJECTION`), without an ``index``."""
-    ids, problems = _columns(structs, REJECTION)
+    """The rejections of rows (:data:`REJECTION`)."""
+    ids, problems, indices = _columns(structs, REJECTION)
     return [
-        Rejection(tid, tuple(FieldProblem(p["path"], p["message"]) for p in found))
-        for tid, found in zip(ids, problems, strict=True)
+        Rejection(tid, tuple(FieldProblem(p["path"], p["message"]) for p in found), index)
+        for tid, found, index in zip(ids, problems, indices, strict=True)
     ]

@@ -10,10 +10,15 @@ merges them with :func:`~kravia_schedule.planning.merge_plans`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyspark.sql.pandas.types import is_variant
+from pyspark.sql.types import VariantVal
 
 from kravia_schedule.columnar import plan_frame
 from kravia_schedule.config import KraviaConfig
@@ -30,8 +35,8 @@ from kravia_schedule.spark.rows import (
     skipped_structs,
 )
 
-__all__ = ["INVOICE_KIND", "MERGED", "PLANNED", "REJECTED_KIND", "SKIPPED_KIND", "merge_part",
-           "plan_part"]  # fmt: skip
+__all__ = ["INVOICE_KIND", "MERGED", "PLANNED", "REJECTED_KIND", "SKIPPED_KIND", "json_value",
+           "merge_part", "plan_part", "python_values"]  # fmt: skip
 
 INVOICE_KIND, SKIPPED_KIND, REJECTED_KIND = "invoice", "skipped", "rejected"
 
@@ -52,9 +57,11 @@ def plan_part(
     part: int,
     config: KraviaConfig,
     options: PlanOptions,
+    rows: Sequence[int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The plan of the records in ``batches`` (one partition, numbered ``part``), as rows
-    of :data:`PLANNED`.
+    of :data:`PLANNED`; a rejection's ``index`` is ``rows[i]`` for the partition's
+    ``i``-th record when ``rows`` is given (see :func:`rejection_structs`).
 
     Every record of one transaction id must be in the same partition: the core settles
     repeats among the records it is given.
@@ -62,7 +69,7 @@ def plan_part(
     given = list(batches)
     if not given or not sum(batch.num_rows for batch in given):
         return
-    plan = plan_frame(pa.Table.from_batches(given), config, options=options)
+    plan = plan_frame(python_values(pa.Table.from_batches(given)), config, options=options)
     invoices = plan.invoices
     if invoices:
         count = len(invoices)
@@ -76,7 +83,44 @@ def plan_part(
     if plan.skipped:
         yield _planned(SKIPPED_KIND, len(plan.skipped), skipped=skipped_structs(plan.skipped))
     if plan.rejected:
-        yield _planned(REJECTED_KIND, len(plan.rejected), rejected=rejection_structs(plan.rejected))
+        rejected = rejection_structs(plan.rejected, rows)
+        yield _planned(REJECTED_KIND, len(plan.rejected), rejected=rejected)
+
+
+def json_value(value: Any) -> Any:
+    """A VARIANT's value as Python's :mod:`json` reads the same JSON: a number with a
+    fraction or exponent is a float, a whole one an int (a VARIANT keeps ``1.5`` as a
+    decimal, which the core would reject as no JSON number)."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    return value
+
+
+def python_values(table: pa.Table) -> pa.Table | pl.DataFrame:
+    """``table`` with each VARIANT column (Spark's type for a JSON value of any type) as
+    a column of the Python values it holds, so that the plan reads each value as the core
+    reads it from JSON (``1.5`` among integer amounts stays ``1.5``); ``table`` itself
+    when it has none."""
+    variants = [f.name for f in table.schema if pa.types.is_struct(f.type) and is_variant(f.type)]
+    if not variants:
+        return table
+    objects = []
+    for name in variants:
+        cells = table.column(name).combine_chunks()
+        values, meta = cells.field("value").to_pylist(), cells.field("metadata").to_pylist()
+        valid = cells.is_valid().to_pylist()
+        python = [
+            json_value(VariantVal(v, m).toPython()) if ok else None
+            for v, m, ok in zip(values, meta, valid, strict=True)
+        ]
+        objects.append(pl.Series(name, python, dtype=pl.Object))
+    plain = pl.DataFrame(table.drop_columns(variants))
+    return plain.with_columns(objects).select(table.column_names)
 
 
 def _planned(kind: str, count: int, **columns: pa.Array) -> pa.RecordBatch:

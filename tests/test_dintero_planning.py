@@ -22,6 +22,7 @@ from kravia_schedule import (
     rules,
 )
 from kravia_schedule.dintero import classify, read_transaction, to_flat
+from kravia_schedule.io import read_records
 from kravia_schedule.purchases import items_of
 from kravia_schedule.report import plan_to_table
 from kravia_schedule.testing import check_plan
@@ -259,3 +260,15 @@ def test_a_json_lines_file_of_dinteros_transactions_plans_as_the_core_in_the_col
     assert frames.to_plan() == expected
     assert frames.invoices.height == len(expected.invoices)
     assert plan_frames(path, lines=False).invoices.height == len(expected.invoices)
+
+
+def test_a_first_line_too_deeply_nested_to_read_is_the_readers_to_reject(tmp_path: Path) -> None:
+    pytest.importorskip("polars", reason="the columnar engine needs the [columnar] extra")
+    from kravia_schedule.columnar import plan_frame
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    plan = plan_frame(path)
+    assert plan == plan_invoices(read_records(str(path)))
+    [rejection] = plan.rejected
+    assert rejection.index == 0

@@ -71,7 +71,7 @@ def dintero_lines(data: object) -> bool:
                 continue
             try:
                 first = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # the full reader says what is wrong
                 return False
             return isinstance(first, dict) and read_as_dintero(first)
     return False

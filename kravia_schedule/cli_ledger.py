@@ -40,6 +40,7 @@ from kravia_schedule.io import read_records
 from kravia_schedule.ledger import ImpossibleUpdate, Ledger, LedgerInvoice, LedgerUnavailable
 from kravia_schedule.ledger.backends import DEFAULT_LOCK_TIMEOUT, one_line, redacted
 from kravia_schedule.report import format_money, json_default
+from kravia_schedule.vat import rate_text
 
 __all__ = ["add_commands"]
 
@@ -124,7 +125,7 @@ def _invoice_details(invoice: LedgerInvoice) -> str:
     last = invoice.last_on_time_payment_date
     lines = [f"  payment reference {invoice.payment_reference}, pay by {last or '-'}"]
     for total in invoice.vat_breakdown:
-        rate = "no rate" if total.rate is None else f"{total.to_dict()['rate']} %"
+        rate = "no rate" if total.rate is None else f"{rate_text(total.rate)} %"
         vat = (
             "VAT unknown"
             if total.vat is None or total.net is None

@@ -71,19 +71,8 @@ class InvoiceLine(NamedTuple):
             "amount": self.amount,
             "vat_amount": self.vat_amount,
             "merchant_reference": self.merchant_reference,
-            "items": [_item_dict(item) for item in self.items],
+            "items": [item.to_dict() for item in self.items],
         }
-
-
-def _item_dict(item: InvoiceItem) -> dict[str, Any]:
-    rate = None if item.vat_rate is None else RateTotal(item.vat_rate, None, None, 0)
-    return {
-        "line_id": item.line_id,
-        "description": item.description,
-        "amount": item.amount,
-        "vat_rate": None if rate is None else rate.to_dict()["rate"],
-        "vat_amount": item.vat_amount,
-    }
 
 
 def total_vat(vats: Iterable[int | None]) -> int | None:

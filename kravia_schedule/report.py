@@ -24,7 +24,7 @@ from kravia_schedule.calendar import describe_skipped
 from kravia_schedule.errors import InvalidArgument
 from kravia_schedule.invoices import Invoice, InvoicePlan, InvoiceState, Rejection
 from kravia_schedule.text import printable
-from kravia_schedule.vat import canonical_rate
+from kravia_schedule.vat import rate_text
 
 __all__ = [
     "format_money",
@@ -78,7 +78,7 @@ def _vat_rates(invoice: Invoice) -> Iterator[str]:
     if all(total.rate is None for total in totals):
         return
     for total in totals:
-        rate = "rate not given" if total.rate is None else f"{total.to_dict()['rate']} %"
+        rate = "rate not given" if total.rate is None else f"{rate_text(total.rate)} %"
         yield (
             f"        VAT {rate}: net {_money_or_unknown(total.net, invoice.currency)},"
             f" VAT {_money_or_unknown(total.vat, invoice.currency)},"
@@ -109,7 +109,7 @@ def json_default(value: object) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return f"{canonical_rate(value):f}" if value.is_finite() else str(value)
+        return rate_text(value) if value.is_finite() else str(value)
     if isinstance(value, Enum):
         return value.value
     # InvalidArgument is a TypeError, which is what json.dumps expects of ``default``.

@@ -26,6 +26,7 @@ __all__ = [
     "RateTotal",
     "canonical_rate",
     "line_shares",
+    "rate_text",
     "rate_totals",
     "vat_breakdown",
 ]
@@ -47,6 +48,16 @@ class InvoiceItem(NamedTuple):
     vat_rate: Decimal | None
     vat_amount: int | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the rate as text (:func:`rate_text`), amounts in minor units."""
+        return {
+            "line_id": self.line_id,
+            "description": self.description,
+            "amount": self.amount,
+            "vat_rate": rate_text(self.vat_rate),
+            "vat_amount": self.vat_amount,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RateTotal:
@@ -60,8 +71,7 @@ class RateTotal:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the rate as a string (``"25.5"``), amounts in minor units."""
-        rate = None if self.rate is None else f"{canonical_rate(self.rate):f}"
-        return {"rate": rate, "net": self.net, "vat": self.vat, "gross": self.gross}
+        return {"rate": rate_text(self.rate), "net": self.net, "vat": self.vat, "gross": self.gross}
 
 
 def canonical_rate(rate: Decimal) -> Decimal:
@@ -74,6 +84,16 @@ def canonical_rate(rate: Decimal) -> Decimal:
     normal = rate.normalize()
     exponent = normal.as_tuple().exponent
     return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
+
+
+def rate_text(rate: Decimal | None) -> str | None:
+    """A rate as it is printed and written to JSON: exact, without trailing zeros or an
+    exponent; ``None`` for no stated rate.
+
+    >>> rate_text(Decimal("25.50")), rate_text(Decimal("1E+1")), rate_text(None)
+    ('25.5', '10', None)
+    """
+    return None if rate is None else f"{canonical_rate(rate):f}"
 
 
 def rate_totals(shares: Iterable[Share]) -> tuple[RateTotal, ...]:

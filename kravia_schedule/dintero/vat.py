@@ -31,7 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kravia_schedule.errors import FieldProblem, InvalidArgument
-from kravia_schedule.vat import RateTotal, canonical_rate, rate_totals
+from kravia_schedule.vat import RateTotal, canonical_rate, rate_text, rate_totals
 
 __all__ = [
     "RateTotal",
@@ -172,7 +172,7 @@ class VatBreakdown:
                     "line_id": line.line_id,
                     "description": line.description,
                     "gross": line.gross,
-                    "rate": None if line.rate is None else f"{canonical_rate(line.rate):f}",
+                    "rate": rate_text(line.rate),
                     "vat": line.vat,
                     "source": line.source.value,
                 }

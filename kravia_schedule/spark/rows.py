@@ -36,7 +36,7 @@ from kravia_schedule.invoices import (
 from kravia_schedule.periods import BillingPeriod, Interval
 from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.statutory import deadline_or_none
-from kravia_schedule.vat import InvoiceItem
+from kravia_schedule.vat import InvoiceItem, rate_text
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -171,7 +171,7 @@ def _breakdowns(invoices: Sequence[Invoice], ids: Sequence[str]) -> pa.ListArray
     rows = _struct(
         RATE_TOTAL,
         [
-            [None if t.rate is None else t.to_dict()["rate"] for t in flat],
+            [rate_text(t.rate) for t in flat],
             _money([t.net for t in flat], named),
             _money([t.vat for t in flat], named),
             _money([t.gross for t in flat], named),

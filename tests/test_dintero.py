@@ -650,6 +650,36 @@ def test_unknown_members_are_ignored() -> None:
     assert read_transaction(obj) == read_transaction(load("transactions_list.json")[1])
 
 
+def test_an_item_rate_keeps_the_text_it_was_written_with() -> None:
+    obj = load("transactions_list.json")[2]
+    obj["items"][0].pop("vat_amount", None)
+    read = []
+    for vat in (25, 25.0, 25, 12.5, 12.50):  # equal rates, read in turn, each as written
+        obj["items"][0]["vat"] = vat
+        read.append(str(read_transaction(obj).items[0].vat))
+    assert read == ["25", "25.0", "25", "12.5", "12.5"]
+
+
+@pytest.mark.parametrize(
+    ("vat", "why"),
+    [
+        (2500, "2500 is not a VAT percent between 0 and 100"),
+        (25.505, "25.505 has more than 2 decimals"),
+        (True, "must be a finite number, got True"),
+        ("25", "must be a finite number, got '25'"),
+    ],
+)
+def test_an_item_rate_that_is_none_is_named(vat: object, why: str) -> None:
+    obj = load("transactions_list.json")[2]
+    obj["items"][0]["vat"] = vat
+    obj["items"][0].pop("vat_amount", None)
+    for _ in range(2):  # the second reading says the same
+        with pytest.raises(InvalidPurchaseError) as error:
+            read_transaction(obj)
+        problems = [str(p) for p in error.value.problems if p.path == "items[0].vat"]
+        assert problems == [f"items[0].vat: {why}"]
+
+
 def test_every_bad_field_is_named_by_its_path() -> None:
     obj = load("transactions_list.json")[2]
     obj["created_at"] = "2026-11-05T16:40:00"  # no offset

@@ -27,11 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 
+from kravia_schedule._frozen import builder
 from kravia_schedule.dintero.fields import Reader
 from kravia_schedule.dintero.schema import TRANSACTION_STATUSES, EventKind
 from kravia_schedule.errors import FieldProblem
 
 __all__ = [
+    "NO_FACTS",
     "EventAmounts",
     "KraviaFacts",
     "TransactionEvent",
@@ -75,20 +77,23 @@ class KraviaFacts:
     def merged(self, later: KraviaFacts) -> KraviaFacts:
         """These facts updated by the ones ``later`` gives (``None`` there keeps ours)."""
         changes = {
-            name: getattr(later, name)
-            for name in (f.name for f in fields(self))
-            if getattr(later, name) is not None
+            name: getattr(later, name) for name in _FACT_NAMES if getattr(later, name) is not None
         }
         return replace(self, **changes)
 
 
-_NO_FACTS = KraviaFacts()
+#: The facts of a transaction Kravia has not invoiced (shared: most carry none).
+NO_FACTS = KraviaFacts()
+_FACT_NAMES = tuple(f.name for f in fields(KraviaFacts))
 _TEXT_KEYS = ("invoice_number", "invoice_url", "invoice_id", "creditor_id", "debtor_id",
               "case_number")  # fmt: skip
+_KRAVIA_KEYS = tuple(f"kravia:{name}" for name in _FACT_NAMES)
 
 
 def read_kravia_metadata(metadata: Reader) -> KraviaFacts:
     """The ``kravia:*`` members of a ``metadata`` object; other members are ignored."""
+    if not any(key in metadata.obj for key in _KRAVIA_KEYS):  # most metadata has none
+        return NO_FACTS
     texts = {name: metadata.text(f"kravia:{name}") for name in _TEXT_KEYS}
     return KraviaFacts(
         invoice_date=metadata.day("kravia:invoice_date"),
@@ -118,6 +123,10 @@ class TransactionEvent:
         return None if self.name is None else _EVENT_KINDS.get(self.name)
 
 
+#: Builds a read event without the frozen ``__init__`` (see :mod:`kravia_schedule._frozen`).
+_new_event = builder(TransactionEvent)
+
+
 def read_event(event: Reader) -> TransactionEvent:
     """Read one element of ``events[]``; problems go to ``event.problems``."""
     name = event.text("event")
@@ -128,26 +137,26 @@ def read_event(event: Reader) -> TransactionEvent:
     if success and absent and kind in (EventKind.CAPTURE, EventKind.REFUND):
         event.problem("amount", f"is required on a successful {name} event")
     metadata = event.child("metadata")
-    return TransactionEvent(
-        name=name,
-        success=success,
-        amount=amount,
-        id=event.text("id"),
-        transaction_status=event.choice("transaction_status", TRANSACTION_STATUSES),
-        created_at=event.timestamp("created_at"),
-        request_id=event.text("request_id"),
-        correlation_request_id=event.text("correlation_request_id"),
-        calculated_vat_amount=event.money("calculated_vat_amount", signed=True),
-        kravia=KraviaFacts() if metadata is None else read_kravia_metadata(metadata),
+    return _new_event(
+        name,
+        success,
+        amount,
+        event.text("id"),
+        event.choice("transaction_status", TRANSACTION_STATUSES),
+        event.timestamp("created_at"),
+        event.text("request_id"),
+        event.text("correlation_request_id"),
+        event.money("calculated_vat_amount", signed=True),
+        NO_FACTS if metadata is None else read_kravia_metadata(metadata),
     )
 
 
 def kravia_facts(metadata: KraviaFacts, events: Iterable[TransactionEvent]) -> KraviaFacts:
     """A transaction's Kravia facts: each fact from the latest event that gives it, else
     from the transaction's ``metadata`` (which is the current invoice number and URL)."""
-    facts = _NO_FACTS
+    facts = NO_FACTS
     for event in events:
-        if event.kravia != _NO_FACTS:  # most events carry none
+        if event.kravia != NO_FACTS:  # most events carry none
             facts = facts.merged(event.kravia)
     return facts.merged(
         KraviaFacts(invoice_number=metadata.invoice_number, invoice_url=metadata.invoice_url)

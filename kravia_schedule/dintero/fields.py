@@ -72,8 +72,12 @@ class Reader:
         return value
 
     def text(self, key: str, *, required: bool = False, non_empty: bool = False) -> str | None:
-        value = self._get(key, required)
+        value = self.obj.get(key)
+        if type(value) is str and not non_empty:  # the common case, decided at once
+            return value
         if value is None:
+            if required:
+                self.problem(key, "is required")
             return None
         if not isinstance(value, str):
             self.problem(key, f"must be a string, got {type(value).__name__}")
@@ -96,8 +100,12 @@ class Reader:
         """An amount in integer minor units within ±:data:`AMOUNT_LIMIT`; negative only
         when ``signed`` (an order line may be negative, e.g. a gift card: ``OrderItem.type``,
         line 2657)."""
-        value = self._get(key, required)
+        value = self.obj.get(key)
+        if type(value) is int and (value >= 0 or signed) and -AMOUNT_LIMIT <= value <= AMOUNT_LIMIT:
+            return value
         if value is None:
+            if required:
+                self.problem(key, "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(

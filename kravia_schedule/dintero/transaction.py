@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from kravia_schedule._frozen import builder
 from kravia_schedule.config import ProductType
 from kravia_schedule.dintero.events import (
+    NO_FACTS,
     EventAmounts,
     KraviaFacts,
     TransactionEvent,
@@ -27,7 +30,7 @@ from kravia_schedule.dintero.events import (
     read_event,
     read_kravia_metadata,
 )
-from kravia_schedule.dintero.fields import Reader
+from kravia_schedule.dintero.fields import Reader, decimal_of
 from kravia_schedule.dintero.schema import (
     KRAVIA_CURRENCIES,
     KRAVIA_PRODUCT_TYPES,
@@ -90,15 +93,23 @@ class OrderAddress:
         return out
 
 
+#: Builds a read address without the frozen ``__init__`` (see :mod:`kravia_schedule._frozen`).
+_new_address = builder(OrderAddress)
+_ADDRESS_FIELDS = tuple(f.name for f in fields(OrderAddress))
 _COORDINATES = ("latitude", "longitude")
 _ADDRESS_TEXTS = tuple(f.name for f in fields(OrderAddress) if f.name not in _COORDINATES)
 
 
 def _read_address(address: Reader) -> OrderAddress:
-    texts = {name: address.text(name) for name in _ADDRESS_TEXTS}
-    return OrderAddress(
-        latitude=address.number("latitude"), longitude=address.number("longitude"), **texts
+    given = address.obj
+    values = {name: given.get(name) for name in _ADDRESS_TEXTS}
+    if not all(value is None or type(value) is str for value in values.values()):
+        values = {name: address.text(name) for name in _ADDRESS_TEXTS}  # names each problem
+    values["latitude"], values["longitude"] = (
+        address.number("latitude"),
+        address.number("longitude"),
     )
+    return _new_address(*[values[name] for name in _ADDRESS_FIELDS])
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +141,22 @@ class OrderItem:
         )
 
 
+@lru_cache(maxsize=1024, typed=True)
+def _checked_rate(value: int | float) -> tuple[Decimal | None, str | None]:
+    """The rate a JSON number gives and why it is none (cached: a shop has a few rates;
+    typed, so that ``25`` and ``25.0`` keep their own text in a message)."""
+    rate = decimal_of(value)
+    return rate, None if rate is None else check_vat_rate(rate)
+
+
 def _read_rate(reader: Reader) -> Decimal | None:
-    rate = reader.number("vat")
-    if rate is None:
-        return None
-    why = check_vat_rate(rate)
+    value = reader.obj.get("vat")
+    rate, why = _checked_rate(value) if type(value) is int or type(value) is float else (None, None)
+    if rate is None:  # absent, or no number: the reader says which
+        rate = reader.number("vat")
+        if rate is None:
+            return None
+        why = check_vat_rate(rate)
     if why is not None:
         reader.problem("vat", why)
         return None
@@ -151,6 +173,9 @@ def _read_vat_amount(reader: Reader, amount: int | None) -> int | None:
     return vat_amount
 
 
+_new_item = builder(OrderItem)
+
+
 def _read_item(item: Reader) -> OrderItem | None:
     amount = item.money("amount", required=True, signed=True)
     quantity = item.number("quantity")
@@ -161,7 +186,7 @@ def _read_item(item: Reader) -> OrderItem | None:
     kind = item.choice("type", _ITEM_TYPES)
     if amount is None:
         return None
-    return OrderItem(amount, line_id, item_id, description, quantity, rate, vat_amount, kind)
+    return _new_item(amount, line_id, item_id, description, quantity, rate, vat_amount, kind)
 
 
 def _shipping_line(option: Reader) -> VatLine | None:
@@ -292,7 +317,7 @@ def read_transaction(obj: object) -> DinteroTransaction:
     shipping_line = None if option is None else _shipping_line(option)
     events = tuple(read_event(r) for r in tx.children("events"))
     metadata_reader = tx.child("metadata")
-    metadata = KraviaFacts() if metadata_reader is None else read_kravia_metadata(metadata_reader)
+    metadata = NO_FACTS if metadata_reader is None else read_kravia_metadata(metadata_reader)
     session = tx.child("session")
     order = None if session is None else session.child("order")
     session_vat = None if order is None else order.money("vat_amount")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from kravia_schedule._frozen import builder
 from kravia_schedule.errors import FieldProblem, InvalidArgument
 from kravia_schedule.vat import RateTotal, canonical_rate, rate_text, rate_totals
 
@@ -127,12 +128,17 @@ class VatLine:
         description: str | None = None,
     ) -> VatLine:
         """The line of an order item: its ``vat_amount`` where given, else computed."""
+        new = _new_line if cls is VatLine else cls
         if vat_amount is not None:
-            return cls(path, line_id, description, gross, rate, vat_amount, VatSource.ITEM)
+            return new(path, line_id, description, gross, rate, vat_amount, VatSource.ITEM)
         if rate is not None:
             vat = vat_from_gross(gross, rate)
-            return cls(path, line_id, description, gross, rate, vat, VatSource.COMPUTED)
-        return cls(path, line_id, description, gross, None, None, VatSource.UNKNOWN)
+            return new(path, line_id, description, gross, rate, vat, VatSource.COMPUTED)
+        return new(path, line_id, description, gross, None, None, VatSource.UNKNOWN)
+
+
+#: Builds a line without the frozen ``__init__`` (see :mod:`kravia_schedule._frozen`).
+_new_line = builder(VatLine)
 
 
 @dataclass(frozen=True, slots=True)

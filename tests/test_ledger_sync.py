@@ -264,7 +264,8 @@ def test_grouped_void_before_issue_and_payment_after(ledger: Ledger) -> None:
     (invoice,) = ledger.issue(date(2021, 2, 1))
     assert invoice.transaction_ids == ("G1",)
     paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=60)
-    assert ledger.sync([paid]).changed == ("G1",)
+    report = ledger.sync([paid])
+    assert (report.changed, report.not_invoiced) == (("G1",), ())  # on the issued invoice
     assert ledger.invoice(invoice.id).paid == 10_000
     assert ledger.transaction("G1").balance.status.value == "CAPTURED"
 
@@ -362,6 +363,20 @@ def test_capture_then_refund_before_issue_wait_in_their_order(ledger: Ledger) ->
     ]
     b = ledger.transaction("G1").balance
     assert (b.captured, b.refunded, ledger.invoice(issued.id).paid) == (10_000, 2_500, 10_000)
+
+
+def test_a_settled_copy_before_issue_waits_with_its_settle_step(ledger: Ledger) -> None:
+    settled = transaction("G1", "SETTLED", events=[("CAPTURE", 10_000)], minute=9)
+    report = ledger.sync([settled])
+    assert report.deferred[0][1].startswith("pay 10000 [G1-e2], settle wait(s) for invoice ")
+    (issued,) = ledger.issue(ISSUE_DAY)
+    assert [step[:3] for step in history(ledger, "G1")][1:] == [
+        ("issue", "AUTHORIZED", "AUTHORIZED"),
+        ("pay", "AUTHORIZED", "CAPTURED"),
+        ("settle", "CAPTURED", "SETTLED"),
+    ]
+    view = ledger.transaction("G1")
+    assert (view.invoice_id, view.why_not_invoiced) == (issued.id, None)  # on that invoice
 
 
 def test_a_newer_copy_adds_to_the_waiting_steps_and_an_older_one_changes_nothing(

@@ -609,12 +609,17 @@ class Ledger:
             "SELECT customer, currency, period, issue_date FROM purchases WHERE id = ?",
             (transaction_id,),
         )[0]
+        period = self._grouped_period(label)
+        invoice_id = rules.grouped_invoice_id(_customer(customer), currency, period)
+        return invoice_id, date.fromisoformat(issue_date)
+
+    def _grouped_period(self, label: str) -> BillingPeriod:
+        """A stored period label as a billing period of the ledger's grouped interval."""
         period = BillingPeriod.parse(label)
         interval = self.config.product(_GROUPED).interval
         if period.interval is not interval:
             period = BillingPeriod(period.start, period.end, interval)
-        invoice_id = rules.grouped_invoice_id(_customer(customer), currency, period)
-        return invoice_id, date.fromisoformat(issue_date)
+        return period
 
     def _waiting_text(self, transaction_id: str, waiting: Sequence[WaitingStep]) -> str:
         invoice_id, issue_date = self._waits_for(transaction_id)
@@ -1063,9 +1068,7 @@ class Ledger:
         invoices = []
         for (customer_text, currency, label), members in groups.items():
             key = _customer(customer_text)
-            period = BillingPeriod.parse(label)
-            if period.interval is not product.interval:
-                period = BillingPeriod(period.start, period.end, product.interval)
+            period = self._grouped_period(label)
             dates = period_invoice_dates(
                 period, self._calendars[key.country], product.days_until_due
             )

@@ -15,12 +15,14 @@ Each works against ``--db PATH_OR_URL`` (a SQLite file, ``ledger.db`` by default
     kravia-schedule ledger show customer NO 923609016
 
 Exit codes as in :mod:`kravia_schedule.cli`: 0 done (``record`` of an empty file records
-nothing and says so); 1 ``sync`` applied what it could and refused some records (each
-listed on stderr by transaction id and field); 2 the command could not run, with one line on stderr naming the
-file, record and field or the database: refusals of the ledger (unknown ids, conflicts,
-illegal transitions, invalid records), an unreadable input file, a database that cannot
-be opened (missing directory, not a ledger, newer schema, unreachable server, missing
-``[postgres]`` extra) or stays locked.
+nothing and says so; ``sync`` lists the copies it deferred, whose steps wait for their
+grouped invoice to be issued, and counts them apart); 1 ``sync`` applied what it could
+and refused some records (each listed on stderr by transaction id and field); 2 the
+command could not run, with one line on stderr naming the file, record and field or the
+database: refusals of the ledger (unknown ids, conflicts, illegal transitions, invalid
+records), an unreadable input file, a database that cannot be opened (missing
+directory, not a ledger, newer schema, unreachable server, missing ``[postgres]``
+extra) or stays locked.
 """
 
 from __future__ import annotations
@@ -192,9 +194,13 @@ def _sync(args: argparse.Namespace) -> int:
             print(f"  refused: {line}", file=sys.stderr)
     for tid, why in report.not_invoiced:
         print(f"  on no invoice: {tid}: {why}")
+    for tid, waits in report.deferred:
+        print(f"  deferred: {tid}: {waits}")
+    # Deferred copies are held (among added and changed): they are no refusal.
     print(
         f"added {len(report.added)}, changed {len(report.changed)}, unchanged "
-        f"{len(report.unchanged)}, refused {len(report.refused)}"
+        f"{len(report.unchanged)}, deferred {len(report.deferred)}, refused "
+        f"{len(report.refused)}"
     )
     return EXIT_PROBLEMS if report.refused else EXIT_OK
 
@@ -267,6 +273,10 @@ def _show(args: argparse.Namespace) -> int:
                 print(
                     f"  {entry.step}. {entry.action}{amount}: {entry.from_state} -> {entry.to_state}{ref}"
                 )
+            if view.waiting:
+                print(f"  waiting for invoice {view.waits_for} to be issued:")
+                for step in view.waiting:
+                    print(f"    {step}")
         else:
             if len(args.ids) != 2:
                 raise ValueError("show customer needs COUNTRY ORGANIZATION_NUMBER")

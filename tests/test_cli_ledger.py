@@ -91,7 +91,7 @@ def test_sync_reports_every_refused_record_by_id_and_field(tmp_path, capsys):
         transaction("C1", "CAPTURED", product="dintero_psp.creditcard"),
         bad,
         webhook("NOPE", "CAPTURED", 5),
-        transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9),
+        transaction("G1", "CAPTURED", events=[("CAPTURE", 5_000)], minute=9),
     ]
     path = tmp_path / "transactions.json"
     path.write_text(json.dumps(listed))  # as GET /v1/transactions returns them
@@ -104,15 +104,48 @@ def test_sync_reports_every_refused_record_by_id_and_field(tmp_path, capsys):
         "refused: NOPE: id: a status update of a transaction the ledger does not hold; sync "
         "the full transaction first" in refused
     )
-    assert (
-        "refused: G1: status: AUTHORIZED -> CAPTURED refused: pay: its invoice is not issued yet"
-        in refused
+    assert (  # issuing the invoice would not explain it: refused
+        "refused: G1: status: PARTIALLY_CAPTURED -> CAPTURED refused: its events leave it "
+        "PARTIALLY_CAPTURED (captured 5000, refunded 0, voided 0 of 10000)" in refused
     )
     assert "on no invoice: C1: not a Kravia payment" in out
-    assert out.splitlines()[-1] == "added 2, changed 0, unchanged 0, refused 3"
+    assert out.splitlines()[-1] == "added 2, changed 0, unchanged 0, deferred 0, refused 3"
     (tmp_path / "one.json").write_text(json.dumps(listed[0]))  # one object: a callback body
     status, out, _ = run(capsys, "ledger", "--db", db, "sync", str(tmp_path / "one.json"))
-    assert (status, out) == (0, "added 0, changed 0, unchanged 1, refused 0\n")
+    assert (status, out) == (0, "added 0, changed 0, unchanged 1, deferred 0, refused 0\n")
+
+
+def test_sync_defers_a_grouped_copy_paid_before_its_invoice_is_issued(tmp_path, capsys):
+    import json
+
+    from test_ledger_sync import transaction
+
+    db = str(tmp_path / "ledger.db")
+    paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)
+    (tmp_path / "paid.json").write_text(json.dumps(paid))  # the callback of the payment
+    status, out, err = run(capsys, "ledger", "--db", db, "sync", str(tmp_path / "paid.json"))
+    assert (status, err) == (0, "")  # held, not refused
+    deferred, summary = out.splitlines()
+    assert deferred.startswith("  deferred: G1: pay 10000 [G1-e2] wait(s) for invoice G-2021-01-")
+    assert deferred.endswith(" to be issued (issue date 2021-02-01)")
+    assert summary == "added 1, changed 0, unchanged 0, deferred 1, refused 0"
+    invoice = deferred.split("invoice ")[1].split()[0]
+    status, out, _ = run(capsys, "ledger", "--db", db, "show", "transaction", "G1")
+    assert "G1 kravia.invoice_b2b_grouped: AUTHORIZED; purchased 10000, open 10000" in out
+    assert out.splitlines()[-2:] == [
+        f"  waiting for invoice {invoice} to be issued:", "    pay 10000 [G1-e2]",
+    ]  # fmt: skip
+    status, out, _ = run(capsys, "ledger", "--db", db, "due", "--as-of", "2021-02-01")
+    assert f"{invoice}  Nordmann AS (NO)" in out
+    assert "100.00 NOK, paid 100.00 NOK, 1 purchase(s)" in out
+    status, out, _ = run(capsys, "ledger", "--db", db, "sync", str(tmp_path / "paid.json"))
+    assert (status, out) == (0, "added 0, changed 0, unchanged 1, deferred 0, refused 0\n")
+    status, out, _ = run(capsys, "ledger", "--db", db, "issue", "--as-of", "2021-02-01")
+    assert "paid 100.00 NOK" in out
+    status, out, _ = run(capsys, "ledger", "--db", db, "show", "transaction", "G1")
+    assert "G1 kravia.invoice_b2b_grouped: CAPTURED" in out
+    assert "on no invoice" not in out  # it is on the issued invoice
+    assert out.splitlines()[-1] == "  3. pay 10000: AUTHORIZED -> CAPTURED [G1-e2]"
 
 
 def test_issue_as_of_an_instant_with_offset(tmp_path, capsys):

@@ -67,6 +67,7 @@ def _as_version_1(target: str) -> None:
     with Ledger.open(target) as ledger, ledger.db.write():
         db = ledger.db
         db.execute("ALTER TABLE purchases DROP COLUMN created_us")
+        db.execute("DROP TABLE deferred")  # migration 5's
         db.execute("DROP TABLE synced")
         db.execute("UPDATE schema_version SET version = 1")
         if db.name == "sqlite":
@@ -562,6 +563,7 @@ def test_a_ledger_of_schema_2_is_fingerprinted_by_instant(tmp_path: Any) -> None
         ).hexdigest()  # fmt: skip
         with ledger.db.write():
             ledger.db.execute("UPDATE purchases SET fingerprint = ?", (old,))
+            ledger.db.execute("DROP TABLE deferred")  # migration 5's
             ledger.db.execute("DROP TABLE synced")  # migration 4's
             ledger.db.execute("UPDATE schema_version SET version = 2")
     with Ledger.open(path) as ledger:  # migration 3

@@ -264,21 +264,209 @@ def test_grouped_void_before_issue_and_payment_after(ledger: Ledger) -> None:
     (invoice,) = ledger.issue(date(2021, 2, 1))
     assert invoice.transaction_ids == ("G1",)
     paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=60)
-    assert ledger.sync([paid]).changed == ("G1",)
+    report = ledger.sync([paid])
+    assert (report.changed, report.not_invoiced) == (("G1",), ())  # on the issued invoice
     assert ledger.invoice(invoice.id).paid == 10_000
     assert ledger.transaction("G1").balance.status.value == "CAPTURED"
 
 
-def test_a_grouped_payment_before_its_invoice_is_issued_is_refused(ledger: Ledger) -> None:
-    ledger.sync([transaction("G1", "AUTHORIZED")])
-    report = ledger.sync([transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)])
-    (error,) = report.refused
-    assert isinstance(error, ImpossibleUpdate)
-    assert (error.transaction_id, error.from_state, error.to_state) == (
-        "G1", "AUTHORIZED", "CAPTURED",
+# -- grouped: paid before its invoice is issued, held deferred ----------------------------------
+
+ISSUE_DAY = date(2021, 2, 1)  # January's invoice (CREATED is 5 January)
+
+
+def waiting(ledger: Ledger, tid: str) -> list[tuple[str, int | None, str | None]]:
+    return [(w.action.value, w.amount, w.reference) for w in ledger.transaction(tid).waiting]
+
+
+def test_a_grouped_purchase_captured_before_issue_is_deferred_then_paid_on_issue(
+    ledger: Ledger,
+) -> None:
+    paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)
+    report = ledger.sync([paid])
+    assert counts(report) == (1, 0, 0, 0)  # held, not refused
+    (due,) = ledger.due(ISSUE_DAY)
+    assert report.deferred == (
+        ("G1", f"pay 10000 [G1-e2] wait(s) for invoice {due.id} to be issued "
+               "(issue date 2021-02-01)"),
     )  # fmt: skip
-    assert "not issued yet" in str(error)
-    assert ledger.held("G1").status.value == "AUTHORIZED"  # nothing of it was applied
+    assert report.not_invoiced == ()  # it is on January's invoice
+    assert (due.transaction_ids, due.amount, due.paid, due.outstanding) == (
+        ("G1",), 10_000, 10_000, 0,
+    )  # fmt: skip
+    view = ledger.transaction("G1")
+    assert (view.balance.status.value, view.balance.captured, view.balance.issued) == (
+        "AUTHORIZED", 0, False,
+    )  # fmt: skip
+    assert (waiting(ledger, "G1"), view.waits_for) == ([("pay", 10_000, "G1-e2")], due.id)
+    assert history(ledger, "G1") == [("register", "INITIATED", "AUTHORIZED", None, None)]
+    assert ledger.held("G1").status.value == "CAPTURED"  # Dintero's view, as reported
+    (issued,) = ledger.issue(ISSUE_DAY)
+    assert (issued.id, issued.paid, issued.outstanding) == (due.id, 10_000, 0)
+    assert ledger.invoice(issued.id) == issued
+    assert history(ledger, "G1") == [
+        ("register", "INITIATED", "AUTHORIZED", None, None),
+        ("issue", "AUTHORIZED", "AUTHORIZED", None, issued.id),
+        ("pay", "AUTHORIZED", "CAPTURED", 10_000, "G1-e2"),
+    ]  # as if the copy had come after the issue
+    view = ledger.transaction("G1")
+    assert (view.balance.status.value, view.waiting, view.waits_for) == ("CAPTURED", (), None)
+    assert ledger.db.execute("SELECT COUNT(*) FROM deferred") == [(0,)]
+    again = ledger.sync([paid])  # the same copy again: nothing applied twice
+    assert (again.unchanged, again.deferred) == (("G1",), ())
+    assert len(history(ledger, "G1")) == 3
+    assert ledger.issue(ISSUE_DAY) == ()
+
+
+def test_the_same_copy_twice_in_one_batch_defers_once(ledger: Ledger) -> None:
+    paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)
+    report = ledger.sync([paid, paid])
+    assert (report.added, report.unchanged, len(report.deferred)) == (("G1",), (), 1)
+    assert waiting(ledger, "G1") == [("pay", 10_000, "G1-e2")]
+    assert ledger.sync([paid]).unchanged == ("G1",)
+    assert waiting(ledger, "G1") == [("pay", 10_000, "G1-e2")]
+
+
+def test_a_partial_capture_waits_and_the_rest_is_paid_on_the_issued_invoice(
+    ledger: Ledger,
+) -> None:
+    ledger.sync([transaction("G1", "AUTHORIZED", minute=1), transaction("G2", "AUTHORIZED")])
+    part = transaction("G1", "PARTIALLY_CAPTURED", events=[("CAPTURE", 4_000)], minute=9)
+    assert ledger.sync([part]).changed == ("G1",)
+    assert waiting(ledger, "G1") == [("pay", 4_000, "G1-e2")]
+    (issued,) = ledger.issue(ISSUE_DAY)
+    assert (issued.transaction_ids, issued.amount, issued.paid) == (("G1", "G2"), 20_000, 4_000)
+    b = ledger.transaction("G1").balance
+    assert (b.status.value, b.authorized, b.captured) == ("PARTIALLY_CAPTURED", 6_000, 4_000)
+    # The bank payment of the rest, split over what is still open: 6000 and 10000.
+    payment = ledger.pay(issued.id, 16_000, payment_id="bank-1")
+    assert payment.allocation == (("G1", 6_000), ("G2", 10_000))
+    assert ledger.invoice(issued.id).outstanding == 0
+
+
+def test_capture_then_refund_before_issue_wait_in_their_order(ledger: Ledger) -> None:
+    refunded = transaction(
+        "G1", "PARTIALLY_REFUNDED", events=[("CAPTURE", 10_000), ("REFUND", 2_500)], minute=9
+    )
+    report = ledger.sync([refunded])
+    assert report.added == ("G1",)
+    assert report.deferred[0][1].startswith("pay 10000 [G1-e2], refund 2500 [G1-e3] wait(s)")
+    assert waiting(ledger, "G1") == [("pay", 10_000, "G1-e2"), ("refund", 2_500, "G1-e3")]
+    (due,) = ledger.due(ISSUE_DAY)
+    assert due.paid == 10_000  # a refund gives money back to the shopper; it was paid
+    (issued,) = ledger.issue(ISSUE_DAY)
+    assert [step[:4] for step in history(ledger, "G1")] == [
+        ("register", "INITIATED", "AUTHORIZED", None),
+        ("issue", "AUTHORIZED", "AUTHORIZED", None),
+        ("pay", "AUTHORIZED", "CAPTURED", 10_000),
+        ("refund", "CAPTURED", "PARTIALLY_REFUNDED", 2_500),
+    ]
+    b = ledger.transaction("G1").balance
+    assert (b.captured, b.refunded, ledger.invoice(issued.id).paid) == (10_000, 2_500, 10_000)
+
+
+def test_a_settled_copy_before_issue_waits_with_its_settle_step(ledger: Ledger) -> None:
+    settled = transaction("G1", "SETTLED", events=[("CAPTURE", 10_000)], minute=9)
+    report = ledger.sync([settled])
+    assert report.deferred[0][1].startswith("pay 10000 [G1-e2], settle wait(s) for invoice ")
+    (issued,) = ledger.issue(ISSUE_DAY)
+    assert [step[:3] for step in history(ledger, "G1")][1:] == [
+        ("issue", "AUTHORIZED", "AUTHORIZED"),
+        ("pay", "AUTHORIZED", "CAPTURED"),
+        ("settle", "CAPTURED", "SETTLED"),
+    ]
+    view = ledger.transaction("G1")
+    assert (view.invoice_id, view.why_not_invoiced) == (issued.id, None)  # on that invoice
+
+
+def test_a_newer_copy_adds_to_the_waiting_steps_and_an_older_one_changes_nothing(
+    ledger: Ledger,
+) -> None:
+    first = transaction("G1", "PARTIALLY_CAPTURED", events=[("CAPTURE", 4_000)], minute=5)
+    second = transaction(
+        "G1", "CAPTURED", events=[("CAPTURE", 4_000), ("CAPTURE", 6_000)], minute=9
+    )
+    third = transaction(
+        "G1", "REFUNDED",
+        events=[("CAPTURE", 4_000), ("CAPTURE", 6_000), ("REFUND", 10_000)], minute=12,
+    )  # fmt: skip
+    ledger.sync([first])
+    report = ledger.sync([second])
+    assert (report.changed, report.deferred[0][0]) == (("G1",), "G1")
+    assert report.deferred[0][1].startswith("pay 4000 [G1-e2], pay 6000 [G1-e3] wait(s)")
+    assert ledger.sync([first]).unchanged == ("G1",)  # older: nothing changes
+    ledger.sync([webhook("G1", "CAPTURED", 10)])  # a status update of money already held
+    assert waiting(ledger, "G1") == [("pay", 4_000, "G1-e2"), ("pay", 6_000, "G1-e3")]
+    ledger.sync([third, second])
+    assert waiting(ledger, "G1") == [
+        ("pay", 4_000, "G1-e2"), ("pay", 6_000, "G1-e3"), ("refund", 10_000, "G1-e4"),
+    ]  # fmt: skip
+    assert ledger.transaction("G1").balance.status.value == "AUTHORIZED"  # until issued
+    ledger.issue(ISSUE_DAY)
+    b = ledger.transaction("G1").balance
+    assert (b.status.value, b.captured, b.refunded) == ("REFUNDED", 10_000, 10_000)
+    assert [step[0] for step in history(ledger, "G1")] == [
+        "register", "issue", "pay", "pay", "refund",
+    ]  # fmt: skip
+
+
+def test_a_webhook_paid_update_before_issue_waits_for_all_that_is_left(ledger: Ledger) -> None:
+    ledger.sync([transaction("G1", "AUTHORIZED", minute=1)])
+    report = ledger.sync([webhook("G1", "CAPTURED", 5)])
+    assert (report.changed, report.refused) == (("G1",), ())
+    assert waiting(ledger, "G1") == [("pay", 10_000, None)]
+    full = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=6)
+    assert ledger.sync([full]).changed == ("G1",)  # its CAPTURE is the money waiting already
+    assert waiting(ledger, "G1") == [("pay", 10_000, None)]
+
+
+def test_what_issuing_would_not_explain_is_still_refused(ledger: Ledger) -> None:
+    half = transaction("G1", "CAPTURED", events=[("CAPTURE", 5_000)], minute=9)
+    (error,) = ledger.sync([half]).refused
+    assert isinstance(error, ImpossibleUpdate)
+    assert "its events leave it PARTIALLY_CAPTURED (captured 5000" in str(error)
+    assert error.to_state == "CAPTURED"
+    with pytest.raises(UnknownId):
+        ledger.transaction("G1")  # nothing of it was held
+    refunded_in_part = transaction(
+        "G2", "PARTIALLY_CAPTURED_REFUNDED", events=[("CAPTURE", 4_000), ("REFUND", 4_000)]
+    )
+    (error,) = ledger.sync([refunded_in_part]).refused
+    assert isinstance(error, ImpossibleUpdate)
+    assert (error.from_state, error.to_state) == (
+        "PARTIALLY_CAPTURED",
+        "PARTIALLY_CAPTURED_REFUNDED",
+    )
+    assert "refund: refunds wait until the invoice is fully paid" in str(error)
+    part = transaction("G3", "PARTIALLY_CAPTURED", events=[("CAPTURE", 4_000)], minute=5)
+    ledger.sync([part])
+    update = webhook("G3", "PARTIALLY_CAPTURED_REFUNDED", 7)  # says no amount
+    voided = transaction(
+        "G3", "AUTHORIZATION_VOIDED", events=[("CAPTURE", 4_000), ("VOID", None)], minute=8
+    )
+    first, second = ledger.sync([update, voided]).refused
+    assert isinstance(first, ImpossibleUpdate)
+    assert "does not say how much" in str(first)
+    assert isinstance(second, ImpossibleUpdate)
+    assert (second.from_state, second.to_state) == ("PARTIALLY_CAPTURED", "AUTHORIZATION_VOIDED")
+    assert "void: already partly paid" in str(second)
+    assert waiting(ledger, "G3") == [("pay", 4_000, "G3-e2")]  # nothing of them applied
+
+
+def test_void_of_a_transaction_dintero_reported_paid_is_refused(ledger: Ledger) -> None:
+    from kravia_schedule import IllegalTransition
+
+    ledger.sync([transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)])
+    with pytest.raises(IllegalTransition) as caught:
+        ledger.void("G1")
+    assert "Dintero reported it paid: pay 10000 [G1-e2] wait(s)" in str(caught.value)
+    assert ledger.transaction("G1").balance.status.value == "AUTHORIZED"
+    ledger.sync([transaction("G2", "AUTHORIZED")])
+    assert ledger.void("G2").status.value == "AUTHORIZATION_VOIDED"  # unpaid: as before
+    voided = transaction("G3", "AUTHORIZATION_VOIDED", events=[("VOID", None)], minute=5)
+    report = ledger.sync([voided])  # a void before billing takes it off, as before
+    assert (report.added, report.deferred, report.refused) == (("G3",), (), ())
+    assert ledger.transaction("G3").balance.status.value == "AUTHORIZATION_VOIDED"
 
 
 # -- impossible updates, conflicts, webhooks --------------------------------------------------
@@ -385,9 +573,11 @@ def test_settlement_is_followed_without_a_lifecycle_step(ledger: Ledger) -> None
 
 
 @st.composite
-def lives(draw: st.DrawFn, tid: str) -> list[dict[str, Any]]:
-    """A transaction's successive copies along one lifecycle, one change per copy."""
-    kind = draw(st.sampled_from(["today", "older", "grouped", "failed", "card"]))
+def lives(draw: st.DrawFn, tid: str, *, voids: bool = True) -> list[dict[str, Any]]:
+    """A transaction's successive copies along one lifecycle, one change per copy
+    (``voids``: a grouped one may be voided before billing)."""
+    kinds = ["today", "older", "grouped", "grouped_paid", "failed", "card"]
+    kind = draw(st.sampled_from(kinds))
     amount = draw(st.integers(2, 50_000))
     if kind == "card":
         return [transaction(tid, "CAPTURED", product="dintero_psp.creditcard")]
@@ -395,16 +585,17 @@ def lives(draw: st.DrawFn, tid: str) -> list[dict[str, Any]]:
         return [transaction(tid, "FAILED", product=B2C)]
     if kind == "grouped":
         copies = [transaction(tid, "AUTHORIZED", amount=amount, minute=1)]
-        if draw(st.booleans()):
+        if voids and draw(st.booleans()):
             copies.append(
                 transaction(tid, "AUTHORIZATION_VOIDED", amount=amount, minute=2,
                             events=[("VOID", draw(st.sampled_from([None, amount])))])
             )  # fmt: skip
         return copies
-    product = draw(st.sampled_from([B2B, B2C]))
+    # Grouped and paid: Dintero may show it paid before the ledger issues its invoice.
+    product = GROUPED if kind == "grouped_paid" else draw(st.sampled_from([B2B, B2C]))
     events: list[tuple[str, int | None]] = []
     captured = refunded = 0
-    if kind == "today":
+    if kind in ("today", "grouped_paid"):
         copies = [transaction(tid, "AUTHORIZED", product=product, amount=amount, minute=1)]
         while captured < amount and draw(st.booleans()):
             part = draw(st.integers(1, amount - captured))
@@ -445,7 +636,18 @@ def state(ledger: Ledger) -> list[Any]:
         db.execute("SELECT * FROM history ORDER BY transaction_id, step"),
         db.execute("SELECT * FROM invoices ORDER BY id"),
         db.execute("SELECT * FROM synced ORDER BY id"),
+        db.execute("SELECT * FROM deferred ORDER BY transaction_id, step"),
     ]
+
+
+def in_batches(arrivals: list[dict[str, Any]], rng: random.Random) -> list[list[dict[str, Any]]]:
+    """``arrivals`` in batches of any size, as callbacks and list fetches bring them."""
+    batches: list[list[dict[str, Any]]] = []
+    while arrivals:
+        size = rng.randint(1, len(arrivals))
+        batches.append(arrivals[:size])
+        arrivals = arrivals[size:]
+    return batches
 
 
 @settings(max_examples=60)
@@ -458,19 +660,49 @@ def test_any_interleaving_and_repetition_of_copies_syncs_as_once_in_order(
     in_order = [copy for life in copies for copy in life]
     arrivals = in_order + [rng.choice(in_order) for _ in range(repeats)]
     rng.shuffle(arrivals)
-    batches: list[list[dict[str, Any]]] = []
-    while arrivals:  # in batches of any size, as callbacks and list fetches bring them
-        size = rng.randint(1, len(arrivals))
-        batches.append(arrivals[:size])
-        arrivals = arrivals[size:]
     with tempfile.TemporaryDirectory() as folder:
         with Ledger.open(Path(folder) / "once.db") as once:
             for copy in in_order:
                 assert once.sync([copy]).refused == ()
             expected = state(once)
         with Ledger.open(Path(folder) / "any.db") as anyhow:
-            for batch in batches:
+            for batch in in_batches(arrivals, rng):
                 assert anyhow.sync(batch).refused == ()
+            assert state(anyhow) == expected
+
+
+@settings(max_examples=40)
+@given(st.lists(st.integers(0, 2**32), min_size=1, max_size=3).flatmap(
+    lambda seeds: st.tuples(*(lives(f"T{i}", voids=False) for i in range(len(seeds))))
+), st.randoms(use_true_random=False), st.integers(0, 6))  # fmt: skip
+def test_an_issue_anywhere_among_the_copies_ends_as_syncing_in_order_then_issuing(
+    copies: tuple[list[dict[str, Any]], ...], rng: random.Random, repeats: int
+) -> None:
+    """``issue`` at any point after each transaction's first copy came (one that came
+    after would go on the next invoice, as a late purchase does): the steps a copy
+    deferred until then are applied by the issue, the later copies' ones directly, and
+    the ledger ends as syncing every copy in order and then issuing. A grouped void is
+    left out: voiding is refused once the invoice is issued, by the lifecycle's design."""
+    in_order = [copy for life in copies for copy in life]
+    arrivals = in_order + [rng.choice(in_order) for _ in range(repeats)]
+    rng.shuffle(arrivals)
+    first = {}
+    for position, copy in enumerate(arrivals):
+        first.setdefault(copy["id"], position)
+    cut = rng.randint(max(first.values()) + 1, len(arrivals))
+    with tempfile.TemporaryDirectory() as folder:
+        with Ledger.open(Path(folder) / "once.db") as once:
+            for copy in in_order:
+                assert once.sync([copy]).refused == ()
+            once.issue(ISSUE_DAY)
+            expected = state(once)
+        with Ledger.open(Path(folder) / "any.db") as anyhow:
+            for batch in in_batches(arrivals[:cut], rng):
+                assert anyhow.sync(batch).refused == ()
+            anyhow.issue(ISSUE_DAY)
+            for batch in in_batches(arrivals[cut:], rng):
+                assert anyhow.sync(batch).refused == ()
+            assert anyhow.issue(ISSUE_DAY) == ()
             assert state(anyhow) == expected
 
 
@@ -489,6 +721,7 @@ def test_migration_4_keeps_a_version_3_ledger_and_lets_vat_be_unknown(target: st
         ledger.record([purchase("T1", "2021-01-05T10:00:00+01:00", 5000)])
         with ledger.db.write():  # back to what migration 3 left
             db = ledger.db
+            db.execute("DROP TABLE deferred")
             db.execute("DROP TABLE synced")
             if db.name == "sqlite":
                 version = int(db.execute("PRAGMA schema_version")[0][0])
@@ -504,14 +737,33 @@ def test_migration_4_keeps_a_version_3_ledger_and_lets_vat_be_unknown(target: st
             db.execute("UPDATE schema_version SET version = 3")
         with pytest.raises(ledger.db.errors), ledger.db.write():  # NOT NULL, as in version 3
             ledger.db.execute("UPDATE purchases SET vat_amount = NULL")
-    with Ledger.open(target) as ledger:  # migration 4
-        assert ledger.db.execute("SELECT version FROM schema_version") == [(4,)]
+    with Ledger.open(target) as ledger:  # migrations 4 and 5
+        assert ledger.db.execute("SELECT version FROM schema_version") == [(5,)]
         assert ledger.transaction("T1").balance.purchased == 5000
         with ledger.db.write():
             ledger.db.execute("UPDATE purchases SET vat_amount = NULL")
             ledger.db.execute("UPDATE invoices SET vat_amount = NULL")
         assert ledger.db.execute("SELECT vat_amount FROM purchases") == [(None,)]
         assert ledger.sync([transaction("G2", "AUTHORIZED")]).added == ("G2",)
+
+
+def test_migration_5_lets_a_version_4_ledger_defer_what_waits_for_an_invoice(
+    target: str,
+) -> None:
+    from kravia_schedule.ledger import SCHEMA_VERSION
+
+    assert SCHEMA_VERSION == 5
+    with Ledger.open(target) as ledger:
+        ledger.sync([transaction("G1", "AUTHORIZED")])
+        with ledger.db.write():  # back to what migration 4 left
+            ledger.db.execute("DROP TABLE deferred")
+            ledger.db.execute("UPDATE schema_version SET version = 4")
+    with Ledger.open(target) as ledger:
+        assert ledger.db.execute("SELECT version FROM schema_version") == [(5,)]
+        paid = transaction("G1", "CAPTURED", events=[("CAPTURE", 10_000)], minute=9)
+        assert ledger.sync([paid]).deferred[0][0] == "G1"
+        (issued,) = ledger.issue(ISSUE_DAY)
+        assert (issued.transaction_ids, issued.paid) == (("G1",), 10_000)
 
 
 # -- a ledger invoice is a plan's invoice ---------------------------------------------------------
@@ -626,12 +878,16 @@ def test_webhook_status_updates_among_the_copies_change_no_outcome(
         with Ledger.open(Path(folder) / "once.db") as once:
             assert once.sync(in_order).refused == ()
             expected = balances(once)
+            once.issue(ISSUE_DAY)  # what waited for the invoices, applied
+            expected_issued = balances(once)
         with Ledger.open(Path(folder) / "any.db") as anyhow:
             for arrival in arrivals:
                 for error in anyhow.sync([arrival]).refused:
                     assert "account_id" in arrival, error  # only a status update waits
                     assert isinstance(error, (ImpossibleUpdate, UnknownId))
             assert balances(anyhow) == expected
+            anyhow.issue(ISSUE_DAY)
+            assert balances(anyhow) == expected_issued
 
 
 # -- edges: what stays outside the lifecycle, and what is refused -------------------------------

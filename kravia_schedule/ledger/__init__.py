@@ -21,6 +21,7 @@ from kravia_schedule.ledger.sync import (
     ImpossibleUpdate,
     SyncReport,
     UnknownTransaction,
+    WaitingStep,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "SyncReport",
     "TransactionView",
     "UnknownTransaction",
+    "WaitingStep",
 ]

@@ -37,6 +37,7 @@ from kravia_schedule.dates import (
 from kravia_schedule.errors import (
     CalendarRangeError,
     FieldProblem,
+    IllegalTransition,
     InvalidIdentifier,
     InvalidPurchaseError,
     KraviaScheduleError,
@@ -62,6 +63,8 @@ from kravia_schedule.ledger.sync import (
     Step,
     SyncReport,
     UnknownTransaction,
+    WaitingStep,
+    follow,
     kravia_product,
     read_copy,
     steps,
@@ -69,6 +72,7 @@ from kravia_schedule.ledger.sync import (
 from kravia_schedule.lifecycle import (
     Action,
     AllocationMethod,
+    ProductKind,
     TransactionBalance,
     apply,
     pay_invoice,
@@ -162,7 +166,12 @@ class HistoryEntry:
 @dataclass(frozen=True, slots=True)
 class TransactionView:
     """A transaction's balance, where it is billed, its history, and why it is on no
-    invoice (``None`` when it is on one, or will be)."""
+    invoice (``None`` when it is on one, or will be).
+
+    ``waiting``: the steps of Dintero's view that wait for the grouped invoice
+    ``waits_for`` (not issued yet) and are applied, in order, when it is issued (a
+    transaction Dintero shows paid first, see :meth:`Ledger.sync`); ``balance`` and
+    ``history`` are the ledger's, without them."""
 
     balance: TransactionBalance
     period: str | None
@@ -171,6 +180,8 @@ class TransactionView:
     invoice_id: str | None
     history: tuple[HistoryEntry, ...]
     why_not_invoiced: str | None = None
+    waiting: tuple[WaitingStep, ...] = ()
+    waits_for: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,11 +489,12 @@ class Ledger:
                 refused.append(error)
         seen: dict[str, str] = {}
         why: dict[str, str] = {}
+        deferred: dict[str, str] = {}
         with self.db.write():
             for copy in copies:
                 self.db.execute("SAVEPOINT sync_copy")
                 try:
-                    result, reason = self._follow(copy)
+                    result, reason, waits = self._follow(copy)
                 except (LedgerError, InvalidPurchaseError) as error:
                     self.db.execute("ROLLBACK TO SAVEPOINT sync_copy")
                     refused.append(error)
@@ -498,6 +510,11 @@ class Ledger:
                     why.pop(tid, None)
                 else:
                     why[tid] = reason
+                if result != "unchanged":
+                    if waits is None:
+                        deferred.pop(tid, None)
+                    else:
+                        deferred[tid] = waits
 
         def ids(kind: str) -> tuple[str, ...]:
             return tuple(tid for tid, result in seen.items() if result == kind)
@@ -505,10 +522,12 @@ class Ledger:
         return SyncReport(
             ids("added"), ids("changed"), ids("unchanged"), tuple(refused),
             tuple((tid, text) for tid, text in why.items() if seen[tid] != "unchanged"),
+            tuple(deferred.items()),
         )  # fmt: skip
 
-    def _follow(self, copy: Copy) -> tuple[str, str | None]:
-        """Apply one copy: ("added" | "changed" | "unchanged", why on no invoice)."""
+    def _follow(self, copy: Copy) -> tuple[str, str | None, str | None]:
+        """Apply one copy: ("added" | "changed" | "unchanged", why on no invoice, which
+        steps wait for which invoice)."""
         tid = copy.transaction_id
         rows = self.db.execute(
             "SELECT payment_product_type, status, settlement_status, moment_us, event_count, "
@@ -521,7 +540,7 @@ class Ledger:
             raise UnknownTransaction(tid)
         stored = rows[0] if rows else None
         if stored is not None and not self._newer(copy, stored):
-            return "unchanged", None
+            return "unchanged", None, None
         product_text = copy.payment_product_type
         record = copy.record
         if stored is not None:
@@ -533,11 +552,15 @@ class Ledger:
         settlement = copy.settlement_status or (stored[2] if stored is not None else None)
         product_type = kravia_product(product_text)
         reason: str | None = None
+        later: tuple[WaitingStep, ...] = ()
         if current is not None:
             _check_same_transaction(current, copy)
-            path = steps(current, copy, current.product_type, current.purchased)
+            waiting = self._waiting(current)
+            path, later = follow(current, waiting, copy, current.product_type, current.purchased)
             for before, after, action, amount, ref in path:
                 self._store(before, after, action, amount, ref)
+            if later != waiting:
+                self._defer(tid, later)
             if path:  # an invoice's paid is the money captured on it
                 self.db.execute(
                     "UPDATE invoices SET paid = (SELECT COALESCE(SUM(captured), 0) FROM "
@@ -545,10 +568,9 @@ class Ledger:
                     "(SELECT invoice_id FROM purchases WHERE id = ?)",
                     (tid,),
                 )
-            final = path[-1][1].status if path else current.status
-            reason = self._why_not_invoiced(current.product_type, final)
+            reason = self._why_off(path[-1][1] if path else current)
         else:
-            reason = self._hold_new(copy, product_type, record)
+            reason, later = self._hold_new(copy, product_type, record)
         # A status update carries no events: the count of the last full copy stands.
         events = (
             copy.event_count
@@ -556,7 +578,53 @@ class Ledger:
             else (stored[4] if stored is not None else None)
         )
         self._remember(copy, product_text, settlement, record, reason, events)
-        return ("changed" if stored is not None or current is not None else "added"), reason
+        result = "changed" if stored is not None or current is not None else "added"
+        return result, reason, (self._waiting_text(tid, later) if later else None)
+
+    def _waiting(self, current: TransactionBalance) -> tuple[WaitingStep, ...]:
+        """The steps of ``current`` that wait for its grouped invoice (only a registered,
+        unissued grouped transaction can have any)."""
+        if current.kind is not ProductKind.GROUPED or current.issued:
+            return ()
+        rows = self.db.execute(
+            "SELECT action, amount, reference FROM deferred WHERE transaction_id = ? ORDER BY step",
+            (current.transaction_id,),
+        )
+        return tuple(WaitingStep(Action(action), amount, ref) for action, amount, ref in rows)
+
+    def _defer(self, transaction_id: str, waiting: Sequence[WaitingStep]) -> None:
+        self.db.execute("DELETE FROM deferred WHERE transaction_id = ?", (transaction_id,))
+        self.db.executemany(
+            "INSERT INTO deferred (transaction_id, step, action, amount, reference) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (transaction_id, number, w.action.value, w.amount, w.reference)
+                for number, w in enumerate(waiting, 1)
+            ],
+        )
+
+    def _waits_for(self, transaction_id: str) -> tuple[str, date]:
+        """The id and issue date of the grouped invoice a transaction waits for."""
+        customer, currency, label, issue_date = self.db.execute(
+            "SELECT customer, currency, period, issue_date FROM purchases WHERE id = ?",
+            (transaction_id,),
+        )[0]
+        period = self._grouped_period(label)
+        invoice_id = rules.grouped_invoice_id(_customer(customer), currency, period)
+        return invoice_id, date.fromisoformat(issue_date)
+
+    def _grouped_period(self, label: str) -> BillingPeriod:
+        """A stored period label as a billing period of the ledger's grouped interval."""
+        period = BillingPeriod.parse(label)
+        interval = self.config.product(_GROUPED).interval
+        if period.interval is not interval:
+            period = BillingPeriod(period.start, period.end, interval)
+        return period
+
+    def _waiting_text(self, transaction_id: str, waiting: Sequence[WaitingStep]) -> str:
+        invoice_id, issue_date = self._waits_for(transaction_id)
+        listed = ", ".join(str(w) for w in waiting)
+        return f"{listed} wait(s) for invoice {invoice_id} to be issued (issue date {issue_date})"
 
     @staticmethod
     def _newer(copy: Copy, stored: Sequence[Any]) -> bool:
@@ -580,6 +648,13 @@ class Ledger:
             )
         return False
 
+    def _why_off(self, balance: TransactionBalance) -> str | None:
+        """Why a held transaction is on no invoice; ``None`` for one on an issued grouped
+        invoice, whatever was paid or refunded on it since."""
+        if balance.kind is ProductKind.GROUPED and balance.issued:
+            return None
+        return self._why_not_invoiced(balance.product_type, balance.status)
+
     def _why_not_invoiced(
         self, product_type: ProductType | None, status: TransactionStatus
     ) -> str | None:
@@ -589,14 +664,15 @@ class Ledger:
 
     def _hold_new(
         self, copy: Copy, product_type: ProductType | None, record: Mapping[str, Any] | None
-    ) -> str | None:
+    ) -> tuple[str | None, tuple[WaitingStep, ...]]:
         """Enter a transaction the lifecycle does not hold yet, when Kravia registered it
-        and it can be invoiced; otherwise say why it stays outside."""
+        and it can be invoiced (with the steps that wait for its invoice); otherwise say
+        why it stays outside."""
         why = self._why_not_invoiced(product_type, copy.status)
         if product_type is None or copy.status in HELD_OUTSIDE or record is None:
-            return why
+            return why, ()
         if not self.config.product(product_type).enabled:
-            return why
+            return why, ()
         try:
             purchase = self._purchase({**record, "status": copy.status.value})
             day, dates = self._own_dates(purchase)
@@ -604,8 +680,8 @@ class Ledger:
             if too_large:
                 raise InvalidPurchaseError(purchase.id, too_large)
         except InvalidPurchaseError as error:
-            return f"cannot be invoiced: {error}"
-        path = steps(None, copy, product_type, purchase.amount)
+            return f"cannot be invoiced: {error}", ()
+        path, later = follow(None, (), copy, product_type, purchase.amount)
         # Kept as it entered the lifecycle, whichever copy brought it: the same ledger
         # whatever order the copies came in.
         purchase = replace(purchase, status=path[0][1].status)
@@ -619,7 +695,9 @@ class Ledger:
         self.db.executemany(_INSERT_HISTORY, history)
         if invoice is not None:
             self.db.execute(_INSERT_INVOICE, invoice)
-        return self._why_not_invoiced(product_type, path[-1][1].status)
+        if later:
+            self._defer(purchase.id, later)
+        return self._why_not_invoiced(product_type, path[-1][1].status), later
 
     def _remember(
         self,
@@ -919,9 +997,17 @@ class Ledger:
     # -- changing transactions -------------------------------------------------------
 
     def void(self, transaction_id: str) -> TransactionBalance:
-        """Void an unpaid grouped purchase before its invoice is issued (refused after)."""
+        """Void an unpaid grouped purchase before its invoice is issued (refused after, and
+        refused for one Dintero reported paid, whose payment waits for the invoice)."""
         with self.db.write():
             before = self._load(transaction_id)
+            waiting = self._waiting(before)
+            if waiting:
+                raise IllegalTransition(
+                    transaction_id, before.status.value, Action.VOID.value,
+                    f"Dintero reported it paid: {', '.join(map(str, waiting))} "
+                    "wait(s) for its invoice to be issued",
+                )  # fmt: skip
             after = apply(before, Action.VOID)
             self._store(before, after, Action.VOID)
         return after
@@ -969,13 +1055,20 @@ class Ledger:
         for row in rows:
             if row[5] <= days[row[3]].isoformat():  # on or before as_of in its country
                 groups.setdefault((row[1], row[2], row[4]), []).append(row)
+        # What Dintero reported paid while the invoice was not issued: paid once issued.
+        waiting_paid = {
+            tid: int(total)
+            for tid, total in self.db.execute(
+                "SELECT transaction_id, SUM(amount) FROM deferred WHERE action = ? "
+                "GROUP BY transaction_id",
+                (Action.PAY.value,),
+            )
+        }
         product = self.config.product(_GROUPED)
         invoices = []
         for (customer_text, currency, label), members in groups.items():
             key = _customer(customer_text)
-            period = BillingPeriod.parse(label)
-            if period.interval is not product.interval:
-                period = BillingPeriod(period.start, period.end, product.interval)
+            period = self._grouped_period(label)
             dates = period_invoice_dates(
                 period, self._calendars[key.country], product.days_until_due
             )
@@ -988,13 +1081,16 @@ class Ledger:
                     sum(r[7] for r in members), total_vat(r[8] for r in members),
                     rules.invoice_state(dates, days[key.country.value]) if dated else None,
                     dates.issue_skipped, deadline_or_none(dates.due_date, key.country),
+                    sum(waiting_paid.get(r[0], 0) for r in members),
                 )
             )  # fmt: skip
         invoices.sort(key=lambda i: (i.issue_date, i.id))
         return invoices
 
     def due(self, as_of: date | datetime) -> tuple[LedgerInvoice, ...]:
-        """The invoices :meth:`issue` would issue on ``as_of`` (nothing is written)."""
+        """The invoices :meth:`issue` would issue on ``as_of`` (nothing is written); an
+        invoice's ``paid`` is what Dintero reported paid on it while it waited (paid
+        the moment it is issued)."""
         days = _local_days(as_of)
         with self.db.read():
             return tuple(self._pending(days))
@@ -1005,7 +1101,9 @@ class Ledger:
         ``as_of`` is a local date, or an aware datetime read in each customer's time
         zone. Safe to call from several threads, processes and replicas at the same
         moment: each invoice is issued by exactly one of them, and the others get only
-        what was left.
+        what was left. A transaction's steps that waited for its invoice (Dintero showed
+        it paid first, see :meth:`sync`) are applied right after its ``issue`` step, in
+        order, each an allowed lifecycle step; the invoice's ``paid`` counts them.
         """
         days = _local_days(as_of)
         with self.db.write():
@@ -1019,6 +1117,7 @@ class Ledger:
             ids = [tid for invoice in pending for tid in invoice.transaction_ids]
             steps = self._last_steps(ids)
             balances = self._balances(ids)
+            waiting = self._all_waiting(ids)
             self.db.executemany(
                 _INSERT_INVOICE,
                 [
@@ -1034,26 +1133,44 @@ class Ledger:
                         invoice.due_date.isoformat(),
                         invoice.amount,
                         invoice.vat_amount,
-                        0,
+                        invoice.paid,  # what waited for it (below)
                         as_of.isoformat(),
                     )
                     for invoice in pending
                 ],
             )
-            updates, history = [], []
+            updates: list[tuple[Any, ...]] = []
+            history: list[tuple[Any, ...]] = []
             for invoice in pending:
                 for tid in invoice.transaction_ids:
                     before = balances[tid]
                     after = apply(before, Action.ISSUE)  # the rule book decides, as always
-                    updates.append((int(after.issued), invoice.id, tid))
+                    step = steps[tid] + 1
                     history.append(
-                        (tid, steps[tid] + 1, Action.ISSUE.value, before.status.value,
+                        (tid, step, Action.ISSUE.value, before.status.value,
                          after.status.value, None, invoice.id)
                     )  # fmt: skip
+                    # Then what Dintero reported while the invoice was not issued, in order.
+                    for wait in waiting.get(tid, ()):
+                        before, step = after, step + 1
+                        after = apply(before, wait.action, wait.amount)
+                        history.append(
+                            (tid, step, wait.action.value, before.status.value,
+                             after.status.value, wait.amount, wait.reference)
+                        )  # fmt: skip
+                    updates.append(
+                        (after.status.value, int(after.issued), after.authorized, after.captured,
+                         after.voided, after.refunded, invoice.id, tid)
+                    )  # fmt: skip
             self.db.executemany(
-                "UPDATE purchases SET issued = ?, invoice_id = ? WHERE id = ?", updates
+                "UPDATE purchases SET status = ?, issued = ?, authorized = ?, captured = ?, "
+                "voided = ?, refunded = ?, invoice_id = ? WHERE id = ?",
+                updates,
             )
             self.db.executemany(_INSERT_HISTORY, history)
+            self.db.executemany(
+                "DELETE FROM deferred WHERE transaction_id = ?", [(tid,) for tid in waiting]
+            )
         return tuple(replace(invoice, issued=True) for invoice in pending)
 
     def _in_chunks(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -1063,6 +1180,17 @@ class Ledger:
             chunk = ids[start : start + _CHUNK]
             rows += self.db.execute(sql.format(", ".join("?" * len(chunk))), chunk)
         return rows
+
+    def _all_waiting(self, ids: Sequence[str]) -> dict[str, tuple[WaitingStep, ...]]:
+        """The waiting steps of those of ``ids`` that have any, in order."""
+        sql = (
+            "SELECT transaction_id, action, amount, reference FROM deferred "
+            "WHERE transaction_id IN ({}) ORDER BY transaction_id, step"
+        )
+        waiting: dict[str, list[WaitingStep]] = {}
+        for tid, action, amount, ref in self._in_chunks(sql, ids):
+            waiting.setdefault(tid, []).append(WaitingStep(Action(action), amount, ref))
+        return {tid: tuple(listed) for tid, listed in waiting.items()}
 
     def _last_steps(self, ids: Sequence[str]) -> dict[str, int]:
         sql = "SELECT transaction_id, MAX(step) FROM history WHERE transaction_id IN ({}) GROUP BY transaction_id"
@@ -1249,10 +1377,12 @@ class Ledger:
                 "WHERE transaction_id = ? ORDER BY step",
                 (transaction_id,),
             )
+            waiting = self._waiting(balance)
+            waits_for = self._waits_for(transaction_id)[0] if waiting else None
         return TransactionView(
             balance, period, date.fromisoformat(issue_date), bool(late), invoice_id,
             tuple(HistoryEntry(*row) for row in history),
-            self._why_not_invoiced(balance.product_type, balance.status),
+            self._why_off(balance), waiting, waits_for,
         )  # fmt: skip
 
     def held(self, transaction_id: str) -> HeldTransaction:

@@ -225,6 +225,19 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         },
         _nullable_vat,
     ),
+    (
+        # The steps of a synced copy that wait for the transaction's grouped invoice to be
+        # issued (Dintero shows it paid first), in their order; ``issue`` applies them and
+        # deletes them.
+        """CREATE TABLE deferred (
+            transaction_id TEXT NOT NULL REFERENCES purchases (id),
+            step INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            amount BIGINT,
+            reference TEXT,
+            PRIMARY KEY (transaction_id, step)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

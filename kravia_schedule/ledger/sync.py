@@ -28,12 +28,19 @@ the ledger as syncing them once, in order):
   ``AUTHORIZED``, or captures in its events) or ``fail``. ``INITIATED``, ``UNKNOWN`` and
   ``DECLINED`` transactions, and those of other payment products, are held outside the
   lifecycle until a copy says Kravia registered them.
+* A grouped transaction that Dintero shows paid before the ledger has issued its grouped
+  invoice (the lifecycle pays a grouped transaction only once its invoice is issued) is
+  held *deferred* (:func:`follow`): it enters the lifecycle as far as it can (registered,
+  on its pending invoice), and the steps that need the issued invoice wait, as
+  :class:`WaitingStep`, computed as if the invoice were issued. A newer copy adds the
+  steps it takes beyond the waiting ones; ``issue`` applies them, in order, each one an
+  allowed step. A refusal that issuing would not lift is refused as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,8 +61,10 @@ from kravia_schedule.errors import (
 )
 from kravia_schedule.ledger.schema import instant
 from kravia_schedule.lifecycle import (
+    TRANSITIONS,
     Action,
     ProductKind,
+    Rule,
     TransactionBalance,
     apply,
     new_transaction,
@@ -71,6 +80,9 @@ __all__ = [
     "Step",
     "SyncReport",
     "UnknownTransaction",
+    "WaitingStep",
+    "after_waiting",
+    "follow",
     "kravia_product",
     "read_copy",
     "steps",
@@ -95,11 +107,22 @@ class ImpossibleUpdate(LedgerConflict):
 
     field = "status"
 
-    def __init__(self, transaction_id: str, from_state: str, to_state: str, reason: str) -> None:
+    def __init__(
+        self,
+        transaction_id: str,
+        from_state: str,
+        to_state: str,
+        reason: str,
+        *,
+        until_issued: bool = False,
+    ) -> None:
         self.transaction_id = transaction_id
         self.from_state = from_state
         self.to_state = to_state
         self.reason = reason
+        #: Refused only because the grouped invoice is not issued yet (:func:`follow`
+        #: defers such a copy instead).
+        self.until_issued = until_issued
         super().__init__(
             f"transaction {transaction_id!r}: cannot go from {from_state} to {to_state}: {reason}"
         )
@@ -284,7 +307,11 @@ def steps(
             after = apply(b, action, value)
         except IllegalTransition as error:
             raise ImpossibleUpdate(
-                tid, b.status.value, target.value, f"{action.value}: {error.reason}"
+                tid,
+                b.status.value,
+                target.value,
+                f"{action.value}: {error.reason}",
+                until_issued=_waits_for_issue(b, action),
             ) from None
         done.append((b, after, action, value, ref))
 
@@ -329,6 +356,77 @@ def steps(
     return tuple(done)
 
 
+def _waits_for_issue(b: TransactionBalance, action: Action) -> bool:
+    """Whether the lifecycle refuses ``action`` on ``b`` only for want of an issued invoice."""
+    entry = TRANSITIONS.get((b.kind, b.status, action))
+    return isinstance(entry, Rule) and entry.issued is True and not b.issued
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingStep:
+    """A lifecycle step Dintero's view holds that waits for the grouped invoice to be
+    issued (``reference``: the event id, ``None`` for a status update's)."""
+
+    action: Action
+    amount: int | None
+    reference: str | None
+
+    def __str__(self) -> str:
+        amount = "" if self.amount is None else f" {self.amount}"
+        reference = "" if self.reference is None else f" [{self.reference}]"
+        return f"{self.action.value}{amount}{reference}"
+
+
+def after_waiting(
+    current: TransactionBalance, waiting: Sequence[WaitingStep]
+) -> TransactionBalance:
+    """``current`` once its invoice is issued and its ``waiting`` steps applied, each an
+    allowed lifecycle step (:class:`IllegalTransition` otherwise)."""
+    b = apply(current, Action.ISSUE)
+    for step in waiting:
+        b = apply(b, step.action, step.amount)
+    return b
+
+
+def follow(
+    current: TransactionBalance | None,
+    waiting: Sequence[WaitingStep],
+    copy: Copy,
+    product_type: ProductType,
+    amount: int,
+) -> tuple[tuple[Step, ...], tuple[WaitingStep, ...]]:
+    """The steps to take now and the steps that wait for the grouped invoice, from
+    ``current`` (with the ``waiting`` steps held so far) to Dintero's view ``copy``.
+
+    Without waiting steps, as :func:`steps`; when the lifecycle refuses a step only
+    because the invoice is not issued (a grouped transaction paid first), the steps up to
+    it are taken now and the rest, computed as if the invoice were issued, wait. With
+    waiting steps (the ledger's balance stays as it is until ``issue``), the copy's steps
+    from the balance they lead to are added to them. Raises :class:`ImpossibleUpdate` as
+    :func:`steps` when issuing would not make the copy reachable.
+    """
+    if waiting:
+        assert current is not None  # waiting steps belong to a held transaction
+        later = steps(after_waiting(current, waiting), copy, product_type, amount)
+        return (), (*waiting, *(WaitingStep(a, v, r) for _, _, a, v, r in later))
+    try:
+        return steps(current, copy, product_type, amount), ()
+    except ImpossibleUpdate as refusal:
+        if not refusal.until_issued:
+            raise
+    # Only a registered grouped transaction is refused for want of its invoice; nothing
+    # but its registration comes before (a void would end its lifecycle).
+    now = () if current is not None else steps(None, _entered(copy), product_type, amount)
+    base = current if current is not None else now[-1][1]
+    later = steps(apply(base, Action.ISSUE), copy, product_type, amount)
+    return now, tuple(WaitingStep(a, v, r) for _, _, a, v, r in later)
+
+
+def _entered(copy: Copy) -> Copy:
+    """``copy`` as far as its entry into the lifecycle: no money, the entry's status."""
+    return replace(copy, status=S.AUTHORIZED, events=())
+
+
 def _unexplained(b: TransactionBalance) -> str:
     return (
         f"its events leave it {b.status.value} (captured {b.captured}, refunded "
@@ -342,11 +440,16 @@ class SyncReport:
     ``changed`` (brought to a newer copy), ``unchanged`` (the same or an older copy), and
     the ``refused`` records, each with its error (:class:`InvalidPurchaseError` for a
     record that cannot be read, :class:`ImpossibleUpdate`, :class:`CopyConflict`,
-    :class:`UnknownTransaction`; each names the transaction and the field). ``not_invoiced`` gives, for each added or changed transaction that is
-    on no invoice, why (``rules.outcome``'s wording, or why it cannot be invoiced)."""
+    :class:`UnknownTransaction`; each names the transaction and the field).
+    ``not_invoiced`` gives, for each added or changed transaction that is on no invoice,
+    why (``rules.outcome``'s wording, or why it cannot be invoiced). ``deferred`` gives,
+    for each added or changed transaction whose copy is held with steps waiting for its
+    grouped invoice to be issued (:func:`follow`), which steps wait for which invoice;
+    these are among ``added`` or ``changed``, never refused."""
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
     refused: tuple[KraviaScheduleError, ...]
     not_invoiced: tuple[tuple[str, str], ...]
+    deferred: tuple[tuple[str, str], ...] = ()

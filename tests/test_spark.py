@@ -22,10 +22,12 @@ from _records import GROUPED, nordmann_record  # noqa: E402
 
 from benchmarks.generate import purchases  # noqa: E402
 from kravia_schedule import PlanOptions, plan_invoices, rules  # noqa: E402
+from kravia_schedule.columnar import plan_frames  # noqa: E402
 from kravia_schedule.columnar.reading import wanted_columns  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
 from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
+from kravia_schedule.spark.framed import frame_invoice_structs  # noqa: E402
 from kravia_schedule.spark.job import (  # noqa: E402
     POSITION_BITS,
     id_strip_pattern,
@@ -34,6 +36,7 @@ from kravia_schedule.spark.job import (  # noqa: E402
     settle_task,
 )
 from kravia_schedule.spark.rows import (  # noqa: E402
+    INVOICE,
     invoice_structs,
     invoices_of,
     rejection_structs,
@@ -150,6 +153,55 @@ def id_key(record: dict[str, Any], number: int) -> str:
     raw = record.get("id")
     usable = isinstance(raw, str) and raw.strip()
     return f"{ID_KEY_PREFIX}{raw.strip()}" if usable else f"#{number}"
+
+
+def by_id(structs: Any) -> Any:
+    """Invoice rows sorted by id: the same rows in any order compare equal."""
+    return pa.table({"id": structs.field("id"), "invoice": structs}).sort_by("id")
+
+
+@slow(60)
+@given(purchase_batches(), as_of_values)
+def test_a_columnar_plan_gives_the_rows_of_its_invoices_as_objects(batch, as_of):
+    records = typed(batch.records)
+    plan = plan_frames(table(records), batch.config, as_of=as_of)
+    framed = frame_invoice_structs(plan)
+    assert framed.type == INVOICE
+    assert by_id(framed).equals(by_id(invoice_structs(plan.to_plan().invoices)))
+
+
+def test_invoices_the_core_planned_and_the_columnar_ones_are_both_written():
+    records = [
+        nordmann_record("T1", "2021-01-20T10:00:00Z", 5000),
+        # The core's: an id with surrounding space, on the same invoice as T1.
+        nordmann_record(" T2 ", "2021-01-21T10:00:00+01:00", 700),
+        nordmann_record("T3", "2021-03-02T10:00:00+01:00", 900),
+    ]
+    plan = plan_frames(table(records))
+    assert [i.transaction_ids for i in plan.residue.invoices] == [("T2",)]  # the case
+    framed = frame_invoice_structs(plan)
+    # The columnar invoice (March) first, then the one the core's purchase is on.
+    assert framed.field("purchases").to_pylist() == [1, 2]
+    assert invoices_of(framed) == sorted(plan_invoices(records).invoices, key=lambda i: i.amount)
+    january = framed.field("lines").to_pylist()[1]
+    times = ["2021-01-20T10:00:00+00:00", "2021-01-21T10:00:00+01:00"]
+    assert [line["created_at"] for line in january] == times  # as to_plan reads them
+
+
+def test_a_columnar_total_beyond_64_bits_is_named(monkeypatch):
+    monkeypatch.setattr(rules, "MAX_AMOUNT", 2**65)
+    records = [nordmann_record(f"T{i}", "2021-01-05T10:00:00+01:00", 2**62) for i in range(2)]
+    plan = plan_frames(table(records))
+    with pytest.raises(AmountOverflowError, match=rf"amount: {2**63}"):
+        frame_invoice_structs(plan)
+
+
+def test_a_columnar_plan_without_lines_is_refused():
+    plan = plan_frames(table([nordmann_record("T1", "2021-01-05T10:00:00+01:00")]), lines=False)
+    with pytest.raises(ValueError, match="plan with lines=True"):
+        frame_invoice_structs(plan)
+    empty = plan_frames(table([nordmann_record("T1", "2021-01-05T10:00:00+01:00")]).slice(0, 0))
+    assert frame_invoice_structs(empty).to_pylist() == []
 
 
 def split(records: list[dict[str, Any]], parts: int, seed: int) -> list[list[int]]:

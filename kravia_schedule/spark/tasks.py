@@ -23,11 +23,11 @@ from pyspark.sql.types import VariantVal
 from kravia_schedule.columnar import plan_frames
 from kravia_schedule.config import KraviaConfig
 from kravia_schedule.options import PlanOptions
+from kravia_schedule.spark.framed import frame_invoice_structs
 from kravia_schedule.spark.rows import (
     INVOICE,
     REJECTION,
     SKIPPED,
-    invoice_structs,
     rejection_structs,
     skipped_structs,
 )
@@ -137,8 +137,7 @@ def invoice_part(
         raise RepeatedPlanError(
             f"{skipped} skipped and {rejected} rejected among records planned on invoices"
         )
-    invoices = plan.to_plan().invoices
-    yield pa.RecordBatch.from_arrays([invoice_structs(invoices)], schema=INVOICED)
+    yield pa.RecordBatch.from_arrays([frame_invoice_structs(plan)], schema=INVOICED)
 
 
 def json_value(value: Any) -> Any:

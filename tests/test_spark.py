@@ -30,6 +30,8 @@ from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark 
 from kravia_schedule.spark.framed import frame_invoice_structs  # noqa: E402
 from kravia_schedule.spark.job import (  # noqa: E402
     POSITION_BITS,
+    PURCHASES_PER_PARTITION,
+    default_partitions,
     id_strip_pattern,
     invoice_task,
     positions,
@@ -572,6 +574,13 @@ def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark
     assert result.to_plan() == plan_invoices(records)
     no_id = spark.createDataFrame(pa.table({"amount": [5, 6]}))
     assert plan_spark(no_id).to_plan() == plan_invoices([{"amount": 5}, {"amount": 6}])
+
+
+def test_partitions_hold_many_purchases_by_default_and_use_every_core():
+    assert default_partitions(0, 2) == 2
+    assert default_partitions(10**6, 2) == 8
+    assert default_partitions(PURCHASES_PER_PARTITION * 80 + 1, 16) == 81
+    assert default_partitions(0, 0) == 1
 
 
 def test_options_are_checked_before_any_job(spark):

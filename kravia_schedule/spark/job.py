@@ -63,7 +63,9 @@ from kravia_schedule.spark.tasks import (
 
 __all__ = [
     "POSITION_BITS",
+    "PURCHASES_PER_PARTITION",
     "SparkPlan",
+    "default_partitions",
     "id_strip_pattern",
     "invoice_task",
     "partition_counts",
@@ -258,6 +260,18 @@ class SparkPlan:
         self.settled.unpersist()
 
 
+#: The purchases a partition is given by default: a partition's plan has a fixed cost
+#: (the columnar engine's steps and look-ups) worth spreading over many purchases, and a
+#: Python worker holds its partition's records and plan in memory.
+PURCHASES_PER_PARTITION = 125_000
+
+
+def default_partitions(purchases: int, parallelism: int) -> int:
+    """How many partitions a shuffle of ``purchases`` makes by default: enough for
+    :data:`PURCHASES_PER_PARTITION` each, and at least one per core (``parallelism``)."""
+    return max(1, parallelism, -(-purchases // PURCHASES_PER_PARTITION))
+
+
 def plan_spark(
     df: DataFrame,
     config: KraviaConfig | None = None,
@@ -275,15 +289,16 @@ def plan_spark(
     or a table. A VARIANT column (raw JSON whose values differ in type from record to
     record, e.g. ``parse_json`` of the text) is read value by value as the core reads
     JSON: an amount of ``1.5`` among integers is rejected as the core rejects it, where
-    a typed column would have made every amount a double. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
-    partitions each shuffle makes; the options are those of ``plan_invoices``.
+    a typed column would have made every amount a double. ``partitions`` is how many
+    partitions each shuffle makes (default :func:`default_partitions`); the options are
+    those of ``plan_invoices``.
     ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
     options = PlanOptions.of(options, **changes)  # checked here, before any job
     provenance = plan_invoices([], config, options=options).provenance
     if partitions is None:
-        partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+        partitions = default_partitions(df.count(), df.sparkSession.sparkContext.defaultParallelism)
     if partitions < 1:
         raise ValueError(f"partitions must be at least 1, got {partitions}")
     # mapInArrow cannot pass a column whose name has a dot (billing_address.country):

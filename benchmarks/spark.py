@@ -3,6 +3,7 @@ Parquet file, in the same run.
 
     python -m benchmarks.spark --n 1000000                 # 1 and 2 cores, 8 partitions
     python -m benchmarks.spark --n 100000 --cores 2 --partitions 4
+    python -m benchmarks.spark --n 10000000 --cores 2 --partitions 80   # 125k a partition
 
 The data is :func:`benchmarks.columnar.write_parquet`'s (grouped B2B purchases of a
 Zipf-like customer pool, ~2 % voided, ~1 % without an amount), written once into a
@@ -18,8 +19,10 @@ several tasks. Each engine runs in a process of its own:
   workers (each one's, and their sum: an upper bound of what they held at once), and
   the shuffle bytes written (from the JVM's status store, per stage of the job).
 
-``µs/purchase/core`` is the time times the cores over the purchases. The engines'
-invoice counts and invoiced totals are checked to agree.
+``CPU s`` is the CPU time of the engine's process during the timed part (Spark: of the
+JVM and the Python workers, sampled from ``/proc``, and the driver); on a shared machine
+it says more than the wall time. ``µs/purchase/core`` is the time times the cores over
+the purchases. The engines' invoice counts and invoiced totals are checked to agree.
 """
 
 from __future__ import annotations
@@ -66,13 +69,26 @@ def _kib(field: str | None) -> int:
     return int(field.split()[0]) * 1024 if field else 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The user and system CPU time ``pid`` has used so far (0 when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Peaks:
-    """The peak RSS (``VmHWM``) of a process and of each of its descendants, sampled
-    every ``every`` seconds on a thread (Linux ``/proc``; zeros elsewhere)."""
+    """The peak RSS (``VmHWM``) of a process and of each of its descendants, and the CPU
+    time they use, sampled every ``every`` seconds on a thread (Linux ``/proc``; zeros
+    elsewhere)."""
 
     def __init__(self, root: int, every: float = 0.2) -> None:
         self.root, self.every = root, every
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, float] = {}
+        self.cpu_from: dict[int, float] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -98,20 +114,30 @@ class Peaks:
             name = status.get("Name", "?").strip()
             if peak > self.peaks.get(pid, ("", 0))[1]:
                 self.peaks[pid] = (name, peak)
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu_seconds(pid))
+
+    def start_cpu(self) -> None:
+        """Count CPU time from now on (a process that ends between two samples loses
+        what it used since the last)."""
+        self.sample()
+        self.cpu_from = dict(self.cpu)
 
     def _run(self) -> None:
         while not self.done.wait(self.every):
             self.sample()
 
     def stop(self) -> dict[str, int]:
-        """The JVM's peak, the largest Python worker's, and the workers' summed peaks."""
+        """The JVM's peak, the largest Python worker's, the workers' summed peaks, and
+        the CPU seconds the JVM and the workers used since :meth:`start_cpu`."""
         self.sample()
         self.done.set()
         self.thread.join()
         jvm = self.peaks.get(self.root, ("", 0))[1]
         workers = [peak for pid, (name, peak) in self.peaks.items()
                    if pid != self.root and name.startswith("python")]  # fmt: skip
-        return {"jvm": jvm, "worker": max(workers, default=0), "workers": sum(workers)}
+        cpu = sum(used - self.cpu_from.get(pid, 0.0) for pid, used in self.cpu.items())
+        return {"jvm": jvm, "worker": max(workers, default=0), "workers": sum(workers),
+                "cpu": cpu}  # fmt: skip
 
 
 def spark_session(cores: int, partitions: int) -> Any:
@@ -168,11 +194,13 @@ def run_spark(path: Path, cores: int, partitions: int) -> dict[str, Any]:
     warm.counts()
     warm.unpersist()
     session.sparkContext.setJobGroup("plan", "the timed plan")
-    start = time.perf_counter()
+    peaks.start_cpu()
+    start, driver_cpu = time.perf_counter(), time.process_time()
     result = plan_spark(df, partitions=partitions)
     counts = result.counts()
     seconds = time.perf_counter() - start
     memory = peaks.stop()
+    memory["cpu"] += time.process_time() - driver_cpu
     total = result.invoices.agg(F.sum("amount")).first()[0]
     stages = stage_figures(session, "plan")
     session.stop()
@@ -191,14 +219,16 @@ def run_local(engine: str, path: Path) -> dict[str, Any]:
     plan_frames(pl.read_parquet(path, n_rows=1000))  # warmed up: imports, calendars
     if engine == "plan_frames":
         df = pl.read_parquet(path).rechunk()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         plan = plan_frames(df)
     else:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         plan = plan_parquet(path)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     skipped, rejected = plan.residue_counts()
-    return {"seconds": seconds, "driver": peak_self(), "invoices": plan.invoices.height,
+    return {"seconds": seconds, "cpu": cpu, "driver": peak_self(),
+            "invoices": plan.invoices.height,
             "lines": int(plan.invoices["purchases"].sum()), "skipped": skipped,
             "rejected": rejected, "amount": int(plan.invoices["amount"].sum())}  # fmt: skip
 
@@ -225,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             row = run_local(args.engine, args.data)
         print(json.dumps(row))
         return 0
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kravia-spark-bench-") as scratch:
         path = args.data or Path(scratch) / "purchases.parquet"
         if not path.exists():
@@ -243,14 +274,16 @@ def main(argv: list[str] | None = None) -> int:
             rows[engine] = figures
             print(f"{engine}: {figures}", flush=True)  # kept should a later engine fail
     print(f"{args.n:,} purchases from Parquet; Spark: {args.partitions} partitions per shuffle")
-    print(f"{'engine':<14}{'cores':>6}{'seconds':>9}{'µs/purchase/core':>18}"
+    loads = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
+    print(f"load average (1, 5, 15 min) at the start/end of the run: {loads}")
+    print(f"{'engine':<14}{'cores':>6}{'seconds':>9}{'CPU s':>8}{'µs/purchase/core':>18}"
           f"{'driver MiB':>12}{'JVM MiB':>9}{'worker MiB':>12}{'workers MiB':>13}"
           f"{'shuffle MiB':>13}")  # fmt: skip
     for engine, row in rows.items():
         cores = int(engine[6:]) if engine.startswith("spark:") else 1
         name = "plan_spark" if engine.startswith("spark:") else engine
         per_core = row["seconds"] * cores / args.n * 1e6
-        print(f"{name:<14}{cores:>6}{row['seconds']:>9.1f}{per_core:>18.1f}"
+        print(f"{name:<14}{cores:>6}{row['seconds']:>9.1f}{row['cpu']:>8.1f}{per_core:>18.1f}"
               f"{_mib(row['driver']):>12}{_mib(row.get('jvm')):>9}"
               f"{_mib(row.get('worker')):>12}{_mib(row.get('workers')):>13}"
               f"{_mib(row.get('shuffle')):>13}")  # fmt: skip

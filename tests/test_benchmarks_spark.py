@@ -21,5 +21,7 @@ def test_a_tiny_run_agrees_with_plan_parquet_and_plan_frames(capsys):
     assert "the engines agree" in printed
     table = {line.split()[0]: line.split() for line in printed.splitlines() if line}
     assert float(table["plan_spark"][2]) > 0  # seconds
+    assert float(table["plan_spark"][3]) > 0  # CPU seconds
     assert table["plan_spark"][-1] != "-"  # the shuffle measured
-    assert table["plan_spark"][4] != "-"  # the JVM's peak found
+    assert table["plan_spark"][6] != "-"  # the JVM's peak found
+    assert "load average" in printed

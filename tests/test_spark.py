@@ -22,17 +22,23 @@ from _records import GROUPED, nordmann_record  # noqa: E402
 
 from benchmarks.generate import purchases  # noqa: E402
 from kravia_schedule import PlanOptions, plan_invoices, rules  # noqa: E402
+from kravia_schedule.columnar import plan_frames  # noqa: E402
 from kravia_schedule.columnar.reading import wanted_columns  # noqa: E402
 from kravia_schedule.errors import NaiveDatetimeError  # noqa: E402
 from kravia_schedule.planning import merge_plans  # noqa: E402
 from kravia_schedule.spark import AmountOverflowError, java_problem, plan_spark  # noqa: E402
+from kravia_schedule.spark.framed import frame_invoice_structs  # noqa: E402
 from kravia_schedule.spark.job import (  # noqa: E402
     POSITION_BITS,
+    PURCHASES_PER_PARTITION,
+    default_partitions,
     id_strip_pattern,
-    plan_task,
+    invoice_task,
     positions,
+    settle_task,
 )
 from kravia_schedule.spark.rows import (  # noqa: E402
+    INVOICE,
     invoice_structs,
     invoices_of,
     rejection_structs,
@@ -40,7 +46,14 @@ from kravia_schedule.spark.rows import (  # noqa: E402
     skipped_of,
     skipped_structs,
 )
-from kravia_schedule.spark.tasks import PLANNED, merge_part, plan_part  # noqa: E402
+from kravia_schedule.spark.tasks import (  # noqa: E402
+    ID_KEY_PREFIX,
+    LINE_KIND,
+    OUTCOME,
+    RepeatedPlanError,
+    invoice_part,
+    settle_part,
+)
 from kravia_schedule.testing import purchase_batches  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
@@ -136,46 +149,106 @@ def test_a_total_beyond_64_bits_is_named(monkeypatch):
         skipped_structs(skipped)
 
 
-def split(records: list[dict[str, Any]], parts: int, seed: int) -> list[list[dict[str, Any]]]:
-    """``records`` in ``parts`` parts, every record of one (stripped) id in one part."""
+def id_key(record: dict[str, Any], number: int) -> str:
+    """The shuffle key the job gives ``record`` (see job._partition_key): its id as the
+    core reads it, or a key of its own when it has no usable id."""
+    raw = record.get("id")
+    usable = isinstance(raw, str) and raw.strip()
+    return f"{ID_KEY_PREFIX}{raw.strip()}" if usable else f"#{number}"
+
+
+def by_id(structs: Any) -> Any:
+    """Invoice rows sorted by id: the same rows in any order compare equal."""
+    return pa.table({"id": structs.field("id"), "invoice": structs}).sort_by("id")
+
+
+@slow(60)
+@given(purchase_batches(), as_of_values)
+def test_a_columnar_plan_gives_the_rows_of_its_invoices_as_objects(batch, as_of):
+    records = typed(batch.records)
+    plan = plan_frames(table(records), batch.config, as_of=as_of)
+    framed = frame_invoice_structs(plan)
+    assert framed.type == INVOICE
+    assert by_id(framed).equals(by_id(invoice_structs(plan.to_plan().invoices)))
+
+
+def test_invoices_the_core_planned_and_the_columnar_ones_are_both_written():
+    records = [
+        nordmann_record("T1", "2021-01-20T10:00:00Z", 5000),
+        # The core's: an id with surrounding space, on the same invoice as T1.
+        nordmann_record(" T2 ", "2021-01-21T10:00:00+01:00", 700),
+        nordmann_record("T3", "2021-03-02T10:00:00+01:00", 900),
+    ]
+    plan = plan_frames(table(records))
+    assert [i.transaction_ids for i in plan.residue.invoices] == [("T2",)]  # the case
+    framed = frame_invoice_structs(plan)
+    # The columnar invoice (March) first, then the one the core's purchase is on.
+    assert framed.field("purchases").to_pylist() == [1, 2]
+    assert invoices_of(framed) == sorted(plan_invoices(records).invoices, key=lambda i: i.amount)
+    january = framed.field("lines").to_pylist()[1]
+    times = ["2021-01-20T10:00:00+00:00", "2021-01-21T10:00:00+01:00"]
+    assert [line["created_at"] for line in january] == times  # as to_plan reads them
+
+
+def test_a_columnar_total_beyond_64_bits_is_named(monkeypatch):
+    monkeypatch.setattr(rules, "MAX_AMOUNT", 2**65)
+    records = [nordmann_record(f"T{i}", "2021-01-05T10:00:00+01:00", 2**62) for i in range(2)]
+    plan = plan_frames(table(records))
+    with pytest.raises(AmountOverflowError, match=rf"amount: {2**63}"):
+        frame_invoice_structs(plan)
+
+
+def test_a_columnar_plan_without_lines_is_refused():
+    plan = plan_frames(table([nordmann_record("T1", "2021-01-05T10:00:00+01:00")]), lines=False)
+    with pytest.raises(ValueError, match="plan with lines=True"):
+        frame_invoice_structs(plan)
+    empty = plan_frames(table([nordmann_record("T1", "2021-01-05T10:00:00+01:00")]).slice(0, 0))
+    assert frame_invoice_structs(empty).to_pylist() == []
+
+
+def split(records: list[dict[str, Any]], parts: int, seed: int) -> list[list[int]]:
+    """The positions of ``records`` in ``parts`` parts, every record of one (stripped) id
+    in one part."""
     rng = random.Random(seed)
-    place: dict[Any, int] = {}
-    out: list[list[dict[str, Any]]] = [[] for _ in range(parts)]
-    for record in records:
-        raw = record.get("id")
-        key = raw.strip() if isinstance(raw, str) and raw.strip() else object()
-        out[place.setdefault(key, rng.randrange(parts))].append(record)
+    place: dict[str, int] = {}
+    out: list[list[int]] = [[] for _ in range(parts)]
+    for number, record in enumerate(records):
+        out[place.setdefault(id_key(record, number), rng.randrange(parts))].append(number)
     return out
 
 
 def run_tasks(records: list[dict[str, Any]], parts: int, seed: int, **options: Any) -> Any:
-    """The Spark job's two stages run in this process: plan each part, shuffle the
-    invoices by id into ``parts`` parts, merge each."""
+    """The Spark job's two plans run in this process: settle each part, shuffle the
+    records that go on invoices by invoice id into ``parts`` parts, plan each."""
     config = options.pop("config")
     checked = PlanOptions.of(**options)
     provenance = plan_invoices([], config, options=checked).provenance
-    planned = []
-    for number, part in enumerate(split(records, parts, seed)):
-        batches = table(part).to_batches(max_chunksize=7) if part else []
-        planned.extend(plan_part(batches, number, config, checked))
-    rows = pa.Table.from_batches(planned, schema=PLANNED)
-    kinds = rows["kind"].to_pylist()
-    by_invoice: list[list[int]] = [[] for _ in range(parts)]
-    for i, (kind, invoice_id) in enumerate(zip(kinds, rows["invoice_id"].to_pylist(), strict=True)):
-        if kind == "invoice":
+    whole = table(records)  # one schema for every part, as a DataFrame has
+    settled = []
+    for part in split(records, parts, seed):
+        keys = pa.array([id_key(records[i], i) for i in part], pa.string())
+        settled.extend(settle_part(whole.take(pa.array(part, pa.int64())), keys, config, checked))
+    out = pa.Table.from_batches(settled) if settled else None
+    invoices, skipped, rejected = [], [], []
+    if out is not None:
+        kinds = pa.compute.equal(out["kind"], LINE_KIND)
+        lines = out.filter(kinds)
+        by_invoice: list[list[int]] = [[] for _ in range(parts)]
+        for i, invoice_id in enumerate(lines["invoice_id"].to_pylist()):
             by_invoice[hash(invoice_id) % parts].append(i)
-    merged = []
-    for indices in by_invoice:
-        batches = rows.take(indices).to_batches() if indices else []
-        merged.extend(merge_part(batches, provenance))
-    invoices = [i for batch in merged for i in invoices_of(batch.column(0))]
+        records_only = lines.select(whole.column_names)
+        for indices in by_invoice:
+            chosen = records_only.take(pa.array(indices, pa.int64()))
+            for batch in invoice_part(chosen, config, checked):
+                invoices.extend(invoices_of(batch.column(0)))
+        others = out.filter(pa.compute.invert(kinds))
 
-    def of(kind: str) -> Any:
-        return rows.filter(pa.compute.equal(rows["kind"], kind))[kind]
+        def of(kind: str) -> Any:
+            return others.filter(pa.compute.equal(others["kind"], kind))[kind]
 
+        skipped, rejected = skipped_of(of("skipped")), rejections_of(of("rejected"))
     plan = replace(provenance_plan(provenance), invoices=tuple(invoices),
-                   skipped=tuple(skipped_of(of("skipped"))),
-                   rejected=tuple(rejections_of(of("rejected"))))  # fmt: skip
+                   skipped=tuple(skipped), rejected=tuple(rejected))  # fmt: skip
     return merge_plans(plan)
 
 
@@ -206,25 +279,60 @@ def test_a_customer_over_several_parts_gets_one_invoice_with_the_earliest_addres
         assert plan == plan_invoices(records)
 
 
+def test_a_repeated_id_passes_on_the_first_record_of_it_with_its_invoice():
+    first = nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000)
+    records = [first, dict(first, id=" T1 "), nordmann_record("T2", "2021-01-21T10:00:00+01:00")]
+    keys = pa.array([id_key(r, i) for i, r in enumerate(records)], pa.string())
+    config = plan_invoices([]).provenance.config
+    out = pa.Table.from_batches(settle_part(table(records), keys, config, PlanOptions()))
+    lines = out.filter(pa.compute.equal(out["kind"], LINE_KIND)).sort_by("id")
+    assert lines["id"].to_pylist() == ["T1", "T2"]  # the first copy, as given
+    (invoice,) = plan_invoices(records).invoices
+    assert lines["invoice_id"].to_pylist() == [invoice.id, invoice.id]
+    assert out.column_names == [*table(records).column_names, *OUTCOME.names]
+    rejected = out.filter(pa.compute.equal(out["kind"], "rejected"))
+    assert [r.index for r in rejections_of(rejected["rejected"])] == [1]
+    assert rejected["id"].null_count == 1  # no record columns on a rejection's row
+
+
+def test_a_record_planned_apart_from_its_first_plan_is_refused():
+    # Records invoiced in the first plan are planned again; a rule that rejected one
+    # then would make the plan depend on which records share a partition.
+    config = plan_invoices([]).provenance.config
+    records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00"), {"id": "X"}]
+    with pytest.raises(RepeatedPlanError, match="0 skipped and 1 rejected"):
+        list(invoice_part(table(records), config, PlanOptions()))
+    keys = pa.array(["=T9"], pa.string())  # a key that is not the record's id
+    with pytest.raises(RepeatedPlanError, match="without their record: \\['T1'\\]"):
+        list(settle_part(table(records[:1]), keys, config, PlanOptions()))
+
+
 def test_empty_partitions_give_no_rows():
     config = plan_invoices([]).provenance.config
-    assert list(plan_part([], 0, config, PlanOptions())) == []
     empty = table([nordmann_record("T1", "2021-01-20T10:00:00+01:00")]).slice(0, 0)
-    assert list(plan_part(empty.to_batches(), 0, config, PlanOptions())) == []
-    assert list(merge_part([], plan_invoices([]).provenance)) == []
+    keys = pa.array([], pa.string())
+    assert list(settle_part(empty, keys, config, PlanOptions())) == []
+    assert list(invoice_part(empty, config, PlanOptions())) == []
+    names = empty.column_names
+    assert list(settle_task(names, config, PlanOptions(), [])) == []
+    assert list(invoice_task(names, config, PlanOptions(), [])) == []
 
 
-def test_a_task_gives_the_columns_back_their_names_and_numbers_the_rejections():
+def test_the_tasks_give_the_columns_back_their_names_and_number_the_rejections():
     records = [nordmann_record("T1", "2021-01-20T10:00:00+01:00", 5000), {"id": "X"}]
     given = table(records)
     names = given.column_names
-    by_position = given.rename_columns([f"c{i}" for i in range(len(names))])
+    positional = [f"c{i}" for i in range(len(names))]
+    by_position = given.rename_columns(positional)
     numbered = by_position.append_column("row", pa.array([40, 41], pa.int64()))
+    keyed = numbered.append_column("key", pa.array(["=T1", "=X"], pa.string()))
     config = plan_invoices([]).provenance.config
-    planned, rejected = plan_task(names, config, PlanOptions(), numbered.to_batches(1))
-    assert planned.column("part").to_pylist() == [0]  # outside a Spark task
-    assert invoices_of(planned.column("invoice")) == list(plan_invoices(records).invoices)
+    line, rejected = settle_task(names, config, PlanOptions(), keyed.to_batches(1))
+    assert line.schema.names == [*positional, *OUTCOME.names]
     assert [r.index for r in rejections_of(rejected.column("rejected"))] == [41]
+    records_only = pa.Table.from_batches([line]).select(positional)
+    (invoiced,) = invoice_task(names, config, PlanOptions(), records_only.to_batches())
+    assert invoices_of(invoiced.column("invoice")) == list(plan_invoices(records).invoices)
 
 
 def test_the_strip_pattern_holds_every_character_python_strips():
@@ -466,6 +574,13 @@ def test_ids_of_another_type_or_none_are_rejected_as_the_core_rejects_them(spark
     assert result.to_plan() == plan_invoices(records)
     no_id = spark.createDataFrame(pa.table({"amount": [5, 6]}))
     assert plan_spark(no_id).to_plan() == plan_invoices([{"amount": 5}, {"amount": 6}])
+
+
+def test_partitions_hold_many_purchases_by_default_and_use_every_core():
+    assert default_partitions(0, 2) == 2
+    assert default_partitions(10**6, 2) == 8
+    assert default_partitions(PURCHASES_PER_PARTITION * 80 + 1, 16) == 81
+    assert default_partitions(0, 0) == 1
 
 
 def test_options_are_checked_before_any_job(spark):

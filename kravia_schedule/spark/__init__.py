@@ -16,9 +16,10 @@ workers; Spark only moves rows (see :mod:`kravia_schedule.spark.job`). The conte
 the result is that of ``plan_invoices`` on the same records
 (``result.to_plan() == plan_invoices(records, ...)``), whatever the partitioning.
 
-**Modules**: :mod:`.rows` (the plan as Arrow rows and back), :mod:`.tasks` (what a
-worker runs on one partition), :mod:`.job` (the Spark plumbing), :mod:`.runtime`
-(:func:`java_problem`: whether Spark can start here).
+**Modules**: :mod:`.rows` (the plan as Arrow rows and back), :mod:`.framed` (a columnar
+plan's invoices as those rows, from its columns), :mod:`.tasks` (what a worker runs on
+one partition), :mod:`.job` (the Spark plumbing), :mod:`.runtime` (:func:`java_problem`:
+whether Spark can start here).
 """
 
 from __future__ import annotations

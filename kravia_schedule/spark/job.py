@@ -6,18 +6,20 @@ in the Python workers (:mod:`kravia_schedule.spark.tasks`). The job:
 1. shuffles the records by their transaction id, as the core reads it (stripped of
    surrounding whitespace), so every record of one id lands in one partition and the
    core settles repeats there as it would in one run;
-2. plans each partition with the columnar engine (``mapInArrow``): invoices (their lines
-   nested), skipped purchases and rejections;
-3. shuffles the invoices by their id (deterministic from their content: customer key,
-   currency and period, or product type and transaction id) and merges the parts of one
-   invoice planned in several partitions with :func:`~kravia_schedule.merge_plans`.
+2. plans each partition with the columnar engine (``mapInArrow``): its skipped purchases
+   and rejections are final; each purchase that goes on an invoice comes out as its
+   record with the id of its invoice (deterministic from its content: customer key,
+   currency and period, or product type and transaction id);
+3. shuffles those records by the invoice id, so all of one invoice's records are in one
+   partition, and plans each partition again: every invoice is planned whole, with
+   nothing to merge.
 
 A rejection's ``index`` is its record's position in ``df`` (the order of ``df.collect()``):
 each record carries Spark's row number (``monotonically_increasing_id``: its partition
 and its place there) through the job, and the rejections' numbers are turned into
 positions with the count of each of ``df``'s partitions (a second, column-less read).
 
-Both stages' rows are persisted (``MEMORY_AND_DISK``): the four result frames read them,
+Both plans' rows are persisted (``MEMORY_AND_DISK``): the four result frames read them,
 and without it every action would plan the input again.
 """
 
@@ -31,11 +33,11 @@ from typing import Unpack
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark import StorageLevel, TaskContext
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
-from pyspark.sql.types import StringType, VariantType
+from pyspark.sql.types import StringType, StructType, VariantType
 
 from kravia_schedule.columnar.reading import wanted_columns
 from kravia_schedule.config import KraviaConfig
@@ -49,23 +51,27 @@ from kravia_schedule.spark.rows import (
     skipped_of,
 )
 from kravia_schedule.spark.tasks import (
-    INVOICE_KIND,
-    MERGED,
-    PLANNED,
+    ID_KEY_PREFIX,
+    INVOICED,
+    LINE_KIND,
+    OUTCOME,
     REJECTED_KIND,
     SKIPPED_KIND,
-    merge_part,
-    plan_part,
+    invoice_part,
+    settle_part,
 )
 
 __all__ = [
     "POSITION_BITS",
+    "PURCHASES_PER_PARTITION",
     "SparkPlan",
+    "default_partitions",
     "id_strip_pattern",
+    "invoice_task",
     "partition_counts",
     "plan_spark",
-    "plan_task",
     "positions",
+    "settle_task",
 ]
 
 
@@ -110,7 +116,9 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
     else:
         return everything
     stripped = F.regexp_replace(text, id_strip_pattern(), "")
-    return F.when(F.length(stripped) > 0, F.concat(F.lit("="), stripped)).otherwise(everything)
+    return F.when(F.length(stripped) > 0, F.concat(F.lit(ID_KEY_PREFIX), stripped)).otherwise(
+        everything
+    )
 
 
 #: Spark's row numbers (``monotonically_increasing_id``) hold the row's place in its
@@ -118,23 +126,44 @@ def _partition_key(df: DataFrame, columns: list[str]) -> Column:
 POSITION_BITS = 33
 
 
-def plan_task(
+def _columns_back(
+    batches: Iterable[pa.RecordBatch], names: list[str], extra: int
+) -> tuple[pa.Table, list[pa.Array]]:
+    """A Spark task's batches as one table whose columns (they come by position, see
+    plan_spark) have their names back, and the ``extra`` columns after them."""
+    given = list(batches)
+    if not given:
+        return pa.table({name: [] for name in names}), [pa.array([]) for _ in range(extra)]
+    table = pa.Table.from_batches(given)
+    records = table.select(range(len(names))).rename_columns(names)
+    return records, [table.column(len(names) + i) for i in range(extra)]
+
+
+def settle_task(
     names: list[str],
     config: KraviaConfig,
     options: PlanOptions,
     batches: Iterable[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
-    """:func:`plan_part` of a Spark task's batches, whose columns come by position and
-    are given back ``names``, followed by one more: each record's row number; the part
-    is the task's partition (0 outside a task)."""
-    context = TaskContext.get()
-    part = context.partitionId() if context is not None else 0
-    given = list(batches)
-    rows = [row for batch in given for row in batch.column(len(names)).to_pylist()]
-    # The columns' own names back (see plan_spark: pyspark cannot pass dotted ones).
-    named = [pa.RecordBatch.from_arrays(batch.columns[: len(names)], names=names)
-             for batch in given]  # fmt: skip
-    return plan_part(named, part, config, options, rows)
+    """:func:`settle_part` of a Spark task's batches: the records' columns, then each
+    record's row number and its shuffle key; the rows come out with the records' columns
+    named by position again (``c0``, ``c1``, …)."""
+    records, (rows, keys) = _columns_back(batches, names, 2)
+    numbers = rows.to_pylist()
+    positional = [f"c{i}" for i in range(len(names))]
+    for batch in settle_part(records, keys, config, options, numbers):
+        yield pa.RecordBatch.from_arrays(batch.columns, names=[*positional, *OUTCOME.names])
+
+
+def invoice_task(
+    names: list[str],
+    config: KraviaConfig,
+    options: PlanOptions,
+    batches: Iterable[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """:func:`invoice_part` of a Spark task's batches (the records' columns by position)."""
+    records, _ = _columns_back(batches, names, 0)
+    return invoice_part(records, config, options)
 
 
 def partition_counts(df: DataFrame) -> DataFrame:
@@ -189,23 +218,21 @@ class SparkPlan:
     skipped: DataFrame
     rejected: DataFrame
     provenance: PlanProvenance
-    #: Both stages' rows, persisted (see :meth:`unpersist`).
-    planned: DataFrame
-    merged: DataFrame
+    #: Both plans' rows, persisted (see :meth:`unpersist`): the first plan's (the records
+    #: that go on invoices, the skipped purchases, the rejections) and the invoices.
+    settled: DataFrame
+    invoiced: DataFrame
     #: The input's rows per partition (:func:`partition_counts`): a rejection's position.
     input_counts: DataFrame
 
     def counts(self) -> dict[str, int]:
         """How many invoices, lines, skipped purchases and rejections (the only figures
         the job brings to the driver)."""
-        kinds: dict[str, int] = dict(self.planned.groupBy("kind").count().collect())
-        invoices, lines = self.merged.agg(F.count("*"), F.sum("invoice.purchases")).first() or (
-            0,
-            0,
-        )
+        kinds: dict[str, int] = dict(self.settled.groupBy("kind").count().collect())
+        invoices = self.invoiced.count()
         return {
             "invoices": int(invoices),
-            "lines": int(lines or 0),
+            "lines": int(kinds.get(LINE_KIND, 0)),
             "skipped": int(kinds.get(SKIPPED_KIND, 0)),
             "rejected": int(kinds.get(REJECTED_KIND, 0)),
         }
@@ -214,9 +241,9 @@ class SparkPlan:
         """The whole :class:`InvoicePlan`, collected to the driver (for tests and small
         inputs): equal to ``plan_invoices`` on the same records, taken in the order of
         ``df.collect()`` (that order gives the rejections' ``index``)."""
-        invoices = invoices_of(self.merged.toArrow()["invoice"])
+        invoices = invoices_of(self.invoiced.toArrow()["invoice"])
         # The skipped and the rejected in one job, the rejections positioned here.
-        others = self.planned.filter(F.col("kind") != INVOICE_KIND).toArrow()
+        others = self.settled.filter(F.col("kind") != LINE_KIND).select(*OUTCOME.names).toArrow()
         kinds = others["kind"]
         skipped = skipped_of(others.filter(pc.equal(kinds, SKIPPED_KIND))["skipped"])
         numbered = rejections_of(others.filter(pc.equal(kinds, REJECTED_KIND))["rejected"])
@@ -228,9 +255,21 @@ class SparkPlan:
         )
 
     def unpersist(self) -> None:
-        """Free the persisted rows of both stages."""
-        self.merged.unpersist()
-        self.planned.unpersist()
+        """Free the persisted rows of both plans."""
+        self.invoiced.unpersist()
+        self.settled.unpersist()
+
+
+#: The purchases a partition is given by default: a partition's plan has a fixed cost
+#: (the columnar engine's steps and look-ups) worth spreading over many purchases, and a
+#: Python worker holds its partition's records and plan in memory.
+PURCHASES_PER_PARTITION = 125_000
+
+
+def default_partitions(purchases: int, parallelism: int) -> int:
+    """How many partitions a shuffle of ``purchases`` makes by default: enough for
+    :data:`PURCHASES_PER_PARTITION` each, and at least one per core (``parallelism``)."""
+    return max(1, parallelism, -(-purchases // PURCHASES_PER_PARTITION))
 
 
 def plan_spark(
@@ -250,47 +289,54 @@ def plan_spark(
     or a table. A VARIANT column (raw JSON whose values differ in type from record to
     record, e.g. ``parse_json`` of the text) is read value by value as the core reads
     JSON: an amount of ``1.5`` among integers is rejected as the core rejects it, where
-    a typed column would have made every amount a double. ``partitions`` (default ``spark.sql.shuffle.partitions``) is how many
-    partitions each shuffle makes; the options are those of ``plan_invoices``.
+    a typed column would have made every amount a double. ``partitions`` is how many
+    partitions each shuffle makes (default :func:`default_partitions`); the options are
+    those of ``plan_invoices``.
     ``plan_spark(df, ...).to_plan() == plan_invoices(records, ...)``.
     """
     config = config if config is not None else KraviaConfig.all_enabled()
     options = PlanOptions.of(options, **changes)  # checked here, before any job
     provenance = plan_invoices([], config, options=options).provenance
     if partitions is None:
-        partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+        partitions = default_partitions(df.count(), df.sparkSession.sparkContext.defaultParallelism)
     if partitions < 1:
         raise ValueError(f"partitions must be at least 1, got {partitions}")
     # mapInArrow cannot pass a column whose name has a dot (billing_address.country):
-    # the columns go by position and the task gives them back their names.
+    # the columns go by position and the tasks give them back their names.
     names = wanted_columns(df.columns)  # what the columnar engine reads, in their order
-    columns = [F.col(f"`{name}`").alias(f"c{i}") for i, name in enumerate(names)]
-    row = F.monotonically_increasing_id().alias(f"c{len(names)}")
-    planned = (
-        df.select(*columns, row, _partition_key(df, names).alias("key"))
-        .repartition(partitions, "key")
-        .drop("key")
-        .mapInArrow(partial(plan_task, names, config, options), from_arrow_schema(PLANNED))
+    positional = [f"c{i}" for i in range(len(names))]
+    keyed = df.select(
+        *(F.col(f"`{name}`").alias(c) for name, c in zip(names, positional, strict=True)),
+        F.monotonically_increasing_id().alias("row"),
+        _partition_key(df, names).alias("key"),
+    )
+    # The records' columns come back out of the first plan as they went in.
+    settled_schema = StructType(
+        [*keyed.schema.fields[: len(names)], *from_arrow_schema(OUTCOME).fields]
+    )
+    settled = (
+        keyed.repartition(partitions, "key")
+        .mapInArrow(partial(settle_task, names, config, options), settled_schema)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    merged = (
-        planned.filter(F.col("kind") == INVOICE_KIND)
-        .select("part", "invoice_id", "invoice")
+    invoiced = (
+        settled.filter(F.col("kind") == LINE_KIND)
         .repartition(partitions, "invoice_id")
-        .mapInArrow(partial(merge_part, provenance=provenance), from_arrow_schema(MERGED))
+        .select(*positional)
+        .mapInArrow(partial(invoice_task, names, config, options), from_arrow_schema(INVOICED))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     header = [f"invoice.{field.name}" for field in INVOICE]
-    invoices = merged.select(
+    invoices = invoiced.select(
         *(F.col(name) for name in header if name != "invoice.lines"),
         F.transform("invoice.lines", lambda line: line["transaction_id"]).alias("transaction_ids"),
     )
-    lines = merged.select(
+    lines = invoiced.select(
         F.col("invoice.id").alias("invoice_id"), F.posexplode("invoice.lines")
     ).select("invoice_id", (F.col("pos") + 1).alias("line"), "col.*")
-    skipped = planned.filter(F.col("kind") == SKIPPED_KIND).select("skipped.*")
+    skipped = settled.filter(F.col("kind") == SKIPPED_KIND).select("skipped.*")
     counts = partition_counts(df)
     rejected = _positioned(
-        counts, planned.filter(F.col("kind") == REJECTED_KIND).select("rejected.*")
+        counts, settled.filter(F.col("kind") == REJECTED_KIND).select("rejected.*")
     )
-    return SparkPlan(invoices, lines, skipped, rejected, provenance, planned, merged, counts)
+    return SparkPlan(invoices, lines, skipped, rejected, provenance, settled, invoiced, counts)

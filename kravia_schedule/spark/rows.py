@@ -36,7 +36,7 @@ from kravia_schedule.invoices import (
 from kravia_schedule.periods import BillingPeriod, Interval
 from kravia_schedule.purchases import TransactionStatus
 from kravia_schedule.statutory import deadline_or_none
-from kravia_schedule.vat import InvoiceItem, rate_text
+from kravia_schedule.vat import InvoiceItem, RateTotal, rate_text
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -46,14 +46,18 @@ __all__ = [
     "RATE_TOTAL",
     "REJECTION",
     "SKIPPED",
+    "SKIPPED_DAY",
     "AmountOverflowError",
+    "breakdowns",
     "invoice_structs",
     "invoices_of",
     "items_of",
+    "money_array",
     "rejection_structs",
     "rejections_of",
     "skipped_of",
     "skipped_structs",
+    "struct_array",
 ]
 
 
@@ -85,7 +89,7 @@ LINE = pa.struct(
 #: percent as text without trailing zeros (null: money that gives no rate); ``net`` and
 #: ``vat`` null when a line's VAT at that rate is unknown.
 RATE_TOTAL = pa.struct([("rate", _S), ("net", _I), ("vat", _I), ("gross", _I)])
-_SKIPPED_DAY = pa.struct([("day", _D), ("weekend", pa.bool_()), ("holiday", _S), ("closed", _S)])
+SKIPPED_DAY = pa.struct([("day", _D), ("weekend", pa.bool_()), ("holiday", _S), ("closed", _S)])
 
 #: One invoice. ``country`` … ``customer_reference`` are the normalized customer key;
 #: ``billing_address`` the address shown (the earliest purchase's, as validated);
@@ -101,7 +105,7 @@ INVOICE = pa.struct(
         ("currency", _S), ("period", _S), ("interval", _S), ("period_start", _D),
         ("period_end", _D), ("issue_date", _D), ("due_date", _D),
         ("last_on_time_payment_date", _D), ("amount", _I), ("vat_amount", _I),
-        ("purchases", _I), ("state", _S), ("issue_skipped", pa.list_(_SKIPPED_DAY)),
+        ("purchases", _I), ("state", _S), ("issue_skipped", pa.list_(SKIPPED_DAY)),
         ("vat_breakdown", pa.list_(RATE_TOTAL)), ("lines", pa.list_(LINE)),
     ]
 )  # fmt: skip
@@ -120,7 +124,7 @@ REJECTION = pa.struct(
 )  # fmt: skip
 
 
-def _money(values: Sequence[int | None], names: Callable[[int], str]) -> pa.Array:
+def money_array(values: Sequence[int | None], names: Callable[[int], str]) -> pa.Array:
     """``values`` as 64-bit integers (``None`` for an unknown VAT); a value beyond them is
     named, not wrapped around."""
     try:
@@ -132,7 +136,7 @@ def _money(values: Sequence[int | None], names: Callable[[int], str]) -> pa.Arra
         ) from None
 
 
-def _struct(fields: pa.StructType, columns: Sequence[pa.Array | list[Any]]) -> pa.StructArray:
+def struct_array(fields: pa.StructType, columns: Sequence[pa.Array | list[Any]]) -> pa.StructArray:
     arrays = [
         c if isinstance(c, pa.Array) else pa.array(c, fields.field(i).type)
         for i, c in enumerate(columns)
@@ -145,22 +149,24 @@ def _items(items: Sequence[tuple[InvoiceItem, ...]], line_id: Sequence[str]) -> 
     offsets = pa.array([0, *accumulate(map(len, items))], pa.int32())
     owner = [line_id[i] for i, part in enumerate(items) for _ in part]
     flat = [item for part in items for item in part]
-    rows = _struct(
+    rows = struct_array(
         ITEM,
         [
             [item.line_id for item in flat],
             [item.description for item in flat],
-            _money([item.amount for item in flat], lambda i: f"transaction {owner[i]!r} item"),
+            money_array([item.amount for item in flat], lambda i: f"transaction {owner[i]!r} item"),
             [None if item.vat_rate is None else str(item.vat_rate) for item in flat],
-            _money([item.vat_amount for item in flat], lambda i: f"transaction {owner[i]!r} item"),
+            money_array(
+                [item.vat_amount for item in flat], lambda i: f"transaction {owner[i]!r} item"
+            ),
         ],
     )
     return pa.ListArray.from_arrays(offsets, rows)
 
 
-def _breakdowns(invoices: Sequence[Invoice], ids: Sequence[str]) -> pa.ListArray:
-    """Each invoice's totals per rate (:data:`RATE_TOTAL`), a list per invoice."""
-    totals = [invoice.vat_breakdown for invoice in invoices]
+def breakdowns(totals: Sequence[Sequence[RateTotal]], ids: Sequence[str]) -> pa.ListArray:
+    """Each invoice's totals per rate (:data:`RATE_TOTAL`), a list per invoice (``ids``:
+    the invoices', to name one whose total is beyond 64 bits)."""
     offsets = pa.array([0, *accumulate(map(len, totals))], pa.int32())
     owner = [ids[i] for i, part in enumerate(totals) for _ in part]
     flat = [total for part in totals for total in part]
@@ -168,13 +174,13 @@ def _breakdowns(invoices: Sequence[Invoice], ids: Sequence[str]) -> pa.ListArray
     def named(i: int) -> str:
         return f"invoice {owner[i]!r} VAT breakdown"
 
-    rows = _struct(
+    rows = struct_array(
         RATE_TOTAL,
         [
             [rate_text(t.rate) for t in flat],
-            _money([t.net for t in flat], named),
-            _money([t.vat for t in flat], named),
-            _money([t.gross for t in flat], named),
+            money_array([t.net for t in flat], named),
+            money_array([t.vat for t in flat], named),
+            money_array([t.gross for t in flat], named),
         ],
     )
     return pa.ListArray.from_arrays(offsets, rows)
@@ -185,13 +191,15 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     lines = [tuple.__iter__(invoice.lines) for invoice in invoices]
     flat = [line for part in lines for line in part]
     line_id = [line[1] for line in flat]
-    line_rows = _struct(
+    line_rows = struct_array(
         LINE,
         [
             [line[0].isoformat() for line in flat],
             line_id,
-            _money([line[2] for line in flat], lambda i: f"transaction {line_id[i]!r} amount"),
-            _money([line[3] for line in flat], lambda i: f"transaction {line_id[i]!r} vat_amount"),
+            money_array([line[2] for line in flat], lambda i: f"transaction {line_id[i]!r} amount"),
+            money_array(
+                [line[3] for line in flat], lambda i: f"transaction {line_id[i]!r} vat_amount"
+            ),
             [line[4] for line in flat],
             _items([line[5] for line in flat], line_id),
         ],
@@ -199,14 +207,14 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     offsets = pa.array([0, *accumulate(len(invoice.lines) for invoice in invoices)], pa.int32())
     days = [invoice.issue_skipped for invoice in invoices]
     flat_days = [day for part in days for day in part]
-    day_rows = _struct(
-        _SKIPPED_DAY,
+    day_rows = struct_array(
+        SKIPPED_DAY,
         [[d.day for d in flat_days], [d.weekend for d in flat_days],
          [d.holiday for d in flat_days], [d.closed for d in flat_days]],
     )  # fmt: skip
     day_offsets = pa.array([0, *accumulate(len(part) for part in days)], pa.int32())
     addresses = [invoice.billing_address for invoice in invoices]
-    address_rows = _struct(
+    address_rows = struct_array(
         INVOICE.field("billing_address").type,
         [
             [a.country.value if name == "country" else getattr(a, name) for a in addresses]
@@ -216,7 +224,7 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     ids = [invoice.id for invoice in invoices]
     periods = [invoice.period for invoice in invoices]
     keys = [invoice.customer for invoice in invoices]
-    return _struct(
+    return struct_array(
         INVOICE,
         [
             ids,
@@ -234,12 +242,14 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
             [invoice.issue_date for invoice in invoices],
             [invoice.due_date for invoice in invoices],
             [invoice.last_on_time_payment_date for invoice in invoices],
-            _money([i.amount for i in invoices], lambda i: f"invoice {ids[i]!r} amount"),
-            _money([i.vat_amount for i in invoices], lambda i: f"invoice {ids[i]!r} vat_amount"),
+            money_array([i.amount for i in invoices], lambda i: f"invoice {ids[i]!r} amount"),
+            money_array(
+                [i.vat_amount for i in invoices], lambda i: f"invoice {ids[i]!r} vat_amount"
+            ),
             [len(invoice.lines) for invoice in invoices],
             [i.state.value if i.state is not None else None for i in invoices],
             pa.ListArray.from_arrays(day_offsets, day_rows),
-            _breakdowns(invoices, ids),
+            breakdowns([invoice.vat_breakdown for invoice in invoices], ids),
             pa.ListArray.from_arrays(offsets, line_rows),
         ],
     )
@@ -338,7 +348,7 @@ def invoices_of(structs: pa.StructArray | pa.ChunkedArray) -> list[Invoice]:
 def skipped_structs(skipped: Sequence[SkippedPurchase]) -> pa.StructArray:
     """The rows (:data:`SKIPPED`) of ``skipped``."""
     ids = [s.transaction_id for s in skipped]
-    return _struct(
+    return struct_array(
         SKIPPED,
         [
             ids,
@@ -347,8 +357,10 @@ def skipped_structs(skipped: Sequence[SkippedPurchase]) -> pa.StructArray:
             [s.product_type.value if s.product_type else None for s in skipped],
             [s.status.value for s in skipped],
             [s.currency for s in skipped],
-            _money([s.amount for s in skipped], lambda i: f"transaction {ids[i]!r} amount"),
-            _money([s.vat_amount for s in skipped], lambda i: f"transaction {ids[i]!r} vat_amount"),
+            money_array([s.amount for s in skipped], lambda i: f"transaction {ids[i]!r} amount"),
+            money_array(
+                [s.vat_amount for s in skipped], lambda i: f"transaction {ids[i]!r} vat_amount"
+            ),
         ],
     )
 
@@ -376,7 +388,7 @@ def rejection_structs(
     indices = [r.index for r in rejected]
     if rows is not None:
         indices = [None if i is None else rows[i] for i in indices]
-    return _struct(
+    return struct_array(
         REJECTION,
         [
             [r.transaction_id for r in rejected],

@@ -1,90 +1,143 @@
 """What the Spark job's Python workers run on one partition: pure functions of Arrow
-record batches, so they can be run and tested without Spark.
+tables, so they can be run and tested without Spark.
 
-:func:`plan_part` plans one partition of the input with the columnar engine
-(:func:`~kravia_schedule.columnar.plan_frame`, the core's plan to the object) and writes
-its invoices, skipped purchases and rejections as rows of :data:`PLANNED`.
-:func:`merge_part` takes the partial invoices of one id from several partitions and
-merges them with :func:`~kravia_schedule.planning.merge_plans`.
+:func:`settle_part` plans one partition of the input (every record of an id in it) with
+the columnar engine, which settles repeated ids as the core does: its skipped purchases
+and rejections are final, and each purchase that goes on an invoice is passed on as its
+own record with the id of its invoice. :func:`invoice_part` plans those records again
+once every record of an invoice is in one partition (shuffled by the invoice id), so
+each invoice is planned whole and no partial invoices are merged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql.pandas.types import is_variant
 from pyspark.sql.types import VariantVal
 
-from kravia_schedule.columnar import plan_frame
+from kravia_schedule.columnar import plan_frames
 from kravia_schedule.config import KraviaConfig
-from kravia_schedule.invoices import InvoicePlan, PlanProvenance
 from kravia_schedule.options import PlanOptions
-from kravia_schedule.planning import merge_plans
+from kravia_schedule.spark.framed import frame_invoice_structs
 from kravia_schedule.spark.rows import (
     INVOICE,
     REJECTION,
     SKIPPED,
-    invoice_structs,
-    invoices_of,
     rejection_structs,
     skipped_structs,
 )
 
-__all__ = ["INVOICE_KIND", "MERGED", "PLANNED", "REJECTED_KIND", "SKIPPED_KIND", "json_value",
-           "merge_part", "plan_part", "python_values"]  # fmt: skip
+__all__ = ["ID_KEY_PREFIX", "INVOICED", "LINE_KIND", "OUTCOME", "REJECTED_KIND", "SKIPPED_KIND",
+           "RepeatedPlanError", "invoice_part", "json_value", "python_values",
+           "settle_part"]  # fmt: skip
 
-INVOICE_KIND, SKIPPED_KIND, REJECTED_KIND = "invoice", "skipped", "rejected"
+LINE_KIND, SKIPPED_KIND, REJECTED_KIND = "line", "skipped", "rejected"
 
-#: A partition's plan: ``kind`` says which of ``invoice``, ``skipped`` and ``rejected``
-#: the row holds (the other two are null); ``part`` is the partition the invoice was
-#: planned in, ``invoice_id`` its id (both null but for invoices).
-PLANNED = pa.schema(
-    [("kind", pa.string()), ("part", pa.int32()), ("invoice_id", pa.string()),
-     ("invoice", INVOICE), ("skipped", SKIPPED), ("rejected", REJECTION)]
+#: Begins the shuffle key of a record with a usable id: the id as the core reads it.
+ID_KEY_PREFIX = "="
+
+#: What :func:`settle_part` adds to a record: ``kind`` says whether the row is a record
+#: that goes on an invoice (``invoice_id``; the record's own columns before these), a
+#: skipped purchase or a rejection (the other columns null).
+OUTCOME = pa.schema(
+    [("kind", pa.string()), ("invoice_id", pa.string()), ("skipped", SKIPPED),
+     ("rejected", REJECTION)]
 )  # fmt: skip
 
-#: The merged invoices: one row per invoice of the whole plan.
-MERGED = pa.schema([("invoice", INVOICE)])
+#: The invoices planned whole: one row per invoice of the whole plan.
+INVOICED = pa.schema([("invoice", INVOICE)])
 
 
-def plan_part(
-    batches: Iterable[pa.RecordBatch],
-    part: int,
+class RepeatedPlanError(RuntimeError):
+    """Records that went on invoices when first planned were skipped or rejected when
+    planned again (the rules would then depend on which records share a partition)."""
+
+
+def settle_part(
+    records: pa.Table,
+    keys: pa.Array | pa.ChunkedArray,
     config: KraviaConfig,
     options: PlanOptions,
     rows: Sequence[int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """The plan of the records in ``batches`` (one partition, numbered ``part``), as rows
-    of :data:`PLANNED`; a rejection's ``index`` is ``rows[i]`` for the partition's
-    ``i``-th record when ``rows`` is given (see :func:`rejection_structs`).
+    """The plan of ``records`` (one partition, every record of one transaction id in it):
+    rows of ``records``' columns followed by :data:`OUTCOME`'s.
 
-    Every record of one transaction id must be in the same partition: the core settles
-    repeats among the records it is given.
+    A purchase that goes on an invoice is its record (the first of its id, the one the
+    core keeps) with the invoice's id; a skipped purchase or rejection is a row of its
+    own (a rejection's ``index`` is ``rows[i]`` for the partition's ``i``-th record when
+    ``rows`` is given, see :func:`rejection_structs`). ``keys`` holds each record's
+    shuffle key: :data:`ID_KEY_PREFIX` and the id as the core reads it, when it has one.
     """
-    given = list(batches)
-    if not given or not sum(batch.num_rows for batch in given):
+    if not records.num_rows:
         return
-    plan = plan_frame(python_values(pa.Table.from_batches(given)), config, options=options)
-    invoices = plan.invoices
-    if invoices:
-        count = len(invoices)
-        yield _planned(
-            INVOICE_KIND,
-            count,
-            part=pa.array([part] * count, pa.int32()),
-            invoice_id=pa.array([invoice.id for invoice in invoices], pa.string()),
-            invoice=invoice_structs(invoices),
-        )
+    plan = plan_frames(python_values(records), config, lines=False, options=options)
+    lines = (
+        plan.invoices.lazy()
+        .select(pl.col("id").alias("invoice_id"), pl.col("transaction_ids").alias("key"))
+        .explode("key")
+    )
+    firsts = (
+        pl.DataFrame({"key": pl.Series(keys, dtype=pl.String)})
+        .lazy()
+        .with_row_index("at")
+        .filter(pl.col("key").str.starts_with(ID_KEY_PREFIX))
+        .select(pl.col("key").str.slice(len(ID_KEY_PREFIX)), "at")
+        .unique("key", keep="first")
+    )
+    found = lines.join(firsts, on="key", how="left").collect()
+    if found["at"].null_count():  # the keys were made from the ids the core reads
+        missing = found.filter(pl.col("at").is_null())["key"].head(5).to_list()
+        raise RepeatedPlanError(f"invoiced transactions without their record: {missing}")
+    if found.height:
+        chosen = records.take(found["at"].to_arrow())
+        yield _outcome(chosen, LINE_KIND, invoice_id=found["invoice_id"].to_arrow())
+    empty = records.schema.empty_table()
     if plan.skipped:
-        yield _planned(SKIPPED_KIND, len(plan.skipped), skipped=skipped_structs(plan.skipped))
+        skipped = skipped_structs(plan.skipped)
+        yield _outcome(_nulls(empty, len(skipped)), SKIPPED_KIND, skipped=skipped)
     if plan.rejected:
         rejected = rejection_structs(plan.rejected, rows)
-        yield _planned(REJECTED_KIND, len(plan.rejected), rejected=rejected)
+        yield _outcome(_nulls(empty, len(rejected)), REJECTED_KIND, rejected=rejected)
+
+
+def _nulls(empty: pa.Table, count: int) -> pa.Table:
+    return pa.table([pa.nulls(count, f.type) for f in empty.schema], schema=empty.schema)
+
+
+def _outcome(records: pa.Table, kind: str, **columns: pa.Array) -> pa.RecordBatch:
+    """``records`` (combined into one batch) and their :data:`OUTCOME` columns."""
+    count = records.num_rows
+    extra = [
+        columns[f.name].cast(f.type) if f.name in columns else pa.nulls(count, f.type)
+        for f in OUTCOME
+    ]  # Polars gives large strings: cast to the schema's
+    extra[0] = pa.array([kind] * count, pa.string())
+    arrays = [column.combine_chunks() for column in records.columns]
+    return pa.RecordBatch.from_arrays(
+        [*arrays, *extra], names=[*records.column_names, *OUTCOME.names]
+    )
+
+
+def invoice_part(
+    records: pa.Table, config: KraviaConfig, options: PlanOptions
+) -> Iterator[pa.RecordBatch]:
+    """The invoices of ``records`` (rows :func:`settle_part` passed on, every record of
+    one invoice among them), as rows of :data:`INVOICED`."""
+    if not records.num_rows:
+        return
+    plan = plan_frames(python_values(records), config, options=options)
+    skipped, rejected = plan.residue_counts()
+    if skipped or rejected:
+        raise RepeatedPlanError(
+            f"{skipped} skipped and {rejected} rejected among records planned on invoices"
+        )
+    yield pa.RecordBatch.from_arrays([frame_invoice_structs(plan)], schema=INVOICED)
 
 
 def json_value(value: Any) -> Any:
@@ -121,43 +174,3 @@ def python_values(table: pa.Table) -> pa.Table | pl.DataFrame:
         objects.append(pl.Series(name, python, dtype=pl.Object))
     plain = pl.DataFrame(table.drop_columns(variants))
     return plain.with_columns(objects).select(table.column_names)
-
-
-def _planned(kind: str, count: int, **columns: pa.Array) -> pa.RecordBatch:
-    arrays = [
-        columns.get(field.name, pa.nulls(count, field.type)) for field in PLANNED
-    ]  # fmt: skip
-    arrays[0] = pa.array([kind] * count, pa.string())
-    return pa.RecordBatch.from_arrays(arrays, schema=PLANNED)
-
-
-def merge_part(
-    batches: Iterable[pa.RecordBatch], provenance: PlanProvenance
-) -> Iterator[pa.RecordBatch]:
-    """The invoices of ``batches`` (rows of :data:`PLANNED` holding invoices, every row of
-    one invoice id among them), merged across partitions, as rows of :data:`MERGED`.
-
-    An invoice planned in one partition only is passed on as it is; those planned in
-    several are read back and merged by :func:`merge_plans`, one plan per partition.
-    """
-    given = list(batches)
-    if not given:
-        return
-    table = pa.Table.from_batches(given).select(["part", "invoice_id", "invoice"])
-    counts = pc.value_counts(table["invoice_id"])
-    repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
-    shared = pc.is_in(table["invoice_id"], value_set=repeated)
-    alone = table.filter(pc.invert(shared))
-    if alone.num_rows:
-        yield pa.RecordBatch.from_arrays(
-            [alone["invoice"].combine_chunks()], schema=MERGED
-        )  # fmt: skip
-    if not len(repeated):
-        return
-    parts = table.filter(shared)
-    plans = []
-    for part in pc.unique(parts["part"]).to_pylist():
-        mine = parts.filter(pc.equal(parts["part"], part))
-        plans.append(InvoicePlan(tuple(invoices_of(mine["invoice"])), (), (), provenance))
-    merged = merge_plans(*plans)
-    yield pa.RecordBatch.from_arrays([invoice_structs(merged.invoices)], schema=MERGED)

@@ -8,20 +8,25 @@ run's one local session (the ``spark`` fixture).
 
 from __future__ import annotations
 
-import random
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
+from _engine_checks import (
+    any_status_batches,
+    does_not_depend_on_the_order,
+    follows_the_rules_outcomes,
+    plans_as_the_core,
+)
 from _engines import spark_table
 from _records import nordmann_record
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_engines import any_status_batches
 
-from kravia_schedule import InvoicePlan, ProductType, TransactionStatus, plan_invoices, rules
-from kravia_schedule.testing import PurchaseBatch, check_plan, local_dates
+from kravia_schedule import InvoicePlan, plan_invoices
+from kravia_schedule.testing import PurchaseBatch, local_dates
 
 pytest.importorskip("polars")
 pytest.importorskip("pyspark")
@@ -48,12 +53,7 @@ def plan_with(partitions: int, records: list[Any], config: Any, **options: Any) 
 def test_spark_plans_as_the_core(
     spark: Any, partitions: int, batch: PurchaseBatch, as_of: date | None
 ):
-    options = {"as_of": as_of, "due_date_rule": random.Random(len(batch.records)).choice(
-        ["unadjusted", "following"]
-    )}  # fmt: skip
-    plan = plan_with(partitions, batch.records, batch.config, **options)
-    assert plan == plan_invoices(batch.records, batch.config, **options)
-    check_plan(plan, batch.records)
+    plans_as_the_core(partial(plan_with, partitions), batch, as_of)
 
 
 @every_partitioning
@@ -62,44 +62,13 @@ def test_spark_plans_as_the_core(
 def test_spark_does_not_depend_on_the_order_of_the_input(
     spark: Any, partitions: int, batch: PurchaseBatch, seed: int
 ):
-    shuffled = list(batch.records)
-    random.Random(seed).shuffle(shuffled)
-    first = plan_with(partitions, shuffled, batch.config)
-    assert first == plan_with(partitions, batch.records, batch.config)
-
-
-def every_status_and_product_type() -> list[dict[str, Any]]:
-    """One grouped, one B2B and one B2C purchase in each status Dintero reports."""
-    out = []
-    for n, status in enumerate(s.value for s in TransactionStatus):
-        for product in ProductType:
-            out.append(
-                nordmann_record(
-                    f"{product.value[-3:]}-{n}",
-                    f"2025-01-{n + 2:02d}T10:00:00+01:00",
-                    status=status,
-                    payment_product_type=product.value,
-                )
-            )
-    return out
+    does_not_depend_on_the_order(partial(plan_with, partitions), batch, seed)
 
 
 def test_every_status_and_product_type_has_the_rules_outcome(spark: Any) -> None:
     from _engines import spark as plan_on_spark
 
-    records = every_status_and_product_type()
-    plan = plan_on_spark(records, None)
-    assert plan.rejected == ()
-    invoiced = {tid for invoice in plan.invoices for tid in invoice.transaction_ids}
-    skipped = {s.transaction_id: s for s in plan.skipped}
-    for record in records:
-        product = ProductType(record["payment_product_type"])
-        outcome = rules.outcome(product, TransactionStatus(record["status"]), enabled=True)
-        if outcome.invoiced:
-            assert record["id"] in invoiced
-        else:
-            got = skipped[record["id"]]
-            assert (got.reason, got.detail) == (outcome.reason, outcome.detail)
+    follows_the_rules_outcomes(plan_on_spark)
 
 
 def test_a_column_of_mixed_types_goes_to_spark_as_json() -> None:

@@ -126,7 +126,7 @@ def test_sync_defers_a_grouped_copy_paid_before_its_invoice_is_issued(tmp_path, 
     status, out, err = run(capsys, "ledger", "--db", db, "sync", str(tmp_path / "paid.json"))
     assert (status, err) == (0, "")  # held, not refused
     deferred, summary = out.splitlines()
-    assert deferred.startswith("  deferred: G1: pay 10000 [G1-e2] wait(s) for invoice G-2021-01-")
+    assert deferred.startswith("  deferred: G1: pay 10000 [G1-e2] waits for invoice G-2021-01-")
     assert deferred.endswith(" to be issued (issue date 2021-02-01)")
     assert summary == "added 1, changed 0, unchanged 0, deferred 1, refused 0"
     invoice = deferred.split("invoice ")[1].split()[0]

@@ -99,6 +99,11 @@ _customer_key = lru_cache(maxsize=1 << 16)(customer_key)
 _BALANCE = "id, product_type, status, issued, purchased, authorized, captured, voided, refunded"
 
 
+def _waiting_steps(waiting: Sequence[WaitingStep]) -> str:
+    """``pay 100 [e1] waits``, ``pay 100 [e1], refund 40 [e2] wait``."""
+    return f"{', '.join(map(str, waiting))} {'waits' if len(waiting) == 1 else 'wait'}"
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerInvoice(Invoice):
     """An invoice as the ledger holds it (issued) or would issue it (``due``): a plan's
@@ -623,8 +628,7 @@ class Ledger:
 
     def _waiting_text(self, transaction_id: str, waiting: Sequence[WaitingStep]) -> str:
         invoice_id, issue_date = self._waits_for(transaction_id)
-        listed = ", ".join(str(w) for w in waiting)
-        return f"{listed} wait(s) for invoice {invoice_id} to be issued (issue date {issue_date})"
+        return f"{_waiting_steps(waiting)} for invoice {invoice_id} to be issued (issue date {issue_date})"
 
     @staticmethod
     def _newer(copy: Copy, stored: Sequence[Any]) -> bool:
@@ -1005,8 +1009,8 @@ class Ledger:
             if waiting:
                 raise IllegalTransition(
                     transaction_id, before.status.value, Action.VOID.value,
-                    f"Dintero reported it paid: {', '.join(map(str, waiting))} "
-                    "wait(s) for its invoice to be issued",
+                    f"Dintero reported it paid: {_waiting_steps(waiting)} for its invoice to be "
+                    "issued",
                 )  # fmt: skip
             after = apply(before, Action.VOID)
             self._store(before, after, Action.VOID)

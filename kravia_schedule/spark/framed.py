@@ -26,9 +26,9 @@ from kravia_schedule.spark.rows import (
     INVOICE,
     ITEM,
     LINE,
-    SKIPPED_DAY,
     breakdowns,
     invoice_structs,
+    skipped_days,
     struct_array,
 )
 from kravia_schedule.vat import line_shares, rate_totals
@@ -99,14 +99,6 @@ def _columnar_structs(
     date_indices = sorted(invoices["dates"].unique().to_list())
     dates = [plan.dates[i] for i in date_indices]
     states = [plan.states[i] for i in date_indices]
-    days = [d.issue_skipped for d in dates]
-    flat_days = [day for part in days for day in part]
-    day_rows = struct_array(
-        SKIPPED_DAY,
-        [[d.day for d in flat_days], [d.weekend for d in flat_days],
-         [d.holiday for d in flat_days], [d.closed for d in flat_days]],
-    )  # fmt: skip
-    day_offsets = pa.array([0, *accumulate(len(part) for part in days)], pa.int32())
     periods = [d.period for d in dates]
     date_columns = (
         pa.table(
@@ -123,7 +115,7 @@ def _columnar_structs(
                     [d.last_on_time_payment_date for d in dates], pa.date32()
                 ),
                 "state": pa.array([s.value if s else None for s in states], pa.string()),
-                "issue_skipped": pa.ListArray.from_arrays(day_offsets, day_rows),
+                "issue_skipped": skipped_days([d.issue_skipped for d in dates]),
             }
         )
         .take(_positions(invoices["dates"], date_indices))

@@ -55,6 +55,7 @@ __all__ = [
     "money_array",
     "rejection_structs",
     "rejections_of",
+    "skipped_days",
     "skipped_of",
     "skipped_structs",
     "struct_array",
@@ -186,6 +187,17 @@ def breakdowns(totals: Sequence[Sequence[RateTotal]], ids: Sequence[str]) -> pa.
     return pa.ListArray.from_arrays(offsets, rows)
 
 
+def skipped_days(days: Sequence[Sequence[SkippedDay]]) -> pa.ListArray:
+    """Each invoice's ``issue_skipped`` days as a list of :data:`SKIPPED_DAY` rows."""
+    flat = [day for part in days for day in part]
+    rows = struct_array(
+        SKIPPED_DAY,
+        [[d.day for d in flat], [d.weekend for d in flat],
+         [d.holiday for d in flat], [d.closed for d in flat]],
+    )  # fmt: skip
+    return pa.ListArray.from_arrays(pa.array([0, *accumulate(map(len, days))], pa.int32()), rows)
+
+
 def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
     """The rows (:data:`INVOICE`) of ``invoices``."""
     lines = [tuple.__iter__(invoice.lines) for invoice in invoices]
@@ -205,14 +217,6 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
         ],
     )
     offsets = pa.array([0, *accumulate(len(invoice.lines) for invoice in invoices)], pa.int32())
-    days = [invoice.issue_skipped for invoice in invoices]
-    flat_days = [day for part in days for day in part]
-    day_rows = struct_array(
-        SKIPPED_DAY,
-        [[d.day for d in flat_days], [d.weekend for d in flat_days],
-         [d.holiday for d in flat_days], [d.closed for d in flat_days]],
-    )  # fmt: skip
-    day_offsets = pa.array([0, *accumulate(len(part) for part in days)], pa.int32())
     addresses = [invoice.billing_address for invoice in invoices]
     address_rows = struct_array(
         INVOICE.field("billing_address").type,
@@ -248,7 +252,7 @@ def invoice_structs(invoices: Sequence[Invoice]) -> pa.StructArray:
             ),
             [len(invoice.lines) for invoice in invoices],
             [i.state.value if i.state is not None else None for i in invoices],
-            pa.ListArray.from_arrays(day_offsets, day_rows),
+            skipped_days([invoice.issue_skipped for invoice in invoices]),
             breakdowns([invoice.vat_breakdown for invoice in invoices], ids),
             pa.ListArray.from_arrays(offsets, line_rows),
         ],

@@ -12,12 +12,11 @@ import random
 from datetime import date
 from typing import Any
 
+from _engines import Engine
 from hypothesis import strategies as st
 
-from kravia_schedule import InvoicePlan, ProductType, TransactionStatus, plan_invoices, rules
+from kravia_schedule import ProductType, TransactionStatus, plan_invoices, rules
 from kravia_schedule.testing import PurchaseBatch, check_plan, purchase_batches
-
-Plan = Any  # (records, config, **options) -> InvoicePlan
 
 
 @st.composite
@@ -32,17 +31,17 @@ def any_status_batches(draw: st.DrawFn) -> PurchaseBatch:
     return batch
 
 
-def plans_as_the_core(plan: Plan, batch: PurchaseBatch, as_of: date | None) -> None:
+def plans_as_the_core(plan: Engine, batch: PurchaseBatch, as_of: date | None) -> None:
     """``plan`` gives ``plan_invoices``'s plan, which passes ``check_plan``."""
     options = {"as_of": as_of, "due_date_rule": random.Random(len(batch.records)).choice(
         ["unadjusted", "following"]
     )}  # fmt: skip
-    got: InvoicePlan = plan(batch.records, batch.config, **options)
+    got = plan(batch.records, batch.config, **options)
     assert got == plan_invoices(batch.records, batch.config, **options)
     check_plan(got, batch.records)
 
 
-def does_not_depend_on_the_order(plan: Plan, batch: PurchaseBatch, seed: int) -> None:
+def does_not_depend_on_the_order(plan: Engine, batch: PurchaseBatch, seed: int) -> None:
     """``plan`` gives the same plan for the records in any order."""
     shuffled = list(batch.records)
     random.Random(seed).shuffle(shuffled)
@@ -67,10 +66,10 @@ def every_status_and_product_type() -> list[dict[str, Any]]:
     return out
 
 
-def follows_the_rules_outcomes(plan: Plan) -> None:
+def follows_the_rules_outcomes(plan: Engine) -> None:
     """Each status and product type is invoiced or skipped as :func:`rules.outcome` says."""
     records = every_status_and_product_type()
-    got: InvoicePlan = plan(records, None)
+    got = plan(records, None)
     assert got.rejected == ()
     invoiced = {tid for invoice in got.invoices for tid in invoice.transaction_ids}
     skipped = {s.transaction_id: s for s in got.skipped}
